@@ -1,0 +1,64 @@
+# Two commands set everything up on a fresh Debian machine with Python 3.11:
+#   make run   install, create + migrate the SQLite database, load demo data, serve
+#   make test  install (with test tools) and run every test
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test install install-test translations db demo serve lint bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV)
+	./scripts/system-packages.sh run
+	$(UV) sync --quiet --locked --inexact --python $(PYTHON)
+	$(MAKE) --no-print-directory translations
+
+install-test: $(UV)
+	./scripts/system-packages.sh test
+	$(UV) sync --quiet --locked --extra test --python $(PYTHON)
+	$(MAKE) --no-print-directory translations
+
+translations:
+	$(BIN)/pybabel compile --use-fuzzy -q -d surveyapp/translations
+
+db:
+	SURVEYAPP_ENV=development $(BIN)/surveyapp db upgrade
+
+demo:
+	@SURVEYAPP_ENV=development $(BIN)/surveyapp demo
+
+serve:
+	SURVEYAPP_ENV=development $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
+
+run: install db
+	@echo
+	@$(MAKE) --no-print-directory demo
+	@echo
+	@$(MAKE) --no-print-directory serve
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -p no:cacheprovider
+	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/scoring
+
+lint:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS)

@@ -1,0 +1,75 @@
+"""Social business maturity assessment: the Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from .config import load_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if test_config is None:
+        app.config.from_mapping(load_config(app.instance_path))
+    else:
+        app.config.from_mapping(test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from .extensions import babel, csrf, db, migrate
+    from .i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    _enable_sqlite_foreign_keys(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .views import admin, auth, survey
+
+    app.register_blueprint(survey.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from .views.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .i18n import register_template_helpers as register_i18n
+
+    register_i18n(app)
+
+
+def _enable_sqlite_foreign_keys(app: Flask) -> None:
+    """SQLite ignores foreign keys unless asked per connection."""
+    import sqlalchemy as sa
+
+    from .extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragma(dbapi_connection, _record):  # pragma: no cover - trivial
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()

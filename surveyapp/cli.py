@@ -1,0 +1,312 @@
+"""The ``surveyapp`` command: every CLI subcommand calls the same services as the web."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app
+from .extensions import db
+from .services import ServiceError
+
+
+def _create_app():
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Social business maturity: survey, statistics and reports."""
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[None]:
+    """Commit if the block succeeds; roll back and exit 1 with the message if it does not."""
+    try:
+        yield
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot be read ({exc.strerror}).") from None
+
+
+def _date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date written as YYYY-MM-DD.", param_hint=name)
+
+
+# --- questionnaires ---------------------------------------------------------------
+
+
+@main.group()
+def questionnaire() -> None:
+    """Check and list questionnaire files."""
+
+
+@questionnaire.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def questionnaire_check(files: tuple[str, ...]) -> None:
+    """Validate questionnaire files; exit 1 naming the file and key of every problem."""
+    from .questionnaires import check_file
+
+    failed = False
+    for path in files:
+        problems = check_file(path)
+        for problem in problems:
+            click.echo(problem, err=True)
+        if problems:
+            failed = True
+        else:
+            click.echo(f"{path}: OK")
+    if failed:
+        sys.exit(1)
+
+
+@questionnaire.command("list")
+@with_appcontext
+def questionnaire_list() -> None:
+    """List the questionnaires the app can use."""
+    from .services.questionnaires import available_questionnaires
+
+    for (key, version), q in sorted(available_questionnaires().items()):
+        click.echo(f"{key} v{version}: {len(q.dimensions)} dimensions, {len(q.items)} items")
+
+
+# --- organisations and departments ------------------------------------------------
+
+
+@main.group()
+def org() -> None:
+    """Organisations."""
+
+
+@org.command("create")
+@click.option("--name", required=True)
+@click.option("--sector", required=True, help="For example: government, healthcare, retail.")
+@click.option("--size", "size_band", required=True, type=click.Choice(["1-49", "50-249", "250-999", "1000+"]))
+@with_appcontext
+def org_create(name: str, sector: str, size_band: str) -> None:
+    """Create an organisation."""
+    from .services.organisations import create_organisation
+
+    with transaction():
+        organisation = create_organisation(name, sector, size_band)
+    click.echo(f"Created organisation {organisation.id}: {organisation.name}")
+
+
+@main.group()
+def departments() -> None:
+    """Departments of an organisation."""
+
+
+@departments.command("import")
+@click.option("--org", "org_ref", required=True, help="Organisation id or name.")
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@with_appcontext
+def departments_import(org_ref: str, csv_file: str) -> None:
+    """Import departments from CSV: code,name,parent_code,headcount."""
+    from .services.organisations import find_organisation, import_departments
+
+    with transaction():
+        organisation = find_organisation(org_ref)
+        count = import_departments(organisation, _read(csv_file), csv_file)
+    click.echo(f"Imported {count} departments into {organisation.name}.")
+
+
+# --- campaigns -------------------------------------------------------------------
+
+
+@main.group()
+def campaign() -> None:
+    """Campaigns: create, open, close."""
+
+
+@campaign.command("create")
+@click.option("--org", "org_ref", required=True, help="Organisation id or name.")
+@click.option("--name", required=True)
+@click.option("--questionnaire", "questionnaire_id", default="social-business-maturity", show_default=True)
+@click.option("--version", "questionnaire_version", type=int, help="Default: the latest version.")
+@click.option("--opens", required=True, help="Opening date, YYYY-MM-DD.")
+@click.option("--closes", required=True, help="Closing date, YYYY-MM-DD.")
+@click.option("--threshold", default=5, show_default=True, help="Smallest group shown.")
+@click.option("--comment-threshold", default=10, show_default=True, help="Smallest group whose comments are shown.")
+@with_appcontext
+def campaign_create(org_ref, name, questionnaire_id, questionnaire_version, opens, closes, threshold, comment_threshold) -> None:
+    """Create a draft campaign."""
+    from .services.campaigns import create_campaign
+    from .services.organisations import find_organisation
+    from .services.questionnaires import get_questionnaire, latest_questionnaire
+
+    with transaction():
+        organisation = find_organisation(org_ref)
+        q = (
+            get_questionnaire(questionnaire_id, questionnaire_version)
+            if questionnaire_version
+            else latest_questionnaire(questionnaire_id)
+        )
+        c = create_campaign(
+            organisation, q, name, _date(opens, "--opens"), _date(closes, "--closes"),
+            threshold, comment_threshold,
+        )
+    click.echo(f"Created draft campaign {c.id} for {organisation.name} ({q.id} v{q.version}).")
+
+
+@campaign.command("open")
+@click.argument("campaign_id", type=int)
+@with_appcontext
+def campaign_open(campaign_id: int) -> None:
+    """Open a campaign: freezes its department tree and thresholds."""
+    from .services.campaigns import find_campaign, open_campaign
+
+    with transaction():
+        c = open_campaign(find_campaign(campaign_id))
+    click.echo(f"Campaign {c.id} is open ({len(c.units)} departments frozen).")
+
+
+@campaign.command("close")
+@click.argument("campaign_id", type=int)
+@with_appcontext
+def campaign_close(campaign_id: int) -> None:
+    """Close a campaign."""
+    from .services.campaigns import close_campaign, find_campaign
+
+    with transaction():
+        c = close_campaign(find_campaign(campaign_id))
+    click.echo(f"Campaign {c.id} is closed.")
+
+
+# --- invitations -----------------------------------------------------------------
+
+
+@main.group()
+def invitations() -> None:
+    """Invitation links."""
+
+
+@invitations.command("issue")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--per-department", type=int, required=True, help="Links per department.")
+@click.option("--department", "department_codes", multiple=True, help="Only these department codes.")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file for mail merge.")
+@with_appcontext
+def invitations_issue(campaign_id, per_department, department_codes, base_url, out) -> None:
+    """Write N single-use links per department to a CSV (the only copy of the links)."""
+    from .services.campaigns import find_campaign
+    from .services.csvfiles import write_csv
+    from .services.invitations import issue_invitations
+
+    if os.path.exists(out):
+        raise click.ClickException(f"{out} exists; choose a new file so no links are overwritten.")
+    with transaction():
+        links = issue_invitations(find_campaign(campaign_id), per_department, list(department_codes) or None)
+        base = base_url.rstrip("/")
+        # Write before committing: if the file cannot be written, no links are stored.
+        with open(out, "x", encoding="utf-8", newline="") as handle:
+            for line in write_csv(
+                ["department_code", "department_name", "link"],
+                ([link.department_code, link.department_name, f"{base}/s/{link.token}"] for link in links),
+            ):
+                handle.write(line)
+    click.echo(f"Wrote {len(links)} links to {out}. Keep this file safe: links cannot be shown again.")
+
+
+# --- users -----------------------------------------------------------------------
+
+
+@main.group()
+def user() -> None:
+    """Manager and consultant accounts."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["manager", "consultant"]))
+@click.option("--org", "org_ref", help="Organisation id or name (managers only).")
+@click.password_option()
+@with_appcontext
+def user_create(email, role, org_ref, password) -> None:
+    """Create an account."""
+    from .services.organisations import find_organisation
+    from .services.users import create_user
+
+    with transaction():
+        organisation = find_organisation(org_ref) if org_ref else None
+        account = create_user(email, password, role, organisation)
+    click.echo(f"Created {account.role} {account.email}.")
+
+
+# --- responses -------------------------------------------------------------------
+
+
+@main.group()
+def responses() -> None:
+    """Import and export responses."""
+
+
+@responses.command("import")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@with_appcontext
+def responses_import(campaign_id: int, csv_file: str) -> None:
+    """Import responses (paper surveys, another tool): all rows or none."""
+    from .services.campaigns import find_campaign
+    from .services.responses import import_responses
+
+    with transaction():
+        count = import_responses(find_campaign(campaign_id), _read(csv_file), csv_file)
+    click.echo(f"Imported {count} responses into campaign {campaign_id}.")
+
+
+@responses.command("export")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--out", type=click.Path(dir_okay=False), default="-", show_default=True)
+@with_appcontext
+def responses_export(campaign_id: int, out: str) -> None:
+    """Export anonymised responses as CSV (small groups folded or blanked)."""
+    from .services.campaigns import find_campaign
+    from .services.csvfiles import write_csv
+    from .services.responses import export_responses
+
+    try:
+        header, rows = export_responses(find_campaign(campaign_id))
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    with click.open_file(out, "w", encoding="utf-8") as handle:
+        for line in write_csv(header, rows):
+            handle.write(line)
+
+
+# --- demo ------------------------------------------------------------------------
+
+
+@main.command("demo")
+@click.option("--seed", default=20261123, show_default=True)
+@click.option("--scale", default=1.0, show_default=True, help="Multiply the number of respondents.")
+@with_appcontext
+def demo(seed: int, scale: float) -> None:
+    """Load synthetic demo organisations (skipped if they exist) and print links to try."""
+    from .services.demo import load_demo
+
+    with transaction():
+        summary = load_demo(seed=seed, scale=scale)
+    click.echo(summary.describe())

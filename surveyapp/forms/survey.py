@@ -1,0 +1,123 @@
+"""Survey page forms, built from questionnaire data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..i18n import localised
+from ..questionnaires import BackgroundQuestion, Dimension, Questionnaire
+
+DONT_KNOW = "dk"
+# Form buttons: which way the respondent is going. Anything else is refused.
+ACTIONS = ("next", "back", "submit")
+
+
+class SurveyForm(FlaskForm):
+    """Base class: knows which field names it accepts, so forged extra fields are caught."""
+
+    def unexpected_fields(self, submitted: Mapping[str, object]) -> list[str]:
+        allowed = {field.name for field in self} | {"action"}
+        return sorted(name for name in submitted if name not in allowed)
+
+
+class LanguageForm(SurveyForm):
+    language = RadioField(
+        _l("Language"),
+        choices=[("nl", "Nederlands"), ("en", "English")],
+        validators=[InputRequired(message=_l("Choose the language you want to answer in."))],
+    )
+
+
+def item_field_name(item_id: str) -> str:
+    return f"item-{item_id}"
+
+
+def dimension_form(
+    questionnaire: Questionnaire,
+    dimension: Dimension,
+    lang: str,
+    saved: Mapping[str, int | None],
+    formdata=None,
+) -> SurveyForm:
+    """A form with one radio group per item of this dimension, pre-filled from the draft."""
+    choices = [(str(p.value), localised(p.label, lang)) for p in questionnaire.scale.points]
+    if questionnaire.scale.dont_know:
+        choices.append((DONT_KNOW, localised(questionnaire.scale.dont_know, lang)))
+
+    class DimensionForm(SurveyForm):
+        pass
+
+    for item in dimension.items:
+        field = RadioField(
+            localised(item.text, lang),
+            choices=choices,
+            validators=[
+                InputRequired(
+                    message=_l(
+                        "Choose an answer for this statement, or “don't know” if you "
+                        "cannot judge it."
+                    )
+                )
+            ],
+        )
+        setattr(DimensionForm, item_field_name(item.id), field)
+    data = {}
+    for item in dimension.items:
+        if item.id in saved:
+            value = saved[item.id]
+            data[item_field_name(item.id)] = DONT_KNOW if value is None else str(value)
+    return DimensionForm(formdata=formdata, data=data)
+
+
+def answers_from(form: SurveyForm, dimension: Dimension) -> dict[str, int | None]:
+    """The page's answers as the draft stores them (None = don't know); unanswered left out."""
+    answers: dict[str, int | None] = {}
+    for item in dimension.items:
+        raw = form[item_field_name(item.id)].data
+        if raw in (None, "", "None"):
+            continue
+        answers[item.id] = None if raw == DONT_KNOW else int(raw)
+    return answers
+
+
+def background_form(
+    questions: tuple[BackgroundQuestion, ...], lang: str, saved: Mapping[str, str | None], formdata=None
+) -> SurveyForm:
+    class BackgroundForm(SurveyForm):
+        pass
+
+    for question in questions:
+        validators = (
+            [DataRequired(message=_l("Choose the option that fits you best."))]
+            if question.required
+            else [Optional()]
+        )
+        setattr(
+            BackgroundForm,
+            question.id,
+            RadioField(
+                localised(question.text, lang),
+                choices=[(o.id, localised(o.label, lang)) for o in question.options],
+                validators=validators,
+            ),
+        )
+    return BackgroundForm(formdata=formdata, data=dict(saved))
+
+
+class CommentForm(SurveyForm):
+    comment = TextAreaField(
+        _l("Comment (optional)"),
+        validators=[
+            Optional(),
+            Length(max=2000, message=_l("Keep your comment under %(max)d characters.", max=2000)),
+        ],
+    )
+
+
+class SubmitForm(SurveyForm):
+    pass

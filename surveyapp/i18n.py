@@ -1,0 +1,35 @@
+"""Locale selection and template helpers for Dutch and English."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask, current_app, g, request, session
+
+
+def select_locale() -> str:
+    """The survey's chosen language first, then the user's choice, then the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = getattr(g, "survey_language", None) or request.args.get("lang") or session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def localised(texts: Mapping[str, str] | None, lang: str | None = None) -> str:
+    """Pick a questionnaire text in the current language (falling back to English)."""
+    if not texts:
+        return ""
+    from flask_babel import get_locale
+
+    lang = lang or str(get_locale())
+    return texts.get(lang) or texts.get("en") or next(iter(texts.values()))
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    app.jinja_env.filters["loc"] = localised
+    app.jinja_env.globals["current_language"] = lambda: str(get_locale())

@@ -1,0 +1,272 @@
+"""Database models (typed SQLAlchemy 2.0). Constraints live in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+ROLE_LEVELS = ("top_management", "middle_management", "employee", "conversation_team")
+CAMPAIGN_STATUSES = ("draft", "open", "closed")
+SIZE_BANDS = ("1-49", "50-249", "250-999", "1000+")
+USER_ROLES = ("consultant", "manager")
+RESPONSE_SOURCES = ("web", "import")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def today() -> dt.date:
+    """Today's date in UTC: the only time resolution stored with a response."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+class QuestionnaireVersion(db.Model):
+    """A published instrument version, mirrored from its file so answers can reference it."""
+
+    __tablename__ = "questionnaire_version"
+    __table_args__ = (
+        sa.UniqueConstraint("key", "version"),
+        sa.CheckConstraint("scale_max > scale_min", name="scale_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(80))
+    version: Mapped[int]
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    scale_min: Mapped[int]
+    scale_max: Mapped[int]
+
+    items: Mapped[list[QuestionnaireItem]] = relationship(
+        back_populates="questionnaire_version", order_by="QuestionnaireItem.position"
+    )
+
+
+class QuestionnaireItem(db.Model):
+    __tablename__ = "questionnaire_item"
+
+    questionnaire_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("questionnaire_version.id"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    dimension_id: Mapped[str] = mapped_column(sa.String(80))
+    reverse: Mapped[bool]
+    position: Mapped[int]
+
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship(back_populates="items")
+
+
+class ScalePoint(db.Model):
+    """The values an answer may take; answers reference it, so the database enforces the range."""
+
+    __tablename__ = "scale_point"
+
+    questionnaire_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("questionnaire_version.id"), primary_key=True
+    )
+    value: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+    __table_args__ = (sa.CheckConstraint(_in("size_band", SIZE_BANDS), name="size_band"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    sector: Mapped[str] = mapped_column(sa.String(80))
+    size_band: Mapped[str] = mapped_column(sa.String(16))
+    created_on: Mapped[dt.date] = mapped_column(default=today)
+
+    departments: Mapped[list[Department]] = relationship(
+        back_populates="organisation", order_by="Department.code"
+    )
+    campaigns: Mapped[list[Campaign]] = relationship(
+        back_populates="organisation", order_by="Campaign.opens_on"
+    )
+
+
+class Department(db.Model):
+    """A unit of an organisation; ``parent_id`` makes the departments a tree."""
+
+    __tablename__ = "department"
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "code"),
+        sa.CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount"),
+        sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"))
+    code: Mapped[str] = mapped_column(sa.String(40))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    headcount: Mapped[int | None]
+
+    organisation: Mapped[Organisation] = relationship(back_populates="departments")
+    parent: Mapped[Department | None] = relationship(remote_side=[id])
+
+
+class Campaign(db.Model):
+    """One run of a questionnaire in one organisation."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status"),
+        sa.CheckConstraint("closes_on > opens_on", name="dates"),
+        sa.CheckConstraint("min_group_size >= 3", name="min_group_size"),
+        sa.CheckConstraint("min_comment_group_size >= min_group_size", name="comment_threshold"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire_version.id"))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    opens_on: Mapped[dt.date]
+    closes_on: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(sa.String(10), default="draft")
+    min_group_size: Mapped[int] = mapped_column(default=5)
+    min_comment_group_size: Mapped[int] = mapped_column(default=10)
+    frozen_on: Mapped[dt.date | None]
+
+    organisation: Mapped[Organisation] = relationship(back_populates="campaigns")
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    units: Mapped[list[CampaignDepartment]] = relationship(
+        back_populates="campaign", order_by="CampaignDepartment.code"
+    )
+
+
+class CampaignDepartment(db.Model):
+    """The department tree as it stood when the campaign opened (frozen)."""
+
+    __tablename__ = "campaign_department"
+
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("department.id"), primary_key=True)
+    parent_department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"))
+    code: Mapped[str] = mapped_column(sa.String(40))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    headcount: Mapped[int | None]
+
+    campaign: Mapped[Campaign] = relationship(back_populates="units")
+
+
+class Invitation(db.Model):
+    """A single-use survey link. Only the SHA-256 of its token is stored."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("department.id"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Whether the link has been used; deliberately no timestamp, which could be
+    # matched against a response's submission.
+    used: Mapped[bool] = mapped_column(default=False)
+
+    campaign: Mapped[Campaign] = relationship()
+    department: Mapped[Department] = relationship()
+    draft: Mapped[Draft | None] = relationship(
+        back_populates="invitation", cascade="all, delete-orphan"
+    )
+
+
+class Draft(db.Model):
+    """Unsubmitted answers kept with their link so a respondent can resume; deleted on submit."""
+
+    __tablename__ = "draft"
+
+    invitation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str | None] = mapped_column(sa.String(5))
+    role_level: Mapped[str | None] = mapped_column(sa.String(40))
+    # {"item_id": value or null for "don't know"}
+    answers: Mapped[dict[str, int | None]] = mapped_column(sa.JSON, default=dict)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    step: Mapped[str] = mapped_column(sa.String(40), default="intro")
+    updated_on: Mapped[dt.date] = mapped_column(default=today, onupdate=today)
+
+    invitation: Mapped[Invitation] = relationship(back_populates="draft")
+
+
+class Response(db.Model):
+    """A submitted questionnaire. Nothing here links it to the invitation it came from."""
+
+    __tablename__ = "response"
+    __table_args__ = (
+        sa.CheckConstraint(_in("role_level", ROLE_LEVELS), name="role_level"),
+        sa.CheckConstraint(_in("source", RESPONSE_SOURCES), name="source"),
+        # Lets answers reference (response, questionnaire version) together.
+        sa.UniqueConstraint("id", "questionnaire_version_id"),
+        sa.Index("ix_response_campaign_department", "campaign_id", "department_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("department.id"))
+    questionnaire_version_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire_version.id"))
+    role_level: Mapped[str] = mapped_column(sa.String(40))
+    language: Mapped[str] = mapped_column(sa.String(5))
+    source: Mapped[str] = mapped_column(sa.String(10), default="web")
+    submitted_on: Mapped[dt.date] = mapped_column(default=today)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Answer(db.Model):
+    """One answer; ``value`` NULL means "don't know" (stored as missing)."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["response_id", "questionnaire_version_id"],
+            ["response.id", "response.questionnaire_version_id"],
+            ondelete="CASCADE",
+            name="fk_answer_response",
+        ),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_version_id", "item_id"],
+            ["questionnaire_item.questionnaire_version_id", "questionnaire_item.item_id"],
+            name="fk_answer_item",
+        ),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_version_id", "value"],
+            ["scale_point.questionnaire_version_id", "scale_point.value"],
+            name="fk_answer_scale_point",
+        ),
+    )
+
+    response_id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    questionnaire_version_id: Mapped[int]
+    value: Mapped[int | None]
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class User(db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        sa.CheckConstraint(_in("role", USER_ROLES), name="role"),
+        sa.CheckConstraint(
+            "(role = 'consultant' AND organisation_id IS NULL)"
+            " OR (role = 'manager' AND organisation_id IS NOT NULL)",
+            name="manager_scope",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+
+    organisation: Mapped[Organisation | None] = relationship()

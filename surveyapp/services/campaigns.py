@@ -1,0 +1,132 @@
+"""Campaigns: create, open (freezing the department tree and thresholds), close."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Campaign, CampaignDepartment, Organisation, today
+from ..questionnaires import Questionnaire
+from . import ServiceError
+from .questionnaires import ensure_questionnaire_version
+
+
+def create_campaign(
+    organisation: Organisation,
+    questionnaire: Questionnaire,
+    name: str,
+    opens_on: dt.date,
+    closes_on: dt.date,
+    min_group_size: int = 5,
+    min_comment_group_size: int = 10,
+) -> Campaign:
+    """Add a draft campaign."""
+    if not name.strip():
+        raise ServiceError("A campaign needs a name.")
+    if closes_on <= opens_on:
+        raise ServiceError(
+            f"The closing date ({closes_on}) must come after the opening date ({opens_on})."
+        )
+    if min_group_size < 3:
+        raise ServiceError(
+            "The anonymity threshold must be at least 3 respondents; 5 is the usual minimum."
+        )
+    if min_comment_group_size < min_group_size:
+        raise ServiceError(
+            "The threshold for comments must be at least the threshold for scores "
+            f"({min_group_size})."
+        )
+    version = ensure_questionnaire_version(questionnaire)
+    campaign = Campaign(
+        organisation=organisation,
+        questionnaire_version=version,
+        name=name.strip(),
+        opens_on=opens_on,
+        closes_on=closes_on,
+        min_group_size=min_group_size,
+        min_comment_group_size=min_comment_group_size,
+        status="draft",
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    return campaign
+
+
+def find_campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise ServiceError(f"No campaign with id {campaign_id}.")
+    return campaign
+
+
+def open_campaign(campaign: Campaign) -> Campaign:
+    """Open a draft campaign; its department tree and thresholds are frozen from now on."""
+    if campaign.status != "draft":
+        raise ServiceError(f"Campaign {campaign.id} is {campaign.status}; only a draft can open.")
+    departments = campaign.organisation.departments
+    if not departments:
+        raise ServiceError(
+            f"{campaign.organisation.name} has no departments yet; import them before opening."
+        )
+    db.session.add_all(
+        CampaignDepartment(
+            campaign=campaign,
+            department_id=d.id,
+            parent_department_id=d.parent_id,
+            code=d.code,
+            name=d.name,
+            headcount=d.headcount,
+        )
+        for d in departments
+    )
+    campaign.status = "open"
+    campaign.frozen_on = today()
+    db.session.flush()
+    return campaign
+
+
+def close_campaign(campaign: Campaign) -> Campaign:
+    if campaign.status != "open":
+        raise ServiceError(f"Campaign {campaign.id} is {campaign.status}; only an open one closes.")
+    campaign.status = "closed"
+    db.session.flush()
+    return campaign
+
+
+def accepts_responses(campaign: Campaign, on: dt.date | None = None) -> bool:
+    """Open, and today within its dates."""
+    on = on or today()
+    return campaign.status == "open" and campaign.opens_on <= on <= campaign.closes_on
+
+
+def campaign_departments(campaign: Campaign) -> list[CampaignDepartment]:
+    """The frozen tree for an opened campaign, the live one (unsaved) for a draft."""
+    if campaign.status != "draft":
+        return list(campaign.units)
+    return [
+        CampaignDepartment(
+            department_id=d.id,
+            parent_department_id=d.parent_id,
+            code=d.code,
+            name=d.name,
+            headcount=d.headcount,
+        )
+        for d in campaign.organisation.departments
+    ]
+
+
+def previous_campaign(campaign: Campaign) -> Campaign | None:
+    """The organisation's latest earlier campaign on the same questionnaire, if any."""
+    return db.session.scalar(
+        sa.select(Campaign)
+        .where(
+            Campaign.organisation_id == campaign.organisation_id,
+            Campaign.questionnaire_version_id == campaign.questionnaire_version_id,
+            Campaign.opens_on < campaign.opens_on,
+            Campaign.status != "draft",
+        )
+        .order_by(Campaign.opens_on.desc())
+        .limit(1)
+    )

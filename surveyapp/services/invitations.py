@@ -1,0 +1,72 @@
+"""Single-use survey links. The token is shown once; only its SHA-256 is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Campaign, Invitation
+from . import ServiceError
+from .campaigns import campaign_departments
+
+TOKEN_BYTES = 32  # 256 random bits
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedLink:
+    department_code: str
+    department_name: str
+    token: str
+
+
+def issue_invitations(
+    campaign: Campaign, per_department: int, department_codes: list[str] | None = None
+) -> list[IssuedLink]:
+    """Create ``per_department`` links for each (or each named) department."""
+    if campaign.status == "closed":
+        raise ServiceError(f"Campaign {campaign.id} is closed; it takes no new invitations.")
+    if not 1 <= per_department <= 100_000:
+        raise ServiceError("The number of links per department must be between 1 and 100000.")
+    units = campaign_departments(campaign)
+    if department_codes:
+        known = {u.code for u in units}
+        unknown = [c for c in department_codes if c not in known]
+        if unknown:
+            raise ServiceError(
+                f"Unknown department code(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}."
+            )
+        units = [u for u in units if u.code in department_codes]
+    if not units:
+        raise ServiceError("There are no departments to invite; import departments first.")
+    links: list[IssuedLink] = []
+    rows = []
+    for unit in units:
+        for _ in range(per_department):
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            rows.append(
+                {
+                    "campaign_id": campaign.id,
+                    "department_id": unit.department_id,
+                    "token_hash": hash_token(token),
+                    "used": False,
+                }
+            )
+            links.append(IssuedLink(unit.code, unit.name, token))
+    db.session.execute(sa.insert(Invitation), rows)
+    db.session.flush()
+    return links
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The invitation for a token, or None for anything unknown or malformed."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(sa.select(Invitation).filter_by(token_hash=hash_token(token)))

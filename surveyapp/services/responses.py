@@ -1,0 +1,347 @@
+"""Drafts, submissions, imports and exports of responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (
+    ROLE_LEVELS,
+    Answer,
+    Campaign,
+    Draft,
+    Invitation,
+    Response,
+    today,
+)
+from ..questionnaires import Questionnaire
+from . import ServiceError
+from .campaigns import accepts_responses, campaign_departments
+from .csvfiles import CSVFileError, RowError, read_csv
+from .questionnaires import questionnaire_for
+
+
+class AlreadySubmitted(ServiceError):
+    """The link has been used; the first submission stands."""
+
+
+class NotAccepting(ServiceError):
+    """The campaign is not open for responses now."""
+
+
+# ---------------------------------------------------------------------------
+# Drafts and web submissions
+
+
+def get_or_create_draft(invitation: Invitation) -> Draft:
+    if invitation.draft is None:
+        invitation.draft = Draft(answers={}, step="language")
+        db.session.flush()
+    return invitation.draft
+
+
+def check_answers(
+    questionnaire: Questionnaire, answers: Mapping[str, int | None]
+) -> dict[str, int | None]:
+    """Validate item ids and values against the questionnaire; return a clean copy."""
+    values = {p.value for p in questionnaire.scale.points}
+    clean: dict[str, int | None] = {}
+    for item_id, value in answers.items():
+        try:
+            questionnaire.item(item_id)
+        except KeyError:
+            raise ServiceError(f"Unknown question {item_id!r}.") from None
+        if value is None:
+            if questionnaire.scale.dont_know is None:
+                raise ServiceError(f"Question {item_id!r} has no 'don't know' option.")
+        elif isinstance(value, bool) or not isinstance(value, int) or value not in values:
+            raise ServiceError(
+                f"Answer {value!r} to question {item_id!r} is outside the scale "
+                f"{questionnaire.scale.min}–{questionnaire.scale.max}."
+            )
+        clean[item_id] = value
+    return clean
+
+
+def save_draft_answers(
+    invitation: Invitation, questionnaire: Questionnaire, answers: Mapping[str, int | None]
+) -> Draft:
+    """Merge one page's answers into the draft (a page may also clear answers: pass absent)."""
+    draft = get_or_create_draft(invitation)
+    merged = dict(draft.answers or {})
+    merged.update(check_answers(questionnaire, answers))
+    draft.answers = merged  # reassign so the JSON column is marked dirty
+    db.session.flush()
+    return draft
+
+
+def submit_response(invitation: Invitation, on: dt.date | None = None) -> Response:
+    """Turn a draft into a response that carries no link to the invitation."""
+    if invitation.used:
+        raise AlreadySubmitted("These answers were already received.")
+    campaign = invitation.campaign
+    if not accepts_responses(campaign, on):
+        raise NotAccepting(f"Campaign {campaign.id} is not accepting responses.")
+    draft = invitation.draft
+    if draft is None or draft.role_level is None:
+        raise ServiceError("The survey is not complete: choose your role first.")
+    questionnaire = questionnaire_for(campaign.questionnaire_version)
+    answers = check_answers(questionnaire, draft.answers or {})
+    if draft.role_level not in ROLE_LEVELS:
+        raise ServiceError(f"Unknown role level {draft.role_level!r}.")
+    # Mark the link used in the same statement-level step that guards against a
+    # concurrent second submission: only one UPDATE can flip used from false to true.
+    flipped = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used.is_(False))
+        .values(used=True)
+    ).rowcount
+    if flipped != 1:
+        raise AlreadySubmitted("These answers were already received.")
+    response = Response(
+        campaign_id=campaign.id,
+        department_id=invitation.department_id,
+        questionnaire_version_id=campaign.questionnaire_version_id,
+        role_level=draft.role_level,
+        language=draft.language or "en",
+        source="web",
+        submitted_on=on or today(),
+        comment=(draft.comment or "").strip() or None,
+    )
+    db.session.add(response)
+    db.session.flush()
+    db.session.execute(
+        sa.insert(Answer),
+        [
+            {
+                "response_id": response.id,
+                "questionnaire_version_id": campaign.questionnaire_version_id,
+                "item_id": item_id,
+                "value": value,
+            }
+            for item_id, value in answers.items()
+        ],
+    ) if answers else None
+    db.session.delete(draft)
+    db.session.flush()
+    db.session.expire(invitation)
+    return response
+
+
+# ---------------------------------------------------------------------------
+# CSV: the one response format for import, export and stand-alone analysis
+
+META_COLUMNS = ("department", "role_level", "language", "submitted_on", "comment")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedResponses:
+    """A validated response file: one row per respondent."""
+
+    item_ids: tuple[str, ...]
+    matrix: np.ndarray  # respondents × items, NaN for missing
+    meta: tuple[dict[str, str], ...]  # the non-item columns per row
+
+
+def parse_responses(
+    questionnaire: Questionnaire,
+    data: bytes | str,
+    name: str,
+    *,
+    required_meta: Iterable[str] = ("department", "role_level"),
+    allowed_meta: Iterable[str] = META_COLUMNS,
+    departments: Iterable[str] | None = None,
+) -> ParsedResponses:
+    """Validate a response CSV completely; raise CSVFileError listing every problem."""
+    item_ids = tuple(item.id for item in questionnaire.items)
+    required_meta = tuple(required_meta)
+    allowed = set(allowed_meta) | set(required_meta) | set(item_ids)
+    rows = read_csv(data, name, required=required_meta)
+    errors: list[RowError] = []
+    header = [c for c in (rows[0] if rows else {}) if c != "__row__"]
+    if not rows:
+        raise CSVFileError(name, [RowError(2, "", "the file has a header but no responses")])
+    for column in header:
+        if column not in allowed:
+            errors.append(
+                RowError(1, column, "unknown column: neither a question id of "
+                         f"{questionnaire.id} v{questionnaire.version} nor one of "
+                         f"{', '.join(sorted(set(allowed) - set(item_ids)))}")
+            )
+    present_items = [i for i in item_ids if i in header]
+    if not present_items:
+        errors.append(RowError(1, "", "no question columns; expected ids such as "
+                                      f"{', '.join(item_ids[:3])}"))
+    valid = {str(p.value): p.value for p in questionnaire.scale.points}
+    known_departments = set(departments) if departments is not None else None
+    role_levels = {o.id for o in questionnaire.background_question("role_level").options}
+    matrix = np.full((len(rows), len(item_ids)), np.nan)
+    column_index = {item_id: j for j, item_id in enumerate(item_ids)}
+    meta: list[dict[str, str]] = []
+    for i, row in enumerate(rows):
+        number = int(row["__row__"])
+        for item_id in present_items:
+            raw = row[item_id]
+            if raw == "":
+                continue
+            value = valid.get(raw.removesuffix(".0"))
+            if value is None:
+                errors.append(RowError(number, item_id, f"{raw!r} is not a whole number from "
+                                       f"{questionnaire.scale.min} to {questionnaire.scale.max} "
+                                       "(leave the cell empty for no answer)"))
+                continue
+            matrix[i, column_index[item_id]] = value
+        info = {c: row[c] for c in header if c not in column_index}
+        if "department" in info and known_departments is not None:
+            if info["department"] not in known_departments:
+                errors.append(RowError(number, "department",
+                                       f"{info['department']!r} is not a department code of "
+                                       "this campaign"))
+        elif "department" in required_meta and not info.get("department"):
+            errors.append(RowError(number, "department", "empty"))
+        if "role_level" in info and info["role_level"] not in role_levels:
+            if info["role_level"] or "role_level" in required_meta:
+                errors.append(RowError(number, "role_level", f"{info['role_level']!r} is not one "
+                                       f"of {', '.join(sorted(role_levels))}"))
+        if info.get("language") and info["language"] not in questionnaire.languages:
+            errors.append(RowError(number, "language", f"{info['language']!r} is not one of "
+                                   f"{', '.join(questionnaire.languages)}"))
+        if info.get("submitted_on"):
+            try:
+                dt.date.fromisoformat(info["submitted_on"])
+            except ValueError:
+                errors.append(RowError(number, "submitted_on", f"{info['submitted_on']!r} is not "
+                                       "a date written as YYYY-MM-DD"))
+        meta.append(info)
+    if errors:
+        raise CSVFileError(name, errors)
+    return ParsedResponses(item_ids, matrix, tuple(meta))
+
+
+def import_responses(campaign: Campaign, data: bytes | str, name: str) -> int:
+    """Store every row of a response CSV (paper surveys, another tool), or nothing at all."""
+    if campaign.status == "draft":
+        raise ServiceError(
+            f"Campaign {campaign.id} is still a draft; open it before importing responses."
+        )
+    questionnaire = questionnaire_for(campaign.questionnaire_version)
+    units = {u.code: u.department_id for u in campaign_departments(campaign)}
+    parsed = parse_responses(questionnaire, data, name, departments=units)
+    version_id = campaign.questionnaire_version_id
+    response_rows = [
+        {
+            "campaign_id": campaign.id,
+            "department_id": units[info["department"]],
+            "questionnaire_version_id": version_id,
+            "role_level": info["role_level"],
+            "language": info.get("language") or questionnaire.languages[0],
+            "source": "import",
+            "submitted_on": dt.date.fromisoformat(info["submitted_on"])
+            if info.get("submitted_on")
+            else today(),
+            "comment": info.get("comment") or None,
+        }
+        for info in parsed.meta
+    ]
+    ids = db.session.scalars(
+        sa.insert(Response).returning(Response.id, sort_by_parameter_order=True), response_rows
+    ).all()
+    answer_rows = []
+    for response_id, values in zip(ids, parsed.matrix):
+        for item_id, value in zip(parsed.item_ids, values):
+            if not np.isnan(value):
+                answer_rows.append(
+                    {
+                        "response_id": response_id,
+                        "questionnaire_version_id": version_id,
+                        "item_id": item_id,
+                        "value": int(value),
+                    }
+                )
+    if answer_rows:
+        db.session.execute(sa.insert(Answer), answer_rows)
+    db.session.flush()
+    return len(ids)
+
+
+def export_responses(campaign: Campaign) -> tuple[list[str], Iterable[list[object]]]:
+    """Anonymised response rows in the import format, safe to hand out.
+
+    Departments with fewer respondents than the threshold are reported as their nearest
+    ancestor that meets it (or left empty), a role level is left empty where the
+    department × role combination is below the threshold, dates are left out, rows are
+    in random order within a department, and comments appear only for departments at
+    the comment threshold.
+    """
+    questionnaire = questionnaire_for(campaign.questionnaire_version)
+    item_ids = [item.id for item in questionnaire.items]
+    threshold = campaign.min_group_size
+    units = campaign_departments(campaign)
+    parent = {u.department_id: u.parent_department_id for u in units}
+    code = {u.department_id: u.code for u in units}
+    responses = db.session.execute(
+        sa.select(Response.id, Response.department_id, Response.role_level, Response.comment)
+        .where(Response.campaign_id == campaign.id)
+    ).all()
+    if len(responses) < threshold:
+        raise ServiceError(
+            f"Campaign {campaign.id} has {len(responses)} responses, fewer than its anonymity "
+            f"threshold of {threshold}; there is nothing that can be exported safely."
+        )
+    # Fold each department whose label would cover fewer rows than the threshold into
+    # its parent, repeatedly, so every department label in the file covers enough people.
+    shown: dict[int, int | None] = {r.id: r.department_id for r in responses}
+    while True:
+        counts = Counter(shown.values())
+        small = {d for d, n in counts.items() if d is not None and n < threshold}
+        if not small:
+            break
+        for rid, dep in shown.items():
+            if dep in small:
+                shown[rid] = parent.get(dep)
+    shown_counts = Counter(shown.values())
+    # Within each label, leave role levels empty for small role groups, and add the next
+    # smallest roles until the empty-role rows are either none or enough people.
+    role_hidden: set[tuple[int | None, str]] = set()
+    by_label: dict[int | None, Counter[str]] = {}
+    for r in responses:
+        by_label.setdefault(shown[r.id], Counter())[r.role_level] += 1
+    for label, roles in by_label.items():
+        ordered_roles = sorted(roles.items(), key=lambda kv: (kv[1], kv[0]))
+        hidden = [role for role, n in ordered_roles if n < threshold]
+        total = sum(roles[role] for role in hidden)
+        for role, n in ordered_roles:
+            if 0 < total < threshold and role not in hidden:
+                hidden.append(role)
+                total += n
+        role_hidden.update((label, role) for role in hidden)
+    answers: dict[int, dict[str, int | None]] = {}
+    for response_id, item_id, value in db.session.execute(
+        sa.select(Answer.response_id, Answer.item_id, Answer.value)
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.campaign_id == campaign.id)
+    ):
+        answers.setdefault(response_id, {})[item_id] = value
+    rng = random.SystemRandom()
+    ordered = sorted(responses, key=lambda r: (code.get(shown[r.id]) or "", rng.random()))
+    header = ["department", "role_level", *item_ids, "comment"]
+
+    def rows() -> Iterable[list[object]]:
+        for r in ordered:
+            dep = shown[r.id]
+            role = "" if (dep, r.role_level) in role_hidden else r.role_level
+            comment = r.comment if (
+                dep is not None and shown_counts[dep] >= campaign.min_comment_group_size
+            ) else ""
+            values = answers.get(r.id, {})
+            yield [code.get(dep, "") if dep is not None else "", role,
+                   *(values.get(i) for i in item_ids), comment or ""]
+
+    return header, rows()

@@ -1,0 +1,286 @@
+"""The staff survey: invitation link → language → introduction → pages → comment → review."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..forms.survey import (
+    LanguageForm,
+    CommentForm,
+    SubmitForm,
+    SurveyForm,
+    answers_from,
+    background_form,
+    dimension_form,
+)
+from ..models import Invitation, today
+from ..services import ServiceError
+from ..services.invitations import find_invitation
+from ..services.questionnaires import questionnaire_for
+from ..services.responses import (
+    AlreadySubmitted,
+    NotAccepting,
+    get_or_create_draft,
+    save_draft_answers,
+    submit_response,
+)
+
+bp = Blueprint("survey", __name__, url_prefix="/s")
+
+
+class SurveyStop(Exception):
+    """A link that cannot be used now: rendered as a page in the respondent's language."""
+
+    def __init__(self, template: str, status: int, **context):
+        self.template, self.status, self.context = template, status, context
+
+
+@bp.errorhandler(SurveyStop)
+def _stop(stop: SurveyStop):
+    return render_template(stop.template, **stop.context), stop.status
+
+
+def _load(token: str) -> Invitation:
+    """The invitation for this link, if it can still be answered."""
+    invitation = find_invitation(token)
+    if invitation is None:
+        raise SurveyStop("survey/unknown_link.html", 404)
+    if invitation.draft is not None and invitation.draft.language:
+        g.survey_language = invitation.draft.language
+    campaign = invitation.campaign
+    if invitation.used:
+        raise SurveyStop("survey/already_received.html", 410)
+    if campaign.status == "closed" or (campaign.status == "open" and today() > campaign.closes_on):
+        raise SurveyStop("survey/closed.html", 410, campaign=campaign)
+    if campaign.status == "draft" or today() < campaign.opens_on:
+        raise SurveyStop("survey/not_open.html", 403, campaign=campaign)
+    g.questionnaire = questionnaire_for(campaign.questionnaire_version)
+    return invitation
+
+
+def _steps(questionnaire) -> list[str]:
+    return [
+        "language",
+        "intro",
+        "about",
+        *(f"page-{i}" for i in range(1, len(questionnaire.dimensions) + 1)),
+        "comment",
+        "review",
+    ]
+
+
+def _go(token: str, step: str):
+    return redirect(url_for("survey.step", token=token, step=step))
+
+
+def _neighbour(steps: list[str], step: str, offset: int) -> str:
+    return steps[max(0, min(len(steps) - 1, steps.index(step) + offset))]
+
+
+def _refuse_extra_fields(form: SurveyForm) -> list[str]:
+    unexpected = form.unexpected_fields(request.form)
+    if unexpected:
+        return [
+            _(
+                "The form contained fields it does not have (%(names)s); nothing was saved. "
+                "Reload the page and answer again.",
+                names=", ".join(unexpected[:3]),
+            )
+        ]
+    return []
+
+
+def _replace_choice_errors(form: SurveyForm) -> None:
+    for field in form:
+        if any("Not a valid choice" in str(e) for e in field.errors):
+            field.errors = [_("That answer is not one of the options. Choose one of the options.")]
+
+
+@bp.route("/<token>")
+def start(token: str):
+    """Entry point from the invitation e-mail: resume where the respondent stopped."""
+    invitation = _load(token)
+    draft = get_or_create_draft(invitation)
+    db.session.commit()
+    step = draft.step if draft.step in _steps(g.questionnaire) else "language"
+    return _go(token, step)
+
+
+@bp.route("/<token>/<step>", methods=["GET", "POST"])
+def step(token: str, step: str):
+    invitation = _load(token)
+    questionnaire = g.questionnaire
+    steps = _steps(questionnaire)
+    if step not in steps:
+        abort(404)
+    draft = get_or_create_draft(invitation)
+    if step != "language" and not draft.language:
+        return _go(token, "language")
+    lang = draft.language or request.accept_languages.best_match(("nl", "en")) or "en"
+    position = steps.index(step)
+    context = {
+        "token": token,
+        "questionnaire": questionnaire,
+        "campaign": invitation.campaign,
+        "step": step,
+        "lang": lang,
+        "progress": (max(0, position - 2), len(steps) - 3),
+        "back_step": _neighbour(steps, step, -1) if position > 0 else None,
+    }
+    action = request.form.get("action", "next")
+    if request.method == "POST" and action not in ("next", "back", "submit"):
+        abort(400)
+
+    if step == "language":
+        form = LanguageForm(data={"language": draft.language or lang})
+        errors = _refuse_extra_fields(form) if request.method == "POST" else []
+        if request.method == "POST" and not errors and form.validate_on_submit():
+            draft.language = form.language.data
+            draft.step = "intro"
+            db.session.commit()
+            return _go(token, "intro")
+        return _render("survey/language.html", form, errors, context)
+
+    if step == "intro":
+        form = SubmitForm()
+        if request.method == "POST" and form.validate_on_submit():
+            draft.step = "about"
+            db.session.commit()
+            return _go(token, "about")
+        return _render("survey/intro.html", form, [], context)
+
+    if step == "about":
+        saved = {"role_level": draft.role_level}
+        form = background_form(questionnaire.background, lang, saved)
+        errors = _refuse_extra_fields(form) if request.method == "POST" else []
+        if request.method == "POST" and not errors:
+            if action == "back":
+                draft.step = "intro"
+                db.session.commit()
+                return _go(token, "intro")
+            if form.validate_on_submit():
+                draft.role_level = form.role_level.data
+                draft.step = "page-1"
+                db.session.commit()
+                return _go(token, "page-1")
+            _replace_choice_errors(form)
+        return _render("survey/about.html", form, errors, context)
+
+    if step.startswith("page-"):
+        number = int(step.removeprefix("page-"))
+        dimension = questionnaire.dimensions[number - 1]
+        form = dimension_form(questionnaire, dimension, lang, draft.answers or {})
+        context["dimension"] = dimension
+        context["page_number"] = number
+        errors = _refuse_extra_fields(form) if request.method == "POST" else []
+        if request.method == "POST" and not errors:
+            if action == "back":
+                # Going back keeps whatever valid answers this page already has.
+                form.validate()
+                valid = {
+                    item_id: value
+                    for item_id, value in answers_from_valid(form, dimension).items()
+                }
+                save_draft_answers(invitation, questionnaire, valid)
+                draft.step = _neighbour(steps, step, -1)
+                db.session.commit()
+                return _go(token, draft.step)
+            if form.validate_on_submit():
+                save_draft_answers(invitation, questionnaire, answers_from(form, dimension))
+                draft.step = _neighbour(steps, step, 1)
+                db.session.commit()
+                return _go(token, draft.step)
+            _replace_choice_errors(form)
+        return _render("survey/page.html", form, errors, context)
+
+    if step == "comment":
+        form = CommentForm(data={"comment": draft.comment or ""})
+        errors = _refuse_extra_fields(form) if request.method == "POST" else []
+        if request.method == "POST" and not errors and form.validate_on_submit():
+            draft.comment = (form.comment.data or "").strip() or None
+            draft.step = "review" if action != "back" else _neighbour(steps, step, -1)
+            db.session.commit()
+            return _go(token, draft.step)
+        context["comment_threshold"] = invitation.campaign.min_comment_group_size
+        return _render("survey/comment.html", form, errors, context)
+
+    # review
+    form = SubmitForm()
+    errors = _refuse_extra_fields(form) if request.method == "POST" else []
+    missing = _unanswered(questionnaire, draft)
+    context["missing"] = missing
+    context["draft"] = draft
+    if request.method == "POST" and not errors and form.validate_on_submit():
+        if action == "back":
+            draft.step = _neighbour(steps, step, -1)
+            db.session.commit()
+            return _go(token, draft.step)
+        if missing:
+            errors = [_("Some pages are not complete yet. Answer the statements listed below.")]
+        elif draft.role_level is None:
+            return _go(token, "about")
+        else:
+            try:
+                submit_response(invitation)
+            except AlreadySubmitted:
+                db.session.rollback()
+                raise SurveyStop("survey/already_received.html", 409) from None
+            except NotAccepting:
+                db.session.rollback()
+                raise SurveyStop("survey/closed.html", 410, campaign=invitation.campaign) from None
+            except ServiceError as exc:
+                db.session.rollback()
+                current_app.logger.warning("survey submission refused: %s", exc)
+                errors = [str(exc)]
+            else:
+                db.session.commit()
+                return redirect(url_for("survey.done", lang=lang))
+    draft.step = "review"
+    db.session.commit()
+    return _render("survey/review.html", form, errors, context)
+
+
+def answers_from_valid(form: SurveyForm, dimension) -> dict[str, int | None]:
+    """Answers of fields that passed validation (used when going back from a page)."""
+    from ..forms.survey import DONT_KNOW, item_field_name
+
+    answers: dict[str, int | None] = {}
+    for item in dimension.items:
+        field = form[item_field_name(item.id)]
+        if field.errors or field.data in (None, "", "None"):
+            continue
+        answers[item.id] = None if field.data == DONT_KNOW else int(field.data)
+    return answers
+
+
+def _unanswered(questionnaire, draft) -> list[tuple[int, object]]:
+    answers = draft.answers or {}
+    return [
+        (number, item)
+        for number, dimension in enumerate(questionnaire.dimensions, start=1)
+        for item in dimension.items
+        if item.id not in answers
+    ]
+
+
+def _render(template: str, form: SurveyForm, errors: list[str], context: dict):
+    status = 400 if errors or form.errors else 200
+    return render_template(template, form=form, extra_errors=errors, **context), status
+
+
+@bp.route("/done")
+def done():
+    if request.args.get("lang") in ("nl", "en"):
+        g.survey_language = request.args["lang"]
+    return render_template("survey/done.html")

@@ -1,0 +1,232 @@
+"""The respondent's way through the survey, and every way it can go wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.extensions import db
+from surveyapp.models import Answer, Draft, Invitation, Response
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Respondent:
+    """Drives the survey through the test client like a browser without JavaScript."""
+
+    def __init__(self, client, token):
+        self.client, self.token = client, token
+
+    def get(self, step=None, **kwargs):
+        path = f"/s/{self.token}" + (f"/{step}" if step else "")
+        return self.client.get(path, follow_redirects=True, **kwargs)
+
+    def post(self, step, data, follow=True):
+        page = self.client.get(f"/s/{self.token}/{step}")
+        data = {"csrf_token": csrf_of(page.get_data(as_text=True)), **data}
+        return self.client.post(f"/s/{self.token}/{step}", data=data, follow_redirects=follow)
+
+    def answer_all(self, questionnaire, value="4", comment=""):
+        self.post("language", {"language": "en"})
+        self.post("intro", {"action": "next"})
+        self.post("about", {"role_level": "employee", "action": "next"})
+        for number, dimension in enumerate(questionnaire.dimensions, start=1):
+            answers = {f"item-{item.id}": value for item in dimension.items}
+            response = self.post(f"page-{number}", {**answers, "action": "next"})
+            assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+        return self.post("comment", {"comment": comment, "action": "next"})
+
+    def submit(self):
+        return self.post("review", {"action": "submit"})
+
+
+@pytest.fixture
+def open_campaign(factory):
+    return factory.campaign()
+
+
+@pytest.fixture
+def respondent(client, factory, open_campaign):
+    return Respondent(client, factory.link(open_campaign))
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_whole_flow_stores_one_anonymous_response(respondent, factory):
+    questionnaire = factory.questionnaire()
+    page = respondent.get(headers={"Accept-Language": "nl"})
+    assert "Nederlands" in page.get_data(as_text=True)
+    review = respondent.answer_all(questionnaire, comment="Meer overleg graag")
+    assert "Check your answers" in review.get_data(as_text=True)
+    done = respondent.submit()
+    assert done.status_code == 200
+    assert "Thank you" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert count(Response) == 1
+    assert count(Answer) == len(questionnaire.items)
+    assert count(Draft) == 0
+    response = db.session.scalar(sa.select(Response))
+    assert response.role_level == "employee"
+    assert response.comment == "Meer overleg graag"
+    assert response.submitted_on == dt.date.today()
+    # Nothing on the response refers to the invitation it came from.
+    columns = set(Response.__table__.columns.keys())
+    assert not any("invitation" in c or "token" in c or "ip" == c for c in columns)
+    assert db.session.scalar(sa.select(Invitation.used)) is True
+
+
+def test_dont_know_is_stored_as_missing(respondent, factory):
+    respondent.answer_all(factory.questionnaire(), value="dk")
+    respondent.submit()
+    db.session.expire_all()
+    values = db.session.scalars(sa.select(Answer.value)).all()
+    assert values and all(v is None for v in values)
+
+
+def test_resume_returns_to_the_page_where_the_respondent_stopped(respondent, factory):
+    questionnaire = factory.questionnaire()
+    respondent.post("language", {"language": "nl"})
+    respondent.post("intro", {"action": "next"})
+    respondent.post("about", {"role_level": "middle_management", "action": "next"})
+    first = questionnaire.dimensions[0]
+    respondent.post("page-1", {**{f"item-{i.id}": "2" for i in first.items}, "action": "next"})
+    # A new browser (no cookies) opens the same link later.
+    respondent.client.delete_cookie("session")
+    page = respondent.get()
+    html = page.get_data(as_text=True)
+    assert page.request.path.endswith("/page-2")
+    assert 'lang="nl"' in html
+    back = respondent.get("page-1").get_data(as_text=True)
+    assert re.search(r'value="2"\s+checked|checked[^>]*value="2"', back)
+
+
+def test_submitting_twice_stores_nothing_more(respondent, factory):
+    respondent.answer_all(factory.questionnaire())
+    page = respondent.client.get(f"/s/{respondent.token}/review")
+    token = csrf_of(page.get_data(as_text=True))
+    first = respondent.client.post(
+        f"/s/{respondent.token}/review", data={"csrf_token": token, "action": "submit"}
+    )
+    assert first.status_code == 302
+    second = respondent.client.post(
+        f"/s/{respondent.token}/review", data={"csrf_token": token, "action": "submit"}
+    )
+    assert second.status_code == 410
+    assert "already received" in second.get_data(as_text=True)
+    again = respondent.client.get(f"/s/{respondent.token}")
+    assert again.status_code == 410
+    db.session.expire_all()
+    assert count(Response) == 1
+
+
+def test_value_out_of_range_is_refused_and_not_saved(respondent, factory):
+    questionnaire = factory.questionnaire()
+    respondent.answer_all(questionnaire)
+    first = questionnaire.dimensions[0]
+    data = {f"item-{i.id}": "3" for i in first.items}
+    data[f"item-{first.items[0].id}"] = "9"
+    page = respondent.post("page-1", {**data, "action": "next"})
+    assert page.status_code == 400
+    assert "not one of the options" in page.get_data(as_text=True)
+    db.session.expire_all()
+    draft = db.session.scalar(sa.select(Draft))
+    assert draft.answers[first.items[1].id] == 4  # earlier answers untouched
+
+
+def test_unknown_item_or_extra_field_is_refused(respondent, factory):
+    questionnaire = factory.questionnaire()
+    respondent.post("language", {"language": "en"})
+    first = questionnaire.dimensions[0]
+    data = {f"item-{i.id}": "3" for i in first.items}
+    page = respondent.post("page-1", {**data, "item-no_such_item": "3", "action": "next"})
+    assert page.status_code == 400
+    assert "nothing was saved" in page.get_data(as_text=True)
+    other = questionnaire.dimensions[1].items[0]
+    page = respondent.post("page-1", {**data, f"item-{other.id}": "5", "action": "next"})
+    assert page.status_code == 400
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Draft)).answers == {}
+
+
+def test_forged_action_is_refused(respondent):
+    page = respondent.post("language", {"language": "en", "action": "delete"})
+    assert page.status_code == 400
+
+
+def test_missing_answers_are_listed_with_an_error_summary(respondent, factory):
+    respondent.post("language", {"language": "en"})
+    page = respondent.post("page-1", {"action": "next"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "There is a problem" in html
+    assert 'href="#item-' in html
+
+
+def test_missing_csrf_token_is_refused(respondent):
+    respondent.get()
+    page = respondent.client.post(f"/s/{respondent.token}/language", data={"language": "en"})
+    assert page.status_code == 400
+    assert "Nothing was saved" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Draft.language)) is None
+
+
+@pytest.mark.parametrize("token", ["nonsense", "x" * 43, "a" * 500])
+def test_tampered_or_unknown_token(client, factory, open_campaign, token):
+    real = factory.link(open_campaign)
+    assert token != real
+    page = client.get(f"/s/{token}", headers={"Accept-Language": "nl"})
+    assert page.status_code == 404
+    assert "Deze link werkt niet" in page.get_data(as_text=True)
+
+
+def test_closed_campaign_says_so_and_stores_nothing(client, factory, open_campaign):
+    from surveyapp.services.campaigns import close_campaign
+
+    token = factory.link(open_campaign)
+    close_campaign(open_campaign)
+    factory.commit()
+    page = client.get(f"/s/{token}")
+    assert page.status_code == 410
+    assert "closed" in page.get_data(as_text=True)
+    assert count(Draft) == 0
+
+
+def test_tampered_real_token_is_unknown(client, factory, open_campaign):
+    token = factory.link(open_campaign)
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert client.get(f"/s/{tampered}").status_code == 404
+    assert client.get(f"/s/{token}").status_code == 302
+
+
+def test_not_yet_open_campaign(client, factory):
+    today = dt.date.today()
+    campaign = factory.campaign(
+        opens_on=today + dt.timedelta(days=3), closes_on=today + dt.timedelta(days=30)
+    )
+    page = client.get(f"/s/{factory.link(campaign)}")
+    assert page.status_code == 403
+    assert "not open yet" in page.get_data(as_text=True)
+
+
+def test_pages_are_accessible_markup(respondent, factory):
+    respondent.post("language", {"language": "en"})
+    html = respondent.get("page-1").get_data(as_text=True)
+    dimension = factory.questionnaire().dimensions[0]
+    assert html.count("<fieldset") == len(dimension.items)
+    assert html.count("<legend") == len(dimension.items)
+    for item in dimension.items:
+        assert f'for="item-{item.id}-0"' in html
+    assert 'lang="en"' in html
+    assert "<script" not in html

@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
+    register_cli(app)
     return app
 
 
@@ -42,6 +43,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(survey.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -26,6 +26,12 @@ def main() -> None:
     """Social business maturity: survey, statistics and reports."""
 
 
+def register(app) -> None:
+    """Attach every command to ``app.cli`` (used by ``surveyapp`` and the test runner)."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
 @contextlib.contextmanager
 def transaction() -> Iterator[None]:
     """Commit if the block succeeds; roll back and exit 1 with the message if it does not."""
@@ -57,7 +63,7 @@ def _date(value: str, name: str) -> dt.date:
 # --- questionnaires ---------------------------------------------------------------
 
 
-@main.group()
+@click.group()
 def questionnaire() -> None:
     """Check and list questionnaire files."""
 
@@ -94,7 +100,7 @@ def questionnaire_list() -> None:
 # --- organisations and departments ------------------------------------------------
 
 
-@main.group()
+@click.group()
 def org() -> None:
     """Organisations."""
 
@@ -113,7 +119,7 @@ def org_create(name: str, sector: str, size_band: str) -> None:
     click.echo(f"Created organisation {organisation.id}: {organisation.name}")
 
 
-@main.group()
+@click.group()
 def departments() -> None:
     """Departments of an organisation."""
 
@@ -135,7 +141,7 @@ def departments_import(org_ref: str, csv_file: str) -> None:
 # --- campaigns -------------------------------------------------------------------
 
 
-@main.group()
+@click.group()
 def campaign() -> None:
     """Campaigns: create, open, close."""
 
@@ -197,7 +203,7 @@ def campaign_close(campaign_id: int) -> None:
 # --- invitations -----------------------------------------------------------------
 
 
-@main.group()
+@click.group()
 def invitations() -> None:
     """Invitation links."""
 
@@ -233,7 +239,7 @@ def invitations_issue(campaign_id, per_department, department_codes, base_url, o
 # --- users -----------------------------------------------------------------------
 
 
-@main.group()
+@click.group()
 def user() -> None:
     """Manager and consultant accounts."""
 
@@ -258,7 +264,7 @@ def user_create(email, role, org_ref, password) -> None:
 # --- responses -------------------------------------------------------------------
 
 
-@main.group()
+@click.group()
 def responses() -> None:
     """Import and export responses."""
 
@@ -299,7 +305,7 @@ def responses_export(campaign_id: int, out: str) -> None:
 # --- demo ------------------------------------------------------------------------
 
 
-@main.command("demo")
+@click.command("demo")
 @click.option("--seed", default=20261123, show_default=True)
 @click.option("--scale", default=1.0, show_default=True, help="Multiply the number of respondents.")
 @with_appcontext
@@ -310,3 +316,6 @@ def demo(seed: int, scale: float) -> None:
     with transaction():
         summary = load_demo(seed=seed, scale=scale)
     click.echo(summary.describe())
+
+
+COMMANDS = (questionnaire, org, departments, campaign, invitations, user, responses, demo)

@@ -418,9 +418,28 @@ class _Validator:
         self.errors: list[QuestionnaireError] = []
         # None until `languages` is valid; text tables then only get a shape check.
         self.languages: tuple[str, ...] | None = None
+        # Array entry key -> (kind, id), e.g. "items[3]" -> ("item", "trust_safe").
+        self.entry_names: dict[str, tuple[str, str]] = {}
 
     def error(self, key: str, message: str) -> None:
+        named = self.entry_name(key)
+        if named is not None and repr(named[1]) not in message:
+            message = f"{message} (in {named[0]} {named[1]!r})"
         self.errors.append(QuestionnaireError(self.source, key, message))
+
+    def name_entry(self, key: str, raw: Any, what: str) -> None:
+        """Remember an array entry's id, so its messages say which entry it is."""
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            self.entry_names[key] = (what, raw["id"])
+
+    def entry_name(self, key: str) -> tuple[str, str] | None:
+        """Return (kind, id) of the innermost named entry that holds ``key``."""
+        holders = [
+            entry
+            for entry in self.entry_names
+            if key == entry or key.startswith((f"{entry}.", f"{entry}["))
+        ]
+        return self.entry_names[max(holders, key=len)] if holders else None
 
     # ---- generic checks; each returns None when the value is unusable
 
@@ -453,7 +472,8 @@ class _Validator:
             self.error(key, f"expected [[{header}]] tables, got an array of other values")
             return None
         if len(value) < minimum:
-            self.error(key, f"needs at least {minimum} [[{header}]] tables, found {len(value)}")
+            tables = "table" if minimum == 1 else "tables"
+            self.error(key, f"needs at least {minimum} [[{header}]] {tables}, found {len(value)}")
             return None
         return value
 
@@ -530,7 +550,8 @@ class _Validator:
             if lang not in value:
                 self.error(
                     _join(key, lang),
-                    f'missing text for language {lang!r}; add {_join(key, lang)} = "..."',
+                    f"missing text for language {lang!r}; add "
+                    f'{key.rpartition(".")[2]}.{lang} = "..."',
                 )
                 ok = False
         return FrozenMap(texts) if ok else None
@@ -670,26 +691,28 @@ class _Validator:
             return None
         points: list[ScalePoint] = []
         ok = True
+        previous: int | None = None  # the value written on the point before, if readable
         for index, raw in enumerate(entries):
             point_key = f"{key}[{index}]"
             self.table(raw, point_key, _POINT_KEYS)
             number = self.read(raw, point_key, "value", self.integer)
             label = self.read(raw, point_key, "label", self.text)
-            if number is None or label is None:
-                ok = False
-                continue
-            if index == 0 and number not in (0, 1):
+            if index == 0 and number not in (None, 0, 1):
                 self.error(
                     f"{point_key}.value", f"the first point must have value 0 or 1, got {number}"
                 )
                 ok = False
-            elif points and number != points[-1].value + 1:
+            elif None not in (number, previous) and number != previous + 1:
                 self.error(
                     f"{point_key}.value",
-                    f"expected {points[-1].value + 1}: values must be consecutive whole numbers "
+                    f"expected {previous + 1}: values must be consecutive whole numbers "
                     f"in ascending order, got {number}",
                 )
                 ok = False
+            previous = number
+            if number is None or label is None:
+                ok = False
+                continue
             points.append(ScalePoint(value=number, label=label))
         return tuple(points) if ok else None
 
@@ -703,6 +726,7 @@ class _Validator:
         ok = True
         for index, raw in enumerate(entries):
             dim_key = f"{key}[{index}]"
+            self.name_entry(dim_key, raw, "dimension")
             self.table(raw, dim_key, _DIMENSION_KEYS)
             dim_id = self.read(raw, dim_key, "id", self.identifier)
             name = self.read(raw, dim_key, "name", self.text)
@@ -741,6 +765,7 @@ class _Validator:
         ok = True
         for index, raw in enumerate(entries):
             item_key = f"{key}[{index}]"
+            self.name_entry(item_key, raw, "item")
             self.table(raw, item_key, _ITEM_KEYS)
             item_id = self.read(raw, item_key, "id", self.identifier)
             dimension = self.read(
@@ -788,6 +813,7 @@ class _Validator:
         previous: float | None = None  # the last readable min_score, for the ordering check
         for index, raw in enumerate(entries):
             level_key = f"{key}[{index}]"
+            self.name_entry(level_key, raw, "level")
             self.table(raw, level_key, _LEVEL_KEYS)
             number = self.read(raw, level_key, "number", self.integer)
             level_id = self.read(raw, level_key, "id", self.identifier)
@@ -906,6 +932,7 @@ class _Validator:
         ok = True
         for index, raw in enumerate(entries):
             question_key = f"{key}[{index}]"
+            self.name_entry(question_key, raw, "background question")
             self.table(raw, question_key, _BACKGROUND_KEYS)
             qid = self.read(raw, question_key, "id", self.identifier)
             text = self.read(raw, question_key, "text", self.text)
@@ -948,6 +975,7 @@ class _Validator:
         ok = True
         for index, raw in enumerate(entries):
             option_key = f"{key}[{index}]"
+            self.name_entry(option_key, raw, "option")
             self.table(raw, option_key, _OPTION_KEYS)
             option_id = self.read(raw, option_key, "id", self.identifier)
             label = self.read(raw, option_key, "label", self.text)

@@ -168,7 +168,7 @@ class Factory:
         self.commit()
         return campaign
 
-    def link(self, campaign, department_code="COM") -> str:
+    def link(self, campaign, department_code: str = "COM") -> str:
         from surveyapp.services.invitations import issue_invitations
 
         token = issue_invitations(campaign, 1, [department_code])[0].token
@@ -184,4 +184,22 @@ class Factory:
 
 @pytest.fixture
 def factory(app, ctx):
+    """Factories inside an application context kept open for the whole test.
+
+    Not for tests that also use ``client``: a request would reuse this context (and its
+    ``g`` and session) instead of getting a fresh one. Those use ``in_app`` instead.
+    """
     return Factory(app)
+
+
+@pytest.fixture
+def in_app(app):
+    """Run a block in a fresh application context: ``with in_app() as make: ...``."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def block():
+        with app.app_context():
+            yield Factory(app)
+
+    return block

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 
 import sqlalchemy as sa
 
@@ -36,7 +37,7 @@ def test_full_administration_cycle(runner, ctx, factory, tmp_path):
     result = invoke(runner, "invitations", "issue", "--campaign", str(campaign_id),
                     "--per-department", "3", "--out", str(links))
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(links.open()))
+    rows = list(csv.DictReader(io.StringIO(links.read_text())))
     assert len(rows) == 6 and all("/s/" in r["link"] for r in rows)
     tokens = {r["link"].rsplit("/", 1)[1] for r in rows}
     stored = set(db.session.scalars(sa.select(Invitation.token_hash)))
@@ -48,7 +49,7 @@ def test_full_administration_cycle(runner, ctx, factory, tmp_path):
     out = tmp_path / "export.csv"
     result = invoke(runner, "responses", "export", "--campaign", str(campaign_id), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert len(list(csv.DictReader(out.open()))) == 6
+    assert len(list(csv.DictReader(io.StringIO(out.read_text())))) == 6
     result = invoke(runner, "user", "create", "--email", "m@example.org", "--role", "manager",
                     "--org", "Gemeente Voorbeeld", input="a-long-password\na-long-password\n")
     assert result.exit_code == 0, result.output

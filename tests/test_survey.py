@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
-from surveyapp.models import Answer, Draft, Invitation, Response
+from surveyapp.models import Answer, Campaign, Draft, Invitation, Response
+
+from .conftest import Factory
 
 
 def csrf_of(html: str) -> str:
@@ -50,21 +52,53 @@ class Respondent:
 
 
 @pytest.fixture
-def open_campaign(factory):
-    return factory.campaign()
+def questionnaire(app):
+    with app.app_context():
+        return Factory(app).questionnaire()
 
 
 @pytest.fixture
-def respondent(client, factory, open_campaign):
-    return Respondent(client, factory.link(open_campaign))
+def open_campaign(in_app) -> int:
+    with in_app() as make:
+        return make.campaign().id
 
 
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+@pytest.fixture
+def link(in_app):
+    def issue(campaign_id: int) -> str:
+        with in_app() as make:
+            return make.link(db.session.get(Campaign, campaign_id))
+
+    return issue
 
 
-def test_whole_flow_stores_one_anonymous_response(respondent, factory):
-    questionnaire = factory.questionnaire()
+@pytest.fixture
+def respondent(client, link, open_campaign):
+    return Respondent(client, link(open_campaign))
+
+
+@pytest.fixture
+def count(app):
+    def counter(model) -> int:
+        with app.app_context():
+            return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+    return counter
+
+
+@pytest.fixture
+def fetch(app):
+    """Run a query in a fresh context and return its plain result."""
+
+    def run(query, method="scalars"):
+        with app.app_context():
+            result = getattr(db.session, method)(query)
+            return result.all() if method == "scalars" else result
+
+    return run
+
+
+def test_whole_flow_stores_one_anonymous_response(respondent, questionnaire, count, fetch):
     page = respondent.get(headers={"Accept-Language": "nl"})
     assert "Nederlands" in page.get_data(as_text=True)
     review = respondent.answer_all(questionnaire, comment="Meer overleg graag")
@@ -72,30 +106,27 @@ def test_whole_flow_stores_one_anonymous_response(respondent, factory):
     done = respondent.submit()
     assert done.status_code == 200
     assert "Thank you" in done.get_data(as_text=True)
-    db.session.expire_all()
     assert count(Response) == 1
     assert count(Answer) == len(questionnaire.items)
     assert count(Draft) == 0
-    response = db.session.scalar(sa.select(Response))
-    assert response.role_level == "employee"
-    assert response.comment == "Meer overleg graag"
-    assert response.submitted_on == dt.date.today()
+    (role, comment, day), = fetch(
+        sa.select(Response.role_level, Response.comment, Response.submitted_on), "execute"
+    ).all()
+    assert (role, comment, day) == ("employee", "Meer overleg graag", dt.date.today())
     # Nothing on the response refers to the invitation it came from.
     columns = set(Response.__table__.columns.keys())
     assert not any("invitation" in c or "token" in c or "ip" == c for c in columns)
-    assert db.session.scalar(sa.select(Invitation.used)) is True
+    assert fetch(sa.select(Invitation.used)) == [True]
 
 
-def test_dont_know_is_stored_as_missing(respondent, factory):
-    respondent.answer_all(factory.questionnaire(), value="dk")
+def test_dont_know_is_stored_as_missing(respondent, questionnaire, fetch):
+    respondent.answer_all(questionnaire, value="dk")
     respondent.submit()
-    db.session.expire_all()
-    values = db.session.scalars(sa.select(Answer.value)).all()
+    values = fetch(sa.select(Answer.value))
     assert values and all(v is None for v in values)
 
 
-def test_resume_returns_to_the_page_where_the_respondent_stopped(respondent, factory):
-    questionnaire = factory.questionnaire()
+def test_resume_returns_to_the_page_where_the_respondent_stopped(respondent, questionnaire):
     respondent.post("language", {"language": "nl"})
     respondent.post("intro", {"action": "next"})
     respondent.post("about", {"role_level": "middle_management", "action": "next"})
@@ -111,8 +142,8 @@ def test_resume_returns_to_the_page_where_the_respondent_stopped(respondent, fac
     assert re.search(r'value="2"\s+checked|checked[^>]*value="2"', back)
 
 
-def test_submitting_twice_stores_nothing_more(respondent, factory):
-    respondent.answer_all(factory.questionnaire())
+def test_submitting_twice_stores_nothing_more(respondent, questionnaire, count):
+    respondent.answer_all(questionnaire)
     page = respondent.client.get(f"/s/{respondent.token}/review")
     token = csrf_of(page.get_data(as_text=True))
     first = respondent.client.post(
@@ -126,12 +157,10 @@ def test_submitting_twice_stores_nothing_more(respondent, factory):
     assert "already received" in second.get_data(as_text=True)
     again = respondent.client.get(f"/s/{respondent.token}")
     assert again.status_code == 410
-    db.session.expire_all()
     assert count(Response) == 1
 
 
-def test_value_out_of_range_is_refused_and_not_saved(respondent, factory):
-    questionnaire = factory.questionnaire()
+def test_value_out_of_range_is_refused_and_not_saved(respondent, questionnaire, fetch):
     respondent.answer_all(questionnaire)
     first = questionnaire.dimensions[0]
     data = {f"item-{i.id}": "3" for i in first.items}
@@ -139,13 +168,12 @@ def test_value_out_of_range_is_refused_and_not_saved(respondent, factory):
     page = respondent.post("page-1", {**data, "action": "next"})
     assert page.status_code == 400
     assert "not one of the options" in page.get_data(as_text=True)
-    db.session.expire_all()
-    draft = db.session.scalar(sa.select(Draft))
-    assert draft.answers[first.items[1].id] == 4  # earlier answers untouched
+    (answers,) = fetch(sa.select(Draft.answers))
+    assert answers[first.items[1].id] == 4  # earlier answers untouched
+    assert answers[first.items[0].id] == 4
 
 
-def test_unknown_item_or_extra_field_is_refused(respondent, factory):
-    questionnaire = factory.questionnaire()
+def test_unknown_item_or_extra_field_is_refused(respondent, questionnaire, fetch):
     respondent.post("language", {"language": "en"})
     first = questionnaire.dimensions[0]
     data = {f"item-{i.id}": "3" for i in first.items}
@@ -155,8 +183,7 @@ def test_unknown_item_or_extra_field_is_refused(respondent, factory):
     other = questionnaire.dimensions[1].items[0]
     page = respondent.post("page-1", {**data, f"item-{other.id}": "5", "action": "next"})
     assert page.status_code == 400
-    db.session.expire_all()
-    assert db.session.scalar(sa.select(Draft)).answers == {}
+    assert fetch(sa.select(Draft.answers)) == [{}]
 
 
 def test_forged_action_is_refused(respondent):
@@ -164,7 +191,7 @@ def test_forged_action_is_refused(respondent):
     assert page.status_code == 400
 
 
-def test_missing_answers_are_listed_with_an_error_summary(respondent, factory):
+def test_missing_answers_are_listed_with_an_error_summary(respondent):
     respondent.post("language", {"language": "en"})
     page = respondent.post("page-1", {"action": "next"})
     html = page.get_data(as_text=True)
@@ -173,57 +200,58 @@ def test_missing_answers_are_listed_with_an_error_summary(respondent, factory):
     assert 'href="#item-' in html
 
 
-def test_missing_csrf_token_is_refused(respondent):
+def test_missing_csrf_token_is_refused(respondent, fetch):
     respondent.get()
     page = respondent.client.post(f"/s/{respondent.token}/language", data={"language": "en"})
     assert page.status_code == 400
     assert "Nothing was saved" in page.get_data(as_text=True)
-    db.session.expire_all()
-    assert db.session.scalar(sa.select(Draft.language)) is None
+    assert fetch(sa.select(Draft.language)) == [None]
 
 
 @pytest.mark.parametrize("token", ["nonsense", "x" * 43, "a" * 500])
-def test_tampered_or_unknown_token(client, factory, open_campaign, token):
-    real = factory.link(open_campaign)
+def test_tampered_or_unknown_token(client, link, open_campaign, token):
+    real = link(open_campaign)
     assert token != real
     page = client.get(f"/s/{token}", headers={"Accept-Language": "nl"})
     assert page.status_code == 404
     assert "Deze link werkt niet" in page.get_data(as_text=True)
 
 
-def test_closed_campaign_says_so_and_stores_nothing(client, factory, open_campaign):
+def test_closed_campaign_says_so_and_stores_nothing(client, in_app, link, open_campaign, count):
     from surveyapp.services.campaigns import close_campaign
 
-    token = factory.link(open_campaign)
-    close_campaign(open_campaign)
-    factory.commit()
+    token = link(open_campaign)
+    with in_app() as make:
+        close_campaign(db.session.get(Campaign, open_campaign))
+        make.commit()
     page = client.get(f"/s/{token}")
     assert page.status_code == 410
     assert "closed" in page.get_data(as_text=True)
     assert count(Draft) == 0
 
 
-def test_tampered_real_token_is_unknown(client, factory, open_campaign):
-    token = factory.link(open_campaign)
+def test_tampered_real_token_is_unknown(client, link, open_campaign):
+    token = link(open_campaign)
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert client.get(f"/s/{tampered}").status_code == 404
     assert client.get(f"/s/{token}").status_code == 302
 
 
-def test_not_yet_open_campaign(client, factory):
+def test_not_yet_open_campaign(client, in_app, link):
     today = dt.date.today()
-    campaign = factory.campaign(
-        opens_on=today + dt.timedelta(days=3), closes_on=today + dt.timedelta(days=30)
-    )
-    page = client.get(f"/s/{factory.link(campaign)}")
+    with in_app() as make:
+        campaign_id = make.campaign(
+            opens_on=today + dt.timedelta(days=3), closes_on=today + dt.timedelta(days=30)
+        ).id
+    page = client.get(f"/s/{link(campaign_id)}")
     assert page.status_code == 403
     assert "not open yet" in page.get_data(as_text=True)
 
 
-def test_pages_are_accessible_markup(respondent, factory):
+def test_pages_are_accessible_markup(respondent, questionnaire):
     respondent.post("language", {"language": "en"})
     html = respondent.get("page-1").get_data(as_text=True)
-    dimension = factory.questionnaire().dimensions[0]
+    dimension = questionnaire.dimensions[0]
     assert html.count("<fieldset") == len(dimension.items)
     assert html.count("<legend") == len(dimension.items)
     for item in dimension.items:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..i18n import localised
@@ -28,7 +29,7 @@ class SurveyForm(FlaskForm):
 class LanguageForm(SurveyForm):
     language = RadioField(
         _l("Language"),
-        choices=[("nl", "Nederlands"), ("en", "English")],
+        choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
         validators=[InputRequired(message=_l("Choose the language you want to answer in."))],
     )
 
@@ -42,12 +43,11 @@ def dimension_form(
     dimension: Dimension,
     lang: str,
     saved: Mapping[str, int | None],
-    formdata=None,
 ) -> SurveyForm:
     """A form with one radio group per item of this dimension, pre-filled from the draft."""
-    choices = [(str(p.value), localised(p.label, lang)) for p in questionnaire.scale.points]
+    choices = [SelectChoice(str(p.value), localised(p.label, lang)) for p in questionnaire.scale.points]
     if questionnaire.scale.dont_know:
-        choices.append((DONT_KNOW, localised(questionnaire.scale.dont_know, lang)))
+        choices.append(SelectChoice(DONT_KNOW, localised(questionnaire.scale.dont_know, lang)))
 
     class DimensionForm(SurveyForm):
         pass
@@ -71,7 +71,7 @@ def dimension_form(
         if item.id in saved:
             value = saved[item.id]
             data[item_field_name(item.id)] = DONT_KNOW if value is None else str(value)
-    return DimensionForm(formdata=formdata, data=data)
+    return DimensionForm(data=data)
 
 
 def answers_from(form: SurveyForm, dimension: Dimension) -> dict[str, int | None]:
@@ -86,7 +86,7 @@ def answers_from(form: SurveyForm, dimension: Dimension) -> dict[str, int | None
 
 
 def background_form(
-    questions: tuple[BackgroundQuestion, ...], lang: str, saved: Mapping[str, str | None], formdata=None
+    questions: tuple[BackgroundQuestion, ...], lang: str, saved: Mapping[str, str | None]
 ) -> SurveyForm:
     class BackgroundForm(SurveyForm):
         pass
@@ -102,11 +102,11 @@ def background_form(
             question.id,
             RadioField(
                 localised(question.text, lang),
-                choices=[(o.id, localised(o.label, lang)) for o in question.options],
+                choices=[SelectChoice(o.id, localised(o.label, lang)) for o in question.options],
                 validators=validators,
             ),
         )
-    return BackgroundForm(formdata=formdata, data=dict(saved))
+    return BackgroundForm(data=dict(saved))
 
 
 class CommentForm(SurveyForm):

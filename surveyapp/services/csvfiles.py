@@ -43,8 +43,6 @@ class CSVFileError(ServiceError):
 def read_csv(data: bytes | str, name: str, required: Iterable[str] = ()) -> list[dict[str, str]]:
     """Parse a CSV file (UTF-8, comma or semicolon separated) into rows of stripped strings."""
     if isinstance(data, bytes):
-        if b"\x00" in data[:4096]:
-            raise CSVFileError(name, [RowError(0, "", "this is not a text (CSV) file")])
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -54,6 +52,8 @@ def read_csv(data: bytes | str, name: str, required: Iterable[str] = ()) -> list
             ) from None
     else:
         text = data.removeprefix("\ufeff")
+    if "\x00" in text[:4096]:
+        raise CSVFileError(name, [RowError(0, "", "this is not a text (CSV) file")])
     if not text.strip():
         raise CSVFileError(name, [RowError(0, "", "the file is empty")])
     first_line = text.splitlines()[0]

@@ -296,16 +296,30 @@ def export_responses(campaign: Campaign) -> tuple[list[str], Iterable[list[objec
             f"threshold of {threshold}; there is nothing that can be exported safely."
         )
     # Fold each department whose label would cover fewer rows than the threshold into
-    # its parent, repeatedly, so every department label in the file covers enough people.
+    # its parent, deepest first, so every department label covers enough people.
     shown: dict[int, int | None] = {r.id: r.department_id for r in responses}
-    while True:
-        counts = Counter(shown.values())
-        small = {d for d, n in counts.items() if d is not None and n < threshold}
-        if not small:
-            break
-        for rid, dep in shown.items():
-            if dep in small:
-                shown[rid] = parent.get(dep)
+    counts: Counter[int | None] = Counter(shown.values())
+
+    def depth(dep: int) -> int:
+        steps, node = 0, parent.get(dep)
+        while node is not None:
+            steps, node = steps + 1, parent.get(node)
+        return steps
+
+    def fold(dep: int | None, into: int | None) -> None:
+        for rid, label in shown.items():
+            if label == dep:
+                shown[rid] = into
+        counts[into] += counts.pop(dep, 0)
+
+    for dep in sorted(code, key=depth, reverse=True):
+        if 0 < counts.get(dep, 0) < threshold:
+            fold(dep, parent.get(dep))
+    # Rows left without a department form a group of their own: make it large enough
+    # too, by adding the smallest labelled groups to it.
+    while 0 < counts.get(None, 0) < threshold:
+        smallest = min((d for d in counts if d is not None and counts[d]), key=counts.get)
+        fold(smallest, None)
     shown_counts = Counter(shown.values())
     # Within each label, leave role levels empty for small role groups, and add the next
     # smallest roles until the empty-role rows are either none or enough people.

@@ -1,0 +1,382 @@
+"""Vectorised distribution function and quantile of the studentized range.
+
+SciPy's :data:`scipy.stats.studentized_range` integrates one value at a time with
+adaptive quadrature and needs 9-15 ms per value at finite degrees of freedom. Games-Howell
+over 50 departments needs 1225 probabilities and 1225 quantiles *per dimension*, each with
+its own Welch degrees of freedom, so this module evaluates all of them at once in NumPy.
+
+Method
+------
+The studentized range ``Q = R / S`` of ``k`` standard normal means, with ``nu * S**2``
+distributed as chi-squared on ``nu`` degrees of freedom, has the distribution function
+(Copenhaver & Holland 1988; the double integral behind R's ``ptukey``)
+
+.. math::
+
+    P(Q \\le q) = \\int_0^\\infty f_\\nu(s)\\, W_k(q s)\\, ds, \\qquad
+    W_k(w) = k \\int_{-\\infty}^{\\infty} \\phi(z)\\,[\\Phi(z) - \\Phi(z - w)]^{k-1} dz,
+
+where :math:`f_\\nu(s) \\propto s^{\\nu - 1} e^{-\\nu s^2 / 2}` is the density of
+:math:`S`. The inner function :math:`W_k` (the range distribution of ``k`` normals, the
+``nu = inf`` case) depends on ``w`` and ``k`` only, so it is tabulated once per call on a
+fine grid together with its derivative (composite Gauss-Legendre in ``z``) and read back by
+cubic Hermite interpolation. The outer integral uses Gauss-Hermite nodes in ``log s`` for
+``nu >= 40`` (where the density of ``log s`` is close to normal) and two Gauss-Legendre
+panels on ``(0, 1]`` and ``[1, s_max]`` otherwise; in both cases the weights are
+renormalised so that the quadrature of the density itself is exactly one. The quantile is
+found by safeguarded Newton iterations on the same quadrature, started from a polynomial
+interpolation in ``1/nu`` of quantiles solved at a few Chebyshev nodes.
+
+Absolute accuracy is about 1e-9 for the distribution function (so p-values below ~1e-8
+carry absolute, not relative, accuracy) and 1e-8 for quantiles, for ``2 <= k <= 200`` and
+``nu >= 1``. Nothing is cached between calls.
+
+References
+----------
+Copenhaver, M. D., & Holland, B. S. (1988). Computation of the distribution of the maximum
+studentized range statistic with application to multiple significance testing of simple
+effects. *Journal of Statistical Computation and Simulation*, 30, 1-15.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+
+__all__ = ["ptukey", "qtukey", "tukey_sf"]
+
+_SQRT_2PI = np.sqrt(2.0 * np.pi)
+# Tabulation grid for W_k(w): beyond _W_MAX the range of up to 10_000 normals is below w
+# with probability 1 - 1e-16 (P(range > w) <= 2 k P(Z > w / 2)).
+_W_MAX = 20.0
+_W_STEP = 0.02
+# Inner integral over z: composite Gauss-Legendre, panels of width 1 on [-8.5, 8.5].
+_Z_WIDTH = 1.0
+_Z_PANELS = np.arange(-8.5, 8.5, _Z_WIDTH)
+_Z_NODES_PER_PANEL = 12
+# Outer integral.
+_GH_NODES = 24  # Gauss-Hermite nodes for nu >= _NU_GH
+_NU_GH = 40.0
+_GL_NODES = 40  # Gauss-Legendre nodes per panel for nu < _NU_GH
+_LEFT_EDGES = (0.0, 1e-3, 1e-2, 0.1, 0.4, 1.0)  # panel edges below the mode (then [1, s_max])
+_TAIL = 42.0  # the outer density is integrated where it exceeds exp(-_TAIL) of its mode
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_NODES)
+_GH_X, _GH_W = np.polynomial.hermite.hermgauss(_GH_NODES)
+_ZX, _ZW = np.polynomial.legendre.leggauss(_Z_NODES_PER_PANEL)
+
+
+def _range_table(k: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Tabulate W_k(w) and W_k'(w) on the grid ``w = 0, h, 2h, ..., _W_MAX``."""
+    half = _Z_WIDTH / 2
+    z = (_Z_PANELS[:, None] + half + half * _ZX[None, :]).ravel()
+    wz = np.tile(half * _ZW, _Z_PANELS.size)
+    phi_z = np.exp(-0.5 * z * z) / _SQRT_2PI
+    cdf_z = special.ndtr(z)
+    w = np.arange(0.0, _W_MAX + _W_STEP / 2, _W_STEP)
+    shifted = z[None, :] - w[:, None]
+    inner = np.clip(cdf_z[None, :] - special.ndtr(shifted), 0.0, 1.0)
+    # B**(k-2) computed once; B**(k-1) = B**(k-2) * B.
+    power = inner ** (k - 2) if k > 2 else np.ones_like(inner)
+    weights = wz * phi_z
+    table = k * ((power * inner) @ weights)
+    deriv = k * (k - 1) * ((power * (np.exp(-0.5 * shifted * shifted) / _SQRT_2PI)) @ weights)
+    table[0] = 0.0
+    return np.clip(table, 0.0, 1.0), deriv
+
+
+def _hermite(
+    w: NDArray[np.float64],
+    table: NDArray[np.float64],
+    deriv: NDArray[np.float64],
+    need_slope: bool = True,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """Cubic Hermite interpolation of W_k and (the derivative of the cubic) W_k'."""
+    x = np.minimum(w, _W_MAX) * (1.0 / _W_STEP)
+    i = np.minimum(x.astype(np.intp), table.size - 2)
+    t = x - i
+    p0 = table[i]
+    dp = table[i + 1] - p0
+    m0 = deriv[i] * _W_STEP
+    m1 = deriv[i + 1] * _W_STEP
+    # Horner form of p0 + m0 t + (3 dp - 2 m0 - m1) t^2 + (m0 + m1 - 2 dp) t^3.
+    c2 = 3.0 * dp - 2.0 * m0 - m1
+    c3 = m0 + m1 - 2.0 * dp
+    value = p0 + t * (m0 + t * (c2 + t * c3))
+    slope = None
+    if need_slope:
+        slope = (m0 + t * (2.0 * c2 + 3.0 * t * c3)) * (1.0 / _W_STEP)
+    return value, slope
+
+
+def _log_density(s: NDArray[np.float64], nu: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Log density of S = sqrt(chi2_nu / nu), up to a constant: (nu-1) log s - nu s^2 / 2."""
+    return (nu - 1.0) * np.log(s) - 0.5 * nu * (s * s - 1.0)
+
+
+def _tail_roots(nu: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Points left and right of s = 1 where the density falls to exp(-_TAIL) of its mode.
+
+    Solves ``nu * (u - (exp(2u) - 1) / 2) = -_TAIL`` for ``u = log s`` by bisection.
+    """
+    target = _TAIL / nu
+    lo_l = -target - 1.0
+    hi_l = np.zeros_like(nu)
+    lo_r = np.zeros_like(nu)
+    hi_r = 0.5 * np.log1p(2.0 * target) + 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo_l + hi_l)
+        below = (np.expm1(2 * mid) / 2 - mid) > target
+        lo_l = np.where(below, mid, lo_l)
+        hi_l = np.where(below, hi_l, mid)
+        mid = 0.5 * (lo_r + hi_r)
+        above = (np.expm1(2 * mid) / 2 - mid) > target
+        hi_r = np.where(above, mid, hi_r)
+        lo_r = np.where(above, lo_r, mid)
+    return np.exp(lo_l), np.exp(hi_r)
+
+
+def _outer_nodes(nu: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Quadrature nodes ``s`` (n x m) and normalised weights for the density of S."""
+    n = nu.size
+    large = nu >= _NU_GH
+    small = ~large
+    m = len(_LEFT_EDGES) * _GL_NODES if small.any() else _GH_NODES
+    s = np.ones((n, m))
+    weight = np.zeros((n, m))
+    if large.any():
+        v = nu[large, None]
+        # Gauss-Hermite in u = log s with weight exp(-nu u^2); the remaining factor of the
+        # density of u is exp(nu (u - (e^{2u} - 1) / 2) + nu u^2), smooth near u = 0.
+        u = _GH_X[None, :] / np.sqrt(v)
+        rest = v * (u - 0.5 * np.expm1(2 * u) + u * u)
+        wt = _GH_W[None, :] * np.exp(rest)
+        s[large, :_GH_NODES] = np.exp(u)
+        weight[large, :_GH_NODES] = wt / wt.sum(axis=1, keepdims=True)
+    if small.any():
+        v = nu[small, None]
+        s_lo, s_hi = _tail_roots(nu[small])
+        # Panels graded towards s = 0: at small nu and large q the integrand W_k(q s)
+        # switches from 0 to 1 at small s, where a single panel would be too coarse.
+        edges = np.maximum(np.array(_LEFT_EDGES)[None, :], s_lo[:, None])
+        edges = np.concatenate([edges, s_hi[:, None]], axis=1)
+        a = edges[:, :-1, None]
+        b = edges[:, 1:, None]
+        nodes = (a + (b - a) * (_GL_X[None, None, :] + 1) / 2).reshape(v.shape[0], -1)
+        gl = ((b - a) / 2 * _GL_W[None, None, :]).reshape(v.shape[0], -1)
+        with np.errstate(divide="ignore"):
+            wt = np.where(gl > 0, gl * np.exp(_log_density(nodes, v)), 0.0)
+        width = nodes.shape[1]
+        s[small, :width] = nodes
+        weight[small, :width] = wt / wt.sum(axis=1, keepdims=True)
+    return s, weight
+
+
+class _Range:
+    """The studentized-range quadrature for one ``k`` and a vector of ``nu``."""
+
+    def __init__(
+        self,
+        k: int,
+        nu: NDArray[np.float64],
+        table: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    ) -> None:
+        self.table, self.deriv = _range_table(k) if table is None else table
+        self.infinite = ~np.isfinite(nu)
+        finite_nu = np.where(self.infinite, 1e12, nu)
+        self.s, self.weight = _outer_nodes(finite_nu)
+        # nu = inf: S = 1 exactly.
+        if self.infinite.any():
+            self.s[self.infinite] = 1.0
+            self.weight[self.infinite] = 0.0
+            self.weight[self.infinite, 0] = 1.0
+
+    def cdf_pdf(
+        self,
+        q: NDArray[np.float64],
+        rows: NDArray[np.intp] | slice = slice(None),
+        need_pdf: bool = True,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+        s = self.s[rows]
+        weight = self.weight[rows]
+        # Beyond the table W_k = 1 and W_k' = 0: the interpolant there is exactly that,
+        # because the last tabulated values are 1 and 0 to double precision.
+        value, slope = _hermite(q[:, None] * s, self.table, self.deriv, need_pdf)
+        cdf = np.einsum("ij,ij->i", weight, value)
+        pdf = np.einsum("ij,ij,ij->i", weight, s, slope) if slope is not None else None
+        return np.clip(cdf, 0.0, 1.0), pdf
+
+
+def _check(k: int, nu: NDArray[np.float64]) -> None:
+    if int(k) != k or k < 2:
+        raise ValueError(f"The studentized range needs k >= 2 groups; got k = {k}.")
+    if np.any(nu[~np.isnan(nu)] <= 0):
+        raise ValueError("Degrees of freedom of the studentized range must be positive.")
+
+
+def ptukey(q: ArrayLike, k: int, df: ArrayLike) -> NDArray[np.float64]:
+    """Distribution function of the studentized range, vectorised over ``q`` and ``df``.
+
+    Parameters
+    ----------
+    q : array_like
+        Quantiles (values of the studentized range statistic).
+    k : int
+        Number of means (the same for every element).
+    df : array_like
+        Degrees of freedom of the standard deviation, broadcast against ``q``; ``inf``
+        allowed.
+
+    Returns
+    -------
+    ndarray
+        :math:`P(Q \\le q)`, with NaN where ``q`` or ``df`` is NaN.
+
+    Notes
+    -----
+    :math:`P(Q \\le q) = \\int_0^\\infty f_\\nu(s) W_k(qs) ds` with
+    :math:`W_k(w) = k\\int \\phi(z)[\\Phi(z) - \\Phi(z-w)]^{k-1} dz` (Copenhaver & Holland
+    1988), evaluated by Gauss quadrature for all elements at once; see the module notes.
+
+    References
+    ----------
+    Copenhaver, M. D., & Holland, B. S. (1988). *J. Statist. Comput. Simul.*, 30, 1-15.
+    """
+    q_arr, nu = np.broadcast_arrays(np.asarray(q, dtype=float), np.asarray(df, dtype=float))
+    shape = q_arr.shape
+    q_flat = q_arr.ravel()
+    nu_flat = nu.ravel()
+    _check(k, nu_flat)
+    out = np.full(q_flat.shape, np.nan)
+    ok = ~(np.isnan(q_flat) | np.isnan(nu_flat))
+    if ok.any():
+        qq = np.maximum(q_flat[ok], 0.0)
+        cdf, _ = _Range(int(k), nu_flat[ok]).cdf_pdf(qq, need_pdf=False)
+        out[ok] = np.where(q_flat[ok] <= 0, 0.0, cdf)
+    return out.reshape(shape)
+
+
+def tukey_sf(q: ArrayLike, k: int, df: ArrayLike) -> NDArray[np.float64]:
+    """Survival function ``1 - ptukey(q, k, df)`` (the Tukey / Games-Howell p-value).
+
+    Absolute accuracy is about 1e-9; see :func:`ptukey`.
+    """
+    return np.clip(1.0 - ptukey(q, k, df), 0.0, 1.0)
+
+
+def qtukey(p: float, k: int, df: ArrayLike) -> NDArray[np.float64]:
+    """Quantile of the studentized range for one probability and a vector of ``df``.
+
+    Parameters
+    ----------
+    p : float
+        Lower-tail probability, ``0 < p < 1`` (0.95 for a 95% interval).
+    k : int
+        Number of means.
+    df : array_like
+        Degrees of freedom (``inf`` allowed).
+
+    Returns
+    -------
+    ndarray
+        ``q`` with :math:`P(Q \\le q) = p`, accurate to about 1e-8.
+
+    Notes
+    -----
+    Safeguarded Newton iterations on the quadrature of :func:`ptukey`, started from a
+    polynomial interpolation in ``1/df`` of quantiles solved at Chebyshev nodes, so that
+    thousands of different ``df`` cost a few evaluations of the distribution function.
+
+    References
+    ----------
+    Copenhaver, M. D., & Holland, B. S. (1988). *J. Statist. Comput. Simul.*, 30, 1-15.
+    """
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"qtukey needs a probability strictly between 0 and 1; got {p}.")
+    nu_arr = np.asarray(df, dtype=float)
+    shape = nu_arr.shape
+    nu = nu_arr.ravel()
+    _check(k, nu)
+    out = np.full(nu.shape, np.nan)
+    ok = ~np.isnan(nu)
+    if not ok.any():
+        return out.reshape(shape)
+    k = int(k)
+    nu_ok = nu[ok]
+    x = np.where(np.isfinite(nu_ok), 1.0 / nu_ok, 0.0)
+    table = _range_table(k)
+    start = _initial_quantiles(p, k, x, table)
+    out[ok] = _newton(p, _Range(k, nu_ok, table), start)
+    return out.reshape(shape)
+
+
+def _newton(
+    p: float, dist: _Range, start: NDArray[np.float64], tol: float = 1e-11
+) -> NDArray[np.float64]:
+    """Safeguarded Newton: keep a bracket [lo, hi] and bisect when a step leaves it."""
+    q = start.copy()
+    n = q.size
+    lo = np.zeros(n)
+    hi = np.full(n, np.inf)
+    active = np.arange(n)
+    for _ in range(60):
+        cdf, pdf = dist.cdf_pdf(q[active], active)
+        resid = cdf - p
+        below = resid < 0
+        lo[active] = np.where(below, np.maximum(lo[active], q[active]), lo[active])
+        hi[active] = np.where(below, hi[active], np.minimum(hi[active], q[active]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = resid / pdf
+        proposal = q[active] - step
+        bad = ~np.isfinite(proposal) | (proposal <= lo[active]) | (proposal >= hi[active])
+        finite_hi = np.isfinite(hi[active])
+        fallback = np.where(finite_hi, 0.5 * (lo[active] + hi[active]), 2.0 * q[active] + 1.0)
+        proposal = np.where(bad, fallback, proposal)
+        done = (np.abs(resid) < tol) | (np.abs(proposal - q[active]) < 1e-12 * q[active])
+        q[active] = np.where(done, q[active], proposal)
+        active = active[~done]
+        if active.size == 0:
+            break
+    return q
+
+
+def _initial_quantiles(
+    p: float,
+    k: int,
+    x: NDArray[np.float64],
+    table: tuple[NDArray[np.float64], NDArray[np.float64]],
+) -> NDArray[np.float64]:
+    """Starting values: exact quantiles at Chebyshev nodes in x = 1/nu, interpolated."""
+    x_lo, x_hi = float(x.min()), float(x.max())
+    if x_hi - x_lo < 1e-9:
+        nodes = np.array([x_lo])
+    else:
+        m = 12
+        j = np.arange(m)
+        nodes = 0.5 * (x_lo + x_hi) + 0.5 * (x_hi - x_lo) * np.cos(np.pi * (2 * j + 1) / (2 * m))
+    nu_nodes = np.where(nodes > 0, 1.0 / np.maximum(nodes, 1e-300), np.inf)
+    guess = _gauss_guess(p, k, nu_nodes)
+    at_nodes = _newton(p, _Range(k, nu_nodes, table), guess)
+    if nodes.size == 1:
+        return np.full(x.shape, at_nodes[0])
+    # Barycentric interpolation of log q on Chebyshev points of the first kind.
+    j = np.arange(nodes.size)
+    bary = (-1.0) ** j * np.sin(np.pi * (2 * j + 1) / (2 * nodes.size))
+    diff = x[:, None] - nodes[None, :]
+    exact = np.isclose(diff, 0.0, atol=1e-15)
+    diff = np.where(exact, 1.0, diff)
+    terms = bary[None, :] / diff
+    values = (terms @ np.log(at_nodes)) / terms.sum(axis=1)
+    hit = exact.any(axis=1)
+    if hit.any():
+        values[hit] = np.log(at_nodes)[exact[hit].argmax(axis=1)]
+    return np.exp(values)
+
+
+def _gauss_guess(p: float, k: int, nu: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Rough start for the node solves: sqrt(2) times a Bonferroni-adjusted t quantile."""
+    pairs = k * (k - 1) / 2
+    tail = (1.0 - p) / (2.0 * pairs)
+    finite = np.where(np.isfinite(nu), nu, 1e12)
+    return np.sqrt(2.0) * special.stdtrit(finite, 1.0 - tail)

@@ -1,0 +1,427 @@
+"""Which respondent groups may be shown: primary and complementary cell suppression.
+
+A *cell* is a group of respondents (a department, a role level, a department ×
+role-level combination, the organisation) with its respondent count. A *set* is an
+additive relation between cells: a total and the member cells that partition it
+(an organisation and its role levels; a department and its sub-departments plus
+its own direct respondents; a row or a column of a department × role-level table).
+Counts are published with each shown group, so every set is an equation an
+attentive reader can solve, and from counts and means they can then compute the
+mean of any group whose count they can isolate.
+
+Policy
+------
+* *Hidden* cells are never shown (for example a parent department's own direct
+  respondents when only its rolled-up total and its sub-departments are shown) but
+  are part of the arithmetic.
+* *Primary* suppression: a cell with ``0 < count < threshold``.
+* An empty cell (count 0) is shown as "no responses": it discloses nothing about
+  any person, and the protection below assumes a reader may know which cells are
+  empty anyway.
+* *Complementary* suppression until no small group can be recovered:
+
+  1. no unpublished cell with ``0 < count < threshold`` is *determined* by the
+     published counts, that is fixed by any linear combination of the set
+     equations (this covers subtracting within one set, chains of such
+     subtractions, and combinations of rows and columns of a table);
+  2. in every set whose total is published or determined, the members that are
+     neither published nor determined add up to 0 or to at least ``threshold``
+     (their sum is the total minus everything known).
+
+Limits: the guarantee is about exact recovery. Bounds obtained from
+non-negativity (the interval or linear-programming attack) and sums of several
+undetermined cells taken across different sets are not audited; Hundepool et al.
+(2012, §5.4) describe such audits. Choosing the fewest complements is NP-hard
+(Kelly, Golden & Assad, 1992); the heuristic below prefers the smallest cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+__all__ = [
+    "REASON_BELOW_THRESHOLD",
+    "REASON_COMPLEMENTARY",
+    "REASON_HIDDEN",
+    "Suppression",
+    "suppress",
+]
+
+REASON_BELOW_THRESHOLD = "below_threshold"
+REASON_COMPLEMENTARY = "complementary"
+REASON_HIDDEN = "hidden"
+
+# Entries of a null-space basis below this are rounding noise: the set equations
+# have coefficients 0 and ±1, so a cell that is free has a component far larger.
+_NULL_TOLERANCE = 1e-9
+# Candidates tried when looking for a complement that frees a determined cell.
+_MAX_TESTED_CANDIDATES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """Per cell: whether it must not be shown, and why.
+
+    Attributes
+    ----------
+    suppressed : tuple of bool
+        True for every cell that must not be published (hidden cells included).
+    reasons : tuple of str or None
+        ``"below_threshold"`` (primary), ``"complementary"``, ``"hidden"``, or
+        ``None`` for a publishable cell (an empty cell included).
+    """
+
+    suppressed: tuple[bool, ...]
+    reasons: tuple[str | None, ...]
+
+
+class _Table:
+    """Cells, set equations and the current publication state."""
+
+    def __init__(
+        self,
+        counts: np.ndarray,
+        sets: list[tuple[int, tuple[int, ...]]],
+        threshold: int,
+        unpublished: np.ndarray,
+    ) -> None:
+        self.counts = counts
+        self.sets = sets
+        self.threshold = threshold
+        self.unpublished = unpublished
+        self.sets_of_cell: list[list[int]] = [[] for _ in range(counts.size)]
+        rows: list[int] = []
+        cols: list[int] = []
+        values: list[float] = []
+        for index, (total, members) in enumerate(sets):
+            self.sets_of_cell[total].append(index)
+            rows.append(index)
+            cols.append(total)
+            values.append(1.0)
+            for member in members:
+                self.sets_of_cell[member].append(index)
+                rows.append(index)
+                cols.append(member)
+                values.append(-1.0)
+        # Equation s: total - sum(members) = 0, as a dense sets × cells matrix.
+        self.equations = np.zeros((len(sets), counts.size))
+        self.equations[rows, cols] = values
+
+    def cells_of(self, index: int) -> tuple[int, ...]:
+        total, members = self.sets[index]
+        return (total, *members)
+
+    def unknown(self, extra: int | None = None) -> np.ndarray:
+        """Cells a reader cannot see: unpublished and not empty."""
+        unknown = self.unpublished & (self.counts > 0)
+        if extra is not None:
+            unknown = unknown.copy()
+            unknown[extra] = True
+        return unknown
+
+    def determined(self, unknown: np.ndarray) -> np.ndarray:
+        """Unknown cells whose value follows from the published counts.
+
+        The published cells turn the set equations into A x = b over the unknown
+        cells x. A cell is determined exactly when its row of a null-space basis
+        of A is zero. Each connected block of unknown cells is solved on its own.
+        """
+        determined = np.zeros(self.counts.size, dtype=bool)
+        columns = np.flatnonzero(unknown)
+        if columns.size == 0 or not self.sets:
+            return determined
+        matrix = self.equations[:, columns]
+        rows = np.flatnonzero(np.abs(matrix).sum(axis=1) > 0)
+        if rows.size == 0:
+            return determined
+        matrix = matrix[rows]
+        # Bipartite graph equations ↔ unknown cells; its components are independent.
+        eq, col = np.nonzero(matrix)
+        graph = coo_array(
+            (np.ones(eq.size), (eq, rows.size + col)),
+            shape=(rows.size + columns.size,) * 2,
+        )
+        _, labels = connected_components(graph, directed=False)
+        cell_labels = labels[rows.size :]
+        row_labels = labels[: rows.size]
+        for label in np.unique(cell_labels):
+            block_cols = np.flatnonzero(cell_labels == label)
+            block_rows = np.flatnonzero(row_labels == label)
+            if block_rows.size == 0:
+                continue
+            block = matrix[np.ix_(block_rows, block_cols)]
+            _, singular, vt = np.linalg.svd(block)
+            tolerance = max(block.shape) * np.finfo(float).eps * singular.max()
+            rank = int((singular > tolerance).sum())
+            null_space = vt[rank:]
+            free = (np.abs(null_space) > _NULL_TOLERANCE).any(axis=0)
+            determined[columns[block_cols[~free]]] = True
+        return determined
+
+
+def _validate(
+    counts: Sequence[int],
+    sets: Sequence[tuple[int, Sequence[int]]],
+    threshold: int,
+    hidden: Sequence[bool] | None,
+) -> tuple[np.ndarray, list[tuple[int, tuple[int, ...]]], np.ndarray]:
+    values = np.asarray(counts)
+    if values.ndim != 1:
+        raise ValueError("counts must be a flat sequence of respondent counts.")
+    if values.size and not np.issubdtype(values.dtype, np.integer):
+        as_float = values.astype(np.float64)
+        if not (np.isfinite(as_float).all() and (as_float == np.round(as_float)).all()):
+            raise ValueError("counts must be whole numbers of respondents.")
+    values = values.astype(np.int64)
+    if (values < 0).any():
+        raise ValueError("counts must not be negative.")
+    if isinstance(threshold, bool) or int(threshold) != threshold or threshold < 1:
+        raise ValueError(f"threshold must be a positive whole number, got {threshold!r}.")
+    n = values.size
+
+    def check_cell(cell: int, where: str) -> int:
+        if isinstance(cell, bool) or int(cell) != cell or not 0 <= cell < n:
+            raise ValueError(f"{where}: {cell!r} is not a cell index (0 to {n - 1}).")
+        return int(cell)
+
+    checked: list[tuple[int, tuple[int, ...]]] = []
+    for index, entry in enumerate(sets):
+        try:
+            raw_total, raw_members = entry
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"set {index} must be a pair (total_cell, member_cells)."
+            ) from error
+        total = check_cell(raw_total, f"set {index} total")
+        members = tuple(check_cell(m, f"set {index} member") for m in raw_members)
+        if not members:
+            raise ValueError(f"set {index} has no member cells.")
+        if len(set(members)) != len(members) or total in members:
+            raise ValueError(f"set {index} repeats a cell; members must partition the total.")
+        member_sum = int(values[list(members)].sum())
+        if member_sum != values[total]:
+            raise ValueError(
+                f"set {index}: member counts add up to {member_sum} but the total cell "
+                f"{total} has {int(values[total])}; members must partition the total."
+            )
+        checked.append((total, members))
+
+    if hidden is None:
+        hidden_mask = np.zeros(n, dtype=bool)
+    else:
+        hidden_mask = np.asarray(hidden, dtype=bool)
+        if hidden_mask.shape != (n,):
+            raise ValueError(f"hidden must have one flag per cell ({n}), got {len(hidden)}.")
+    return values, checked, hidden_mask
+
+
+def suppress(
+    counts: Sequence[int],
+    sets: Sequence[tuple[int, Sequence[int]]],
+    threshold: int,
+    hidden: Sequence[bool] | None = None,
+) -> Suppression:
+    """Decide which cells to withhold so that no group under ``threshold`` can be recovered.
+
+    Primary suppression withholds every cell with ``0 < count < threshold``.
+    Complementary suppression then withholds further cells until, with K the
+    cells a reader knows (published, empty, or determined by the set equations):
+
+    * every determined unpublished cell has ``count >= threshold``;
+    * every set whose total is in K has its members outside K adding up to 0 or to
+      at least ``threshold``.
+
+    While a condition fails, one more cell is withheld: in a set whose unknown
+    remainder is too small, the smallest published non-empty member (ties: lowest
+    index), else the set's total; for a small cell pinned by a set whose other
+    cells are all known, the smallest published member of that set, else its
+    total, following determined cells back to where they are pinned; for a cell
+    determined only by a combination of sets, the smallest published cell whose
+    withholding frees it.
+
+    Parameters
+    ----------
+    counts : sequence of int
+        Respondents per cell.
+    sets : sequence of (int, sequence of int)
+        ``(total_cell, member_cells)``; the member counts must add up to the total.
+        Sets may overlap and nest (department tree, organisation → role levels,
+        rows and columns of a crossing).
+    threshold : int
+        Smallest group that may be shown (for example 5).
+    hidden : sequence of bool, optional
+        Cells that are never shown but take part in the arithmetic.
+
+    Returns
+    -------
+    Suppression
+
+    Raises
+    ------
+    ValueError
+        If counts are negative or not whole, a cell index is out of range, a set's
+        members do not partition its total, or ``threshold`` is not a positive
+        whole number.
+
+    Notes
+    -----
+    Termination: every round either finds both conditions satisfied or withholds
+    a cell that was published, and cells are never published again, so there are
+    at most ``len(counts)`` rounds. A round always finds a cell to withhold: a
+    small group has a non-zero total, and a non-zero known value is a signed sum
+    of known cells of which at least one is published and non-empty (empty cells
+    and determined cells contribute zero or unwind to published ones). When
+    everything non-empty is withheld, nothing non-zero is determined and every
+    known total is zero, so the conditions hold.
+
+    References
+    ----------
+    Cox, L. H. (1980). Suppression methodology and statistical disclosure control.
+    *Journal of the American Statistical Association*, 75(370), 377–385.
+    Hundepool, A., Domingo-Ferrer, J., Franconi, L., Giessing, S., Nordholt, E. S.,
+    Spicer, K. & de Wolf, P.-P. (2012). *Statistical Disclosure Control*. Wiley,
+    ch. 5 (frequency tables: primary and secondary cell suppression).
+    Kelly, J. P., Golden, B. L. & Assad, A. A. (1992). Cell suppression:
+    disclosure protection for sensitive tabular data. *Networks*, 22, 397–417.
+    """
+    values, checked_sets, hidden_mask = _validate(counts, sets, threshold, hidden)
+    threshold = int(threshold)
+    reasons: list[str | None] = [None] * values.size
+    for cell in range(values.size):
+        if hidden_mask[cell]:
+            reasons[cell] = REASON_HIDDEN
+        elif 0 < values[cell] < threshold:
+            reasons[cell] = REASON_BELOW_THRESHOLD
+    unpublished = np.array([reason is not None for reason in reasons], dtype=bool)
+    table = _Table(values, checked_sets, threshold, unpublished)
+
+    # Each round withholds one published cell and none is ever published again, so
+    # this loop runs at most len(counts) times (see Notes).
+    while (cell := _next_complement(table)) is not None:
+        if table.unpublished[cell]:  # pragma: no cover - would break the termination proof
+            raise RuntimeError(f"complement {cell} is already withheld")
+        reasons[cell] = REASON_COMPLEMENTARY
+        table.unpublished[cell] = True
+
+    return Suppression(
+        suppressed=tuple(bool(flag) for flag in table.unpublished),
+        reasons=tuple(reasons),
+    )
+
+
+def _next_complement(table: _Table) -> int | None:
+    """One more cell to withhold, or None when both conditions hold."""
+    unknown = table.unknown()
+    determined = table.determined(unknown)
+    known = ~unknown | determined
+    counts = table.counts
+
+    for index, (total, members) in enumerate(table.sets):
+        if not known[total]:
+            continue
+        remainder = [m for m in members if not known[m]]
+        remainder_count = int(counts[remainder].sum())
+        if 0 < remainder_count < table.threshold:
+            return _widen_remainder(table, index, unknown, determined)
+
+    for cell in np.flatnonzero(determined & (counts < table.threshold)):
+        chosen = _free(table, int(cell), unknown, determined, known, set())
+        if chosen is not None:
+            return chosen
+        raise RuntimeError(f"no complement found for determined cell {cell}")  # unreachable
+    return None
+
+
+def _published_nonempty(table: _Table, cells: Sequence[int]) -> list[int]:
+    """Published non-empty cells, smallest count first, ties by lowest index."""
+    usable = [c for c in cells if not table.unpublished[c] and table.counts[c] > 0]
+    return sorted(usable, key=lambda c: (int(table.counts[c]), c))
+
+
+def _widen_remainder(
+    table: _Table, index: int, unknown: np.ndarray, determined: np.ndarray
+) -> int:
+    """Withhold a member of set ``index`` so its unknown remainder grows."""
+    total, members = table.sets[index]
+    candidates = _published_nonempty(table, members)
+    # Prefer a member that stays unknown once withheld (one not pinned elsewhere).
+    for candidate in candidates[:_MAX_TESTED_CANDIDATES]:
+        if not table.determined(table.unknown(candidate))[candidate]:
+            return candidate
+    if candidates:
+        return candidates[0]
+    if not table.unpublished[total]:
+        return total
+    known = ~unknown | determined
+    chosen = _free(table, total, unknown, determined, known, set())
+    if chosen is None:  # unreachable: a non-zero determined total unwinds to a published cell
+        raise RuntimeError(f"no complement found for set {index}")
+    return chosen
+
+
+def _free(
+    table: _Table,
+    cell: int,
+    unknown: np.ndarray,
+    determined: np.ndarray,
+    known: np.ndarray,
+    visited: set[int],
+) -> int | None:
+    """A published cell whose withholding works towards making ``cell`` undetermined."""
+    visited.add(cell)
+    pinning = [
+        s for s in table.sets_of_cell[cell] if all(known[c] for c in table.cells_of(s) if c != cell)
+    ]
+    # A set that pins the cell with published and empty cells only: widen it there.
+    for s in pinning:
+        others = [c for c in table.cells_of(s) if c != cell]
+        if all(not unknown[c] for c in others):
+            total, members = table.sets[s]
+            candidates = _published_nonempty(table, [m for m in members if m != cell])
+            if not candidates and total != cell:
+                candidates = _published_nonempty(table, [total])
+            if candidates:
+                return candidates[0]
+    # Pinned only through determined cells: free one of those where it is pinned.
+    for s in pinning:
+        total, members = table.sets[s]
+        for other in (*members, total):
+            if other != cell and other not in visited and determined[other]:
+                chosen = _free(table, other, unknown, determined, known, visited)
+                if chosen is not None:
+                    return chosen
+    # Determined only by a combination of sets: test the published cells around it.
+    return _tested_candidate(table, cell, unknown)
+
+
+def _tested_candidate(table: _Table, cell: int, unknown: np.ndarray) -> int | None:
+    """Smallest published cell near ``cell`` whose withholding frees it (else the smallest)."""
+    # Cells reachable from ``cell`` through sets, walking only through unknown cells.
+    reached = {cell}
+    frontier = [cell]
+    touched: list[int] = []
+    seen_sets: set[int] = set()
+    while frontier:
+        current = frontier.pop()
+        for s in table.sets_of_cell[current]:
+            if s in seen_sets:
+                continue
+            seen_sets.add(s)
+            for other in table.cells_of(s):
+                if other in reached:
+                    continue
+                reached.add(other)
+                if unknown[other]:
+                    frontier.append(other)
+                else:
+                    touched.append(other)
+    candidates = _published_nonempty(table, touched)
+    for candidate in candidates[:_MAX_TESTED_CANDIDATES]:
+        if not table.determined(table.unknown(candidate))[cell]:
+            return candidate
+    return candidates[0] if candidates else None

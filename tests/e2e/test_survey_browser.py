@@ -1,0 +1,113 @@
+"""The survey in a real headless Chromium, at phone and desktop widths, without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.extensions import db
+from surveyapp.models import Answer, Response
+
+pytestmark = pytest.mark.e2e
+
+WIDTHS = {"phone": (360, 740), "desktop": (1280, 900)}
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_respondent_completes_survey_with_keyboard_and_resumes(
+    browser, live_server, factory, screenshot_dir, device
+):
+    campaign = factory.campaign()
+    token = factory.link(campaign)
+    questionnaire = factory.questionnaire()
+    width, height = WIDTHS[device]
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="nl-NL", java_script_enabled=False
+    )
+    page = context.new_page()
+    shots = 0
+
+    def shot(name: str) -> None:
+        nonlocal shots
+        if screenshot_dir is not None:
+            shots += 1
+            page.screenshot(path=screenshot_dir / f"{device}-{shots:02d}-{name}.png", full_page=True)
+
+    page.goto(f"{live_server}/s/{token}")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    shot("language")
+    # Nothing is wider than the screen: no sideways scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.get_by_label("Nederlands").check()
+    page.get_by_role("button", name="Verder").click()
+    shot("intro")
+    assert "anoniem" in page.content()
+    page.get_by_role("button", name="Begin met de vragenlijst").click()
+    # Submitting an empty page shows the error summary.
+    page.get_by_role("button", name="Volgende").click()
+    assert page.locator(".error-summary").is_visible()
+    shot("about-error")
+    page.locator("input[name=role_level][value=employee]").check()
+    page.get_by_role("button", name="Volgende").click()
+    for number, dimension in enumerate(questionnaire.dimensions, start=1):
+        assert page.locator("fieldset").count() == len(dimension.items)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        if number == 1:
+            shot("page-1")
+            page.get_by_role("button", name="Volgende").click()
+            assert page.locator(".error-summary a").count() == len(dimension.items)
+            shot("page-1-errors")
+        for item in dimension.items:
+            # Keyboard: focus the first option of the group and move with the arrow keys.
+            page.focus(f"#item-{item.id}-0")
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("Space")
+        if number == 2:
+            # Close the browser mid-way and open the link again in a new one.
+            context.close()
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, java_script_enabled=False
+            )
+            page = context.new_page()
+            page.goto(f"{live_server}/s/{token}")
+            assert page.url.endswith("/page-2"), page.url
+            for item in dimension.items:
+                page.focus(f"#item-{item.id}-0")
+                page.keyboard.press("ArrowRight")
+                page.keyboard.press("ArrowRight")
+                page.keyboard.press("Space")
+        page.get_by_role("button", name="Volgende").click()
+    shot("comment")
+    page.get_by_label("Opmerking (niet verplicht)").fill("Graag meer overleg tussen afdelingen.")
+    page.get_by_role("button", name="Volgende").click()
+    shot("review")
+    assert page.get_by_text("Niet beantwoord").count() == 0
+    page.get_by_role("button", name="Mijn antwoorden versturen").click()
+    shot("done")
+    assert "Bedankt" in page.content()
+    page.goto(f"{live_server}/s/{token}")
+    assert "al ontvangen" in page.content()
+    shot("already")
+    context.close()
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
+    values = set(db.session.scalars(sa.select(Answer.value)))
+    assert values == {3}, "arrow right twice from the first option selects the third point"
+
+
+def test_focus_is_visible(browser, live_server, factory):
+    campaign = factory.campaign()
+    token = factory.link(campaign)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server}/s/{token}")
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    outline = page.evaluate(
+        "getComputedStyle(document.activeElement).outlineStyle + ' ' +"
+        " getComputedStyle(document.activeElement, '::before').outlineStyle"
+    )
+    assert "solid" in outline
+    context.close()

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
-from .config import load_config
+# Flask is imported inside create_app(), not here, so that importing the pure
+# subpackages (surveyapp.scoring, surveyapp.questionnaires) stays free of it.
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the application."""
+    from flask import Flask
+
+    from .config import load_config
+
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     if test_config is None:

@@ -3,8 +3,8 @@
 A questionnaire is data, not code: one TOML file per instrument version in
 ``questionnaires/`` (the schema is documented in ``questionnaires/README.md``).
 This module reads such a file with :mod:`tomllib`, checks every key, and returns
-frozen dataclasses. It uses the standard library only, so the CLI, the scoring
-services and the tests can import it without Flask.
+frozen dataclasses. It needs nothing beyond the standard library (no Flask), so
+the CLI, the services and plain tests can all use it.
 
 Every problem is reported as a :class:`QuestionnaireError` that names the file,
 the key path inside it (``items[3].text.en``; array indexes count from 0) and
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import math
 import os
 import re
@@ -527,7 +528,8 @@ class _Validator:
         if not isinstance(value, dict):
             self.error(
                 key,
-                f'expected a table of texts per language ({key}.nl = "..."), '
+                "expected a table of texts per language "
+                f'({key.rpartition(".")[2]}.{(self.languages or ("nl",))[0]} = "..."), '
                 f"got {_describe(value)}",
             )
             return None
@@ -535,11 +537,11 @@ class _Validator:
         texts: dict[str, str] = {}
         for lang, content in value.items():
             if self.languages is not None and lang not in self.languages:
+                declared = ", ".join(json.dumps(code) for code in self.languages)
                 self.error(
                     _join(key, lang),
-                    f"language {lang!r} is not declared in languages = "
-                    f"[{', '.join(map(repr, self.languages))}]; remove this text or declare "
-                    "the language",
+                    f"language {lang!r} is not declared in languages = [{declared}]; "
+                    "remove this text or declare the language",
                 )
                 ok = False
             elif (checked := self.string(content, _join(key, lang))) is None:

@@ -175,7 +175,9 @@ def benchmark(
     *The American Statistician*, 50(4), 361–365.
     """
     if int(min_organisations) != min_organisations or min_organisations < 1:
-        raise ValueError(f"min_organisations must be a positive integer, got {min_organisations!r}.")
+        raise ValueError(
+            f"min_organisations must be a positive integer, got {min_organisations!r}."
+        )
     org = np.asarray(org_means, dtype=np.float64)
     norm = np.asarray(norm_means, dtype=np.float64)
     if org.ndim != 1:

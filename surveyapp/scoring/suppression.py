@@ -28,10 +28,14 @@ Policy
      neither published nor determined add up to 0 or to at least ``threshold``
      (their sum is the total minus everything known).
 
+  A withheld total therefore protects its set only if it cannot itself be
+  worked out, for example as the sum of sub-departments that are all shown; and a
+  hidden cell that its own parts add up to counts as known.
+
 Limits: the guarantee is about exact recovery. Bounds obtained from
 non-negativity (the interval or linear-programming attack) and sums of several
 undetermined cells taken across different sets are not audited; Hundepool et al.
-(2012, §5.4) describe such audits. Choosing the fewest complements is NP-hard
+(2012, ch. 5) describe such audits. Choosing the fewest complements is NP-hard
 (Kelly, Golden & Assad, 1992); the heuristic below prefers the smallest cells.
 """
 
@@ -194,9 +198,7 @@ def _validate(
         try:
             raw_total, raw_members = entry
         except (TypeError, ValueError) as error:
-            raise ValueError(
-                f"set {index} must be a pair (total_cell, member_cells)."
-            ) from error
+            raise ValueError(f"set {index} must be a pair (total_cell, member_cells).") from error
         total = check_cell(raw_total, f"set {index} total")
         members = tuple(check_cell(m, f"set {index} member") for m in raw_members)
         if not members:
@@ -236,13 +238,22 @@ def suppress(
     * every set whose total is in K has its members outside K adding up to 0 or to
       at least ``threshold``.
 
-    While a condition fails, one more cell is withheld: in a set whose unknown
-    remainder is too small, the smallest published non-empty member (ties: lowest
-    index), else the set's total; for a small cell pinned by a set whose other
-    cells are all known, the smallest published member of that set, else its
-    total, following determined cells back to where they are pinned; for a cell
-    determined only by a combination of sets, the smallest published cell whose
-    withholding frees it.
+    While a condition fails, one more cell is withheld, smallest count first and
+    ties to the lowest index, preferring a choice that actually frees the cell
+    (one the reader cannot then work out from another set):
+
+    * a set whose unknown remainder is too small: a published non-empty member;
+      if none is left, a withheld member that another set gives away is freed
+      there; only then the set's total;
+    * a small determined cell pinned by a set whose other cells are all shown: a
+      published member of that set, else its total; pinned through other
+      determined cells: those are freed where they are pinned;
+    * a small cell determined only by a combination of sets (rows minus columns):
+      a published cell of those sets whose withholding frees it.
+
+    Unlike the simpler rule "protect only sets whose total is shown", a withheld
+    total still counts as known when its members add up to it (a department whose
+    sub-departments are all shown), so it is never mistaken for a complement.
 
     Parameters
     ----------
@@ -329,12 +340,13 @@ def _next_complement(table: _Table) -> int | None:
         if 0 < remainder_count < table.threshold:
             return _widen_remainder(table, index, unknown, determined)
 
-    for cell in np.flatnonzero(determined & (counts < table.threshold)):
-        chosen = _free(table, int(cell), unknown, determined, known, set())
-        if chosen is not None:
-            return chosen
-        raise RuntimeError(f"no complement found for determined cell {cell}")  # unreachable
-    return None
+    exposed = np.flatnonzero(determined & (counts < table.threshold))
+    if exposed.size == 0:
+        return None
+    chosen = _free(table, int(exposed[0]), unknown, determined, known, set())
+    if chosen is None:  # unreachable: a non-zero determined cell unwinds to a published one
+        raise RuntimeError(f"no complement found for determined cell {exposed[0]}")
+    return chosen
 
 
 def _published_nonempty(table: _Table, cells: Sequence[int]) -> list[int]:
@@ -343,21 +355,23 @@ def _published_nonempty(table: _Table, cells: Sequence[int]) -> list[int]:
     return sorted(usable, key=lambda c: (int(table.counts[c]), c))
 
 
-def _widen_remainder(
-    table: _Table, index: int, unknown: np.ndarray, determined: np.ndarray
-) -> int:
+def _widen_remainder(table: _Table, index: int, unknown: np.ndarray, determined: np.ndarray) -> int:
     """Withhold a member of set ``index`` so its unknown remainder grows."""
     total, members = table.sets[index]
     candidates = _published_nonempty(table, members)
-    # Prefer a member that stays unknown once withheld (one not pinned elsewhere).
-    for candidate in candidates[:_MAX_TESTED_CANDIDATES]:
-        if not table.determined(table.unknown(candidate))[candidate]:
-            return candidate
     if candidates:
-        return candidates[0]
+        # Prefer a member that stays unknown once withheld (one not pinned elsewhere).
+        return _first_freeing(table, candidates, watched=None)
+    known = ~unknown | determined
+    # No member is left to withhold, but some withheld member can be worked out from
+    # another set: free it there rather than hide the total (a headline figure).
+    pinned = sorted((m for m in members if determined[m]), key=lambda m: (int(table.counts[m]), m))
+    for member in pinned:
+        chosen = _free(table, member, unknown, determined, known, {total})
+        if chosen is not None:
+            return chosen
     if not table.unpublished[total]:
         return total
-    known = ~unknown | determined
     chosen = _free(table, total, unknown, determined, known, set())
     if chosen is None:  # unreachable: a non-zero determined total unwinds to a published cell
         raise RuntimeError(f"no complement found for set {index}")
@@ -386,7 +400,7 @@ def _free(
             if not candidates and total != cell:
                 candidates = _published_nonempty(table, [total])
             if candidates:
-                return candidates[0]
+                return _first_freeing(table, candidates, watched=cell)
     # Pinned only through determined cells: free one of those where it is pinned.
     for s in pinning:
         total, members = table.sets[s]
@@ -421,7 +435,17 @@ def _tested_candidate(table: _Table, cell: int, unknown: np.ndarray) -> int | No
                 else:
                     touched.append(other)
     candidates = _published_nonempty(table, touched)
+    return _first_freeing(table, candidates, watched=cell) if candidates else None
+
+
+def _first_freeing(table: _Table, candidates: list[int], watched: int | None) -> int:
+    """First candidate whose withholding leaves ``watched`` undetermined, else the first.
+
+    With ``watched=None`` each candidate watches itself: the first one that stays
+    unknown once withheld.
+    """
     for candidate in candidates[:_MAX_TESTED_CANDIDATES]:
-        if not table.determined(table.unknown(candidate))[cell]:
+        target = candidate if watched is None else watched
+        if not table.determined(table.unknown(candidate))[target]:
             return candidate
-    return candidates[0] if candidates else None
+    return candidates[0]

@@ -15,11 +15,11 @@ WIDTHS = {"phone": (360, 740), "desktop": (1280, 900)}
 
 @pytest.mark.parametrize("device", list(WIDTHS))
 def test_respondent_completes_survey_with_keyboard_and_resumes(
-    browser, live_server, factory, screenshot_dir, device
+    browser, live_server, in_app, app, screenshot_dir, device
 ):
-    campaign = factory.campaign()
-    token = factory.link(campaign)
-    questionnaire = factory.questionnaire()
+    with in_app() as make:
+        token = make.link(make.campaign())
+        questionnaire = make.questionnaire()
     width, height = WIDTHS[device]
     context = browser.new_context(
         viewport={"width": width, "height": height}, locale="nl-NL", java_script_enabled=False
@@ -67,7 +67,9 @@ def test_respondent_completes_survey_with_keyboard_and_resumes(
             # Close the browser mid-way and open the link again in a new one.
             context.close()
             context = browser.new_context(
-                viewport={"width": width, "height": height}, java_script_enabled=False
+                viewport={"width": width, "height": height},
+                locale="nl-BE",
+                java_script_enabled=False,
             )
             page = context.new_page()
             page.goto(f"{live_server}/s/{token}")
@@ -90,24 +92,28 @@ def test_respondent_completes_survey_with_keyboard_and_resumes(
     assert "al ontvangen" in page.content()
     shot("already")
     context.close()
-    db.session.expire_all()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
-    values = set(db.session.scalars(sa.select(Answer.value)))
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
+        values = set(db.session.scalars(sa.select(Answer.value)))
     assert values == {3}, "arrow right twice from the first option selects the third point"
 
 
-def test_focus_is_visible(browser, live_server, factory):
-    campaign = factory.campaign()
-    token = factory.link(campaign)
+def test_keyboard_focus_is_visible_on_radios_and_buttons(browser, live_server, in_app):
+    with in_app() as make:
+        token = make.link(make.campaign())
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(f"{live_server}/s/{token}")
-    page.keyboard.press("Tab")  # skip link
     page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
     page.keyboard.press("Tab")
-    outline = page.evaluate(
-        "getComputedStyle(document.activeElement).outlineStyle + ' ' +"
-        " getComputedStyle(document.activeElement, '::before').outlineStyle"
+    assert page.evaluate("document.activeElement.name") == "language"
+    # The native radio is transparent; the visible circle (label::before) gets the outline.
+    style = page.evaluate(
+        "getComputedStyle(document.activeElement.nextElementSibling, '::before').outlineStyle"
     )
-    assert "solid" in outline
+    assert style == "solid"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") == "BUTTON"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     context.close()

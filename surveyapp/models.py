@@ -270,3 +270,22 @@ class User(db.Model):
     organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
 
     organisation: Mapped[Organisation | None] = relationship()
+
+
+class CampaignScore(db.Model):
+    """Organisation-level dimension scores of a closed campaign, kept for benchmarks.
+
+    Written when a campaign closes, so a norm group of thousands of organisations is read
+    from a few rows each instead of recomputed from raw answers.
+    """
+
+    __tablename__ = "campaign_score"
+    __table_args__ = (sa.CheckConstraint("n >= 0", name="n"),)
+
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    n: Mapped[int]
+    mean: Mapped[float | None]
+    sd: Mapped[float | None]

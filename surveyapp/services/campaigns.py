@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Campaign, CampaignDepartment, Organisation, today
 from ..questionnaires import Questionnaire
 from . import ServiceError
+from .aggregates import store_campaign_scores
 from .questionnaires import ensure_questionnaire_version
 
 
@@ -92,6 +93,8 @@ def close_campaign(campaign: Campaign) -> Campaign:
         raise ServiceError(f"Campaign {campaign.id} is {campaign.status}; only an open one closes.")
     campaign.status = "closed"
     db.session.flush()
+    # Keep the organisation-level scores for benchmarks.
+    store_campaign_scores(campaign)
     return campaign
 
 

@@ -302,6 +302,36 @@ def responses_export(campaign_id: int, out: str) -> None:
             handle.write(line)
 
 
+# --- analysis --------------------------------------------------------------------
+
+
+@click.command("analyze")
+@click.option("--questionnaire", "questionnaire_file", required=True, type=click.Path(dir_okay=False))
+@click.option("--responses", "responses_file", required=True, type=click.Path(dir_okay=False))
+@click.option("--group-column", default="department", show_default=True)
+@click.option("--threshold", default=5, show_default=True, help="Smallest group shown.")
+@click.option("--format", "output_format", type=click.Choice(["json"]), default="json")
+@click.option("--out", type=click.Path(dir_okay=False), default="-", show_default=True)
+def analyze(questionnaire_file, responses_file, group_column, threshold, output_format, out) -> None:
+    """Analyse a response CSV against a questionnaire file, without the database."""
+    import json
+
+    from .questionnaires import QuestionnaireError, load_questionnaire
+    from .services.analysis_files import analyse_file
+
+    try:
+        q = load_questionnaire(questionnaire_file)
+    except QuestionnaireError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        result = analyse_file(q, _read(responses_file), responses_file, group_column, threshold)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    with click.open_file(out, "w", encoding="utf-8") as handle:
+        json.dump(result, handle, indent=2, ensure_ascii=False, allow_nan=False)
+        handle.write("\n")
+
+
 # --- demo ------------------------------------------------------------------------
 
 
@@ -318,4 +348,6 @@ def demo(seed: int, scale: float) -> None:
     click.echo(summary.describe())
 
 
-COMMANDS = (questionnaire, org, departments, campaign, invitations, user, responses, demo)
+COMMANDS = (
+    questionnaire, org, departments, campaign, invitations, user, responses, analyze, demo
+)

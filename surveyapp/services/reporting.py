@@ -1,0 +1,187 @@
+"""The reporting service: one campaign's answers → the plain-data analysis every output uses.
+
+The dashboard, the PDF, the CSV and the JSON API all read the object built here, so a
+number has one origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..models import Campaign
+from ..questionnaires import Questionnaire
+from ..scoring import Analysis, Design, Grouping, analyse
+from .aggregates import dimension_scores, norm_group
+from .campaigns import campaign_departments, previous_campaign
+from .matrix import load_matrix
+from .questionnaires import questionnaire_for
+
+ROLE_QUESTION = "role_level"
+TOP_MANAGEMENT = "top_management"
+
+
+def design_for(questionnaire: Questionnaire) -> Design:
+    """The scoring design of a questionnaire."""
+    dimension_index = {d.id: k for k, d in enumerate(questionnaire.dimensions)}
+    items = questionnaire.items
+    return Design(
+        item_ids=tuple(item.id for item in items),
+        dimension_ids=tuple(d.id for d in questionnaire.dimensions),
+        item_dimension=tuple(dimension_index[item.dimension] for item in items),
+        reverse=tuple(item.reverse for item in items),
+        scale_min=questionnaire.scale.min,
+        scale_max=questionnaire.scale.max,
+        level_min_scores=tuple(level.min_score for level in questionnaire.levels),
+    )
+
+
+def role_grouping(questionnaire: Questionnaire, roles: Sequence[str] | np.ndarray) -> Grouping:
+    """Role levels as a grouping, in the questionnaire's option order."""
+    options = [o.id for o in questionnaire.background_question(ROLE_QUESTION).options]
+    index = {role: k for k, role in enumerate(options)}
+    codes = np.fromiter((index.get(r, -1) for r in roles), dtype=np.int64, count=len(roles))
+    return Grouping(ROLE_QUESTION, codes, tuple(options))
+
+
+def top_management_of(grouping: Grouping) -> tuple[str, int] | None:
+    if TOP_MANAGEMENT in grouping.labels:
+        return (grouping.name, grouping.labels.index(TOP_MANAGEMENT))
+    return None
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    """A campaign's analysis with the context a reader needs; plain data only."""
+
+    campaign: dict[str, Any]
+    organisation: dict[str, Any]
+    departments: list[dict[str, Any]]
+    analysis: Analysis
+    norm_group: dict[str, Any]
+    previous_campaign: dict[str, Any] | None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``docs/analysis-json.md`` with a ``campaign`` context block."""
+        data = self.analysis.to_dict()
+        data["context"] = {
+            "campaign": self.campaign,
+            "organisation": self.organisation,
+            "departments": self.departments,
+            "norm_group": self.norm_group,
+            "previous_campaign": self.previous_campaign,
+        }
+        return data
+
+
+def analyse_campaign(
+    campaign: Campaign, *, sector_norm: bool = False, size_norm: bool = False
+) -> CampaignReport:
+    """Load a campaign, analyse it, and return the report object."""
+    questionnaire = questionnaire_for(campaign.questionnaire_version)
+    design = design_for(questionnaire)
+    data = load_matrix(campaign)
+    units = campaign_departments(campaign)
+    index = {u.department_id: k for k, u in enumerate(units)}
+    department_codes = np.fromiter(
+        (index.get(int(d), -1) for d in data.department_ids),
+        dtype=np.int64,
+        count=len(data.department_ids),
+    )
+    departments = Grouping(
+        "department",
+        department_codes,
+        tuple(u.code for u in units),
+        parents=tuple(
+            index.get(u.parent_department_id, -1) if u.parent_department_id else -1
+            for u in units
+        ),
+        headcounts=tuple(
+            float("nan") if u.headcount is None else float(u.headcount) for u in units
+        ),
+    )
+    roles = role_grouping(questionnaire, data.role_levels)
+    headcounts = [u.headcount for u in units]
+    headcount = (
+        float(sum(headcounts)) if headcounts and all(h is not None for h in headcounts) else None
+    )
+    if headcount is not None and headcount < len(data.response_ids):
+        headcount = None  # stale headcounts: do not apply a correction that cannot be right
+
+    previous = previous_campaign(campaign)
+    previous_scores = None
+    if previous is not None:
+        previous_scores = dimension_scores(questionnaire, load_matrix(previous))
+    norms = norm_group(
+        campaign,
+        design.dimension_ids,
+        sector=campaign.organisation.sector if sector_norm else None,
+        size_band=campaign.organisation.size_band if size_norm else None,
+    )
+    analysis = analyse(
+        data.matrix,
+        design,
+        (departments, roles),
+        min_group_size=campaign.min_group_size,
+        headcount=headcount,
+        top_management=top_management_of(roles),
+        previous_scores=previous_scores,
+        norm_means=norms.means if len(norms.organisation_ids) else None,
+    )
+    counts = np.bincount(department_codes[department_codes >= 0], minlength=len(units))
+    return CampaignReport(
+        campaign={
+            "id": campaign.id,
+            "name": campaign.name,
+            "status": campaign.status,
+            "opens_on": campaign.opens_on.isoformat(),
+            "closes_on": campaign.closes_on.isoformat(),
+            "questionnaire": {"id": questionnaire.id, "version": questionnaire.version},
+            "min_group_size": campaign.min_group_size,
+            "min_comment_group_size": campaign.min_comment_group_size,
+            "responses": int(len(data.response_ids)),
+            "headcount": None if headcount is None else int(headcount),
+            "response_rate": None
+            if not headcount
+            else round(len(data.response_ids) / headcount, 4),
+        },
+        organisation={
+            "id": campaign.organisation.id,
+            "name": campaign.organisation.name,
+            "sector": campaign.organisation.sector,
+            "size_band": campaign.organisation.size_band,
+        },
+        departments=[
+            {
+                "code": u.code,
+                "name": u.name,
+                "parent": units[index[u.parent_department_id]].code
+                if u.parent_department_id in index
+                else None,
+                "headcount": u.headcount,
+                "responses": int(counts[k]),
+                "response_rate": None
+                if not u.headcount
+                else round(min(1.0, counts[k] / u.headcount), 4),
+            }
+            for k, u in enumerate(units)
+        ],
+        analysis=analysis,
+        norm_group={
+            "description": norms.description,
+            "organisations": len(norms.organisation_ids),
+        },
+        previous_campaign=None
+        if previous is None
+        else {
+            "id": previous.id,
+            "name": previous.name,
+            "opens_on": previous.opens_on.isoformat(),
+            "responses": int(previous_scores.shape[0]) if previous_scores is not None else 0,
+        },
+    )
+

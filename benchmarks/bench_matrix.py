@@ -78,8 +78,10 @@ def main() -> None:
     print("| measure | seconds |\n|---|---|")
     for key in ("bare_select_s", "naive_rows_to_numpy_s", "load_matrix_s"):
         print(f"| {key} | {result[key]} |")
-    print(f"\nload_matrix / bare SELECT = {result['ratio_load_to_bare_select']}"
-          f" ({answers} answer rows); written to {out}")
+    print(
+        f"\nload_matrix / bare SELECT = {result['ratio_load_to_bare_select']}"
+        f" ({answers} answer rows); written to {out}"
+    )
 
 
 if __name__ == "__main__":

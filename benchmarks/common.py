@@ -103,9 +103,7 @@ def build_large_campaign(
     for d in range(departments):
         lines.append(f"D{d:03d},Department {d},,{respondents // departments + 50}")
     import_departments(org, "\n".join(lines), "departments.csv")
-    campaign = create_campaign(
-        org, q, "Benchmark", dt.date(2026, 1, 1), dt.date(2026, 12, 31)
-    )
+    campaign = create_campaign(org, q, "Benchmark", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     open_campaign(campaign)
     db.session.commit()
     department_ids = [u.department_id for u in campaign.units]
@@ -125,7 +123,13 @@ def build_large_campaign(
             " role_level, language, source, submitted_on) VALUES (?, ?, ?, ?, ?, 'en', 'import',"
             " '2026-06-01')",
             (
-                (r + 1, campaign_id, department_ids[dept_index[r]], version_id, roles[role_index[r]])
+                (
+                    r + 1,
+                    campaign_id,
+                    department_ids[dept_index[r]],
+                    version_id,
+                    roles[role_index[r]],
+                )
                 for r in range(respondents)
             ),
         )

@@ -57,7 +57,9 @@ def _date(value: str, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date written as YYYY-MM-DD.", param_hint=name)
+        raise click.BadParameter(
+            f"{value!r} is not a date written as YYYY-MM-DD.", param_hint=name
+        ) from None
 
 
 # --- questionnaires ---------------------------------------------------------------
@@ -108,7 +110,9 @@ def org() -> None:
 @org.command("create")
 @click.option("--name", required=True)
 @click.option("--sector", required=True, help="For example: government, healthcare, retail.")
-@click.option("--size", "size_band", required=True, type=click.Choice(["1-49", "50-249", "250-999", "1000+"]))
+@click.option(
+    "--size", "size_band", required=True, type=click.Choice(["1-49", "50-249", "250-999", "1000+"])
+)
 @with_appcontext
 def org_create(name: str, sector: str, size_band: str) -> None:
     """Create an organisation."""
@@ -149,14 +153,30 @@ def campaign() -> None:
 @campaign.command("create")
 @click.option("--org", "org_ref", required=True, help="Organisation id or name.")
 @click.option("--name", required=True)
-@click.option("--questionnaire", "questionnaire_id", default="social-business-maturity", show_default=True)
+@click.option(
+    "--questionnaire", "questionnaire_id", default="social-business-maturity", show_default=True
+)
 @click.option("--version", "questionnaire_version", type=int, help="Default: the latest version.")
 @click.option("--opens", required=True, help="Opening date, YYYY-MM-DD.")
 @click.option("--closes", required=True, help="Closing date, YYYY-MM-DD.")
 @click.option("--threshold", default=5, show_default=True, help="Smallest group shown.")
-@click.option("--comment-threshold", default=10, show_default=True, help="Smallest group whose comments are shown.")
+@click.option(
+    "--comment-threshold",
+    default=10,
+    show_default=True,
+    help="Smallest group whose comments are shown.",
+)
 @with_appcontext
-def campaign_create(org_ref, name, questionnaire_id, questionnaire_version, opens, closes, threshold, comment_threshold) -> None:
+def campaign_create(
+    org_ref,
+    name,
+    questionnaire_id,
+    questionnaire_version,
+    opens,
+    closes,
+    threshold,
+    comment_threshold,
+) -> None:
     """Create a draft campaign."""
     from .services.campaigns import create_campaign
     from .services.organisations import find_organisation
@@ -170,8 +190,13 @@ def campaign_create(org_ref, name, questionnaire_id, questionnaire_version, open
             else latest_questionnaire(questionnaire_id)
         )
         c = create_campaign(
-            organisation, q, name, _date(opens, "--opens"), _date(closes, "--closes"),
-            threshold, comment_threshold,
+            organisation,
+            q,
+            name,
+            _date(opens, "--opens"),
+            _date(closes, "--closes"),
+            threshold,
+            comment_threshold,
         )
     click.echo(f"Created draft campaign {c.id} for {organisation.name} ({q.id} v{q.version}).")
 
@@ -211,9 +236,13 @@ def invitations() -> None:
 @invitations.command("issue")
 @click.option("--campaign", "campaign_id", type=int, required=True)
 @click.option("--per-department", type=int, required=True, help="Links per department.")
-@click.option("--department", "department_codes", multiple=True, help="Only these department codes.")
+@click.option(
+    "--department", "department_codes", multiple=True, help="Only these department codes."
+)
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file for mail merge.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False), help="CSV file for mail merge."
+)
 @with_appcontext
 def invitations_issue(campaign_id, per_department, department_codes, base_url, out) -> None:
     """Write N single-use links per department to a CSV (the only copy of the links)."""
@@ -224,16 +253,23 @@ def invitations_issue(campaign_id, per_department, department_codes, base_url, o
     if os.path.exists(out):
         raise click.ClickException(f"{out} exists; choose a new file so no links are overwritten.")
     with transaction():
-        links = issue_invitations(find_campaign(campaign_id), per_department, list(department_codes) or None)
+        links = issue_invitations(
+            find_campaign(campaign_id), per_department, list(department_codes) or None
+        )
         base = base_url.rstrip("/")
         # Write before committing: if the file cannot be written, no links are stored.
         with open(out, "x", encoding="utf-8", newline="") as handle:
             for line in write_csv(
                 ["department_code", "department_name", "link"],
-                ([link.department_code, link.department_name, f"{base}/s/{link.token}"] for link in links),
+                (
+                    [link.department_code, link.department_name, f"{base}/s/{link.token}"]
+                    for link in links
+                ),
             ):
                 handle.write(line)
-    click.echo(f"Wrote {len(links)} links to {out}. Keep this file safe: links cannot be shown again.")
+    click.echo(
+        f"Wrote {len(links)} links to {out}. Keep this file safe: links cannot be shown again."
+    )
 
 
 # --- users -----------------------------------------------------------------------
@@ -306,13 +342,17 @@ def responses_export(campaign_id: int, out: str) -> None:
 
 
 @click.command("analyze")
-@click.option("--questionnaire", "questionnaire_file", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--questionnaire", "questionnaire_file", required=True, type=click.Path(dir_okay=False)
+)
 @click.option("--responses", "responses_file", required=True, type=click.Path(dir_okay=False))
 @click.option("--group-column", default="department", show_default=True)
 @click.option("--threshold", default=5, show_default=True, help="Smallest group shown.")
 @click.option("--format", "output_format", type=click.Choice(["json"]), default="json")
 @click.option("--out", type=click.Path(dir_okay=False), default="-", show_default=True)
-def analyze(questionnaire_file, responses_file, group_column, threshold, output_format, out) -> None:
+def analyze(
+    questionnaire_file, responses_file, group_column, threshold, output_format, out
+) -> None:
     """Analyse a response CSV against a questionnaire file, without the database."""
     import json
 
@@ -348,6 +388,4 @@ def demo(seed: int, scale: float) -> None:
     click.echo(summary.describe())
 
 
-COMMANDS = (
-    questionnaire, org, departments, campaign, invitations, user, responses, analyze, demo
-)
+COMMANDS = (questionnaire, org, departments, campaign, invitations, user, responses, analyze, demo)

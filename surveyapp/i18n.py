@@ -13,9 +13,9 @@ def select_locale() -> str:
     chosen = getattr(g, "survey_language", None) or request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def localised(texts: Mapping[str, str] | None, lang: str | None = None) -> str:

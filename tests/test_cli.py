@@ -22,20 +22,52 @@ def invoke(runner, *args, input=None):
 
 
 def test_full_administration_cycle(runner, ctx, factory, tmp_path):
-    assert invoke(runner, "org", "create", "--name", "Gemeente Voorbeeld",
-                  "--sector", "government", "--size", "250-999").exit_code == 0
+    assert (
+        invoke(
+            runner,
+            "org",
+            "create",
+            "--name",
+            "Gemeente Voorbeeld",
+            "--sector",
+            "government",
+            "--size",
+            "250-999",
+        ).exit_code
+        == 0
+    )
     deps = tmp_path / "deps.csv"
     deps.write_text("code,name,parent_code,headcount\nA,Alpha,,10\nB,Beta,A,5\n")
     result = invoke(runner, "departments", "import", "--org", "Gemeente Voorbeeld", str(deps))
     assert result.exit_code == 0, result.output
-    result = invoke(runner, "campaign", "create", "--org", "Gemeente Voorbeeld", "--name", "2027",
-                    "--opens", "2020-01-01", "--closes", "2099-12-31")
+    result = invoke(
+        runner,
+        "campaign",
+        "create",
+        "--org",
+        "Gemeente Voorbeeld",
+        "--name",
+        "2027",
+        "--opens",
+        "2020-01-01",
+        "--closes",
+        "2099-12-31",
+    )
     assert result.exit_code == 0, result.output
     campaign_id = db.session.scalar(sa.select(Campaign.id))
     assert invoke(runner, "campaign", "open", str(campaign_id)).exit_code == 0
     links = tmp_path / "links.csv"
-    result = invoke(runner, "invitations", "issue", "--campaign", str(campaign_id),
-                    "--per-department", "3", "--out", str(links))
+    result = invoke(
+        runner,
+        "invitations",
+        "issue",
+        "--campaign",
+        str(campaign_id),
+        "--per-department",
+        "3",
+        "--out",
+        str(links),
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(links.read_text())))
     assert len(rows) == 6 and all("/s/" in r["link"] for r in rows)
@@ -47,11 +79,23 @@ def test_full_administration_cycle(runner, ctx, factory, tmp_path):
     result = invoke(runner, "responses", "import", "--campaign", str(campaign_id), str(paper))
     assert result.exit_code == 0, result.output
     out = tmp_path / "export.csv"
-    result = invoke(runner, "responses", "export", "--campaign", str(campaign_id), "--out", str(out))
+    result = invoke(
+        runner, "responses", "export", "--campaign", str(campaign_id), "--out", str(out)
+    )
     assert result.exit_code == 0, result.output
     assert len(list(csv.DictReader(io.StringIO(out.read_text())))) == 6
-    result = invoke(runner, "user", "create", "--email", "m@example.org", "--role", "manager",
-                    "--org", "Gemeente Voorbeeld", input="a-long-password\na-long-password\n")
+    result = invoke(
+        runner,
+        "user",
+        "create",
+        "--email",
+        "m@example.org",
+        "--role",
+        "manager",
+        "--org",
+        "Gemeente Voorbeeld",
+        input="a-long-password\na-long-password\n",
+    )
     assert result.exit_code == 0, result.output
     assert invoke(runner, "campaign", "close", str(campaign_id)).exit_code == 0
     db.session.expire_all()
@@ -93,11 +137,35 @@ def test_duplicate_organisation_is_refused(runner, ctx):
 
 def test_campaign_dates_are_checked(runner, ctx, factory):
     factory.organisation("Org")
-    result = runner.invoke(args=["campaign", "create", "--org", "Org", "--name", "x",
-                                 "--opens", "2027-05-01", "--closes", "2027-04-01"])
+    result = runner.invoke(
+        args=[
+            "campaign",
+            "create",
+            "--org",
+            "Org",
+            "--name",
+            "x",
+            "--opens",
+            "2027-05-01",
+            "--closes",
+            "2027-04-01",
+        ]
+    )
     assert result.exit_code == 1 and "must come after" in result.output
-    result = runner.invoke(args=["campaign", "create", "--org", "Org", "--name", "x",
-                                 "--opens", "first of May", "--closes", "2027-04-01"])
+    result = runner.invoke(
+        args=[
+            "campaign",
+            "create",
+            "--org",
+            "Org",
+            "--name",
+            "x",
+            "--opens",
+            "first of May",
+            "--closes",
+            "2027-04-01",
+        ]
+    )
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
     assert count(Campaign) == 0
 
@@ -108,5 +176,7 @@ def test_questionnaire_check_names_file_and_key(runner, tmp_path):
     result = runner.invoke(args=["questionnaire", "check", str(bad)])
     assert result.exit_code == 1
     assert "broken.toml" in result.output and "version" in result.output
-    good = runner.invoke(args=["questionnaire", "check", "questionnaires/social-business-maturity-v1.toml"])
+    good = runner.invoke(
+        args=["questionnaire", "check", "questionnaires/social-business-maturity-v1.toml"]
+    )
     assert good.exit_code == 0, good.output

@@ -31,7 +31,9 @@ def count(model) -> int:
 def test_import_stores_every_row(factory):
     q = factory.questionnaire()
     campaign = factory.campaign()
-    text = response_csv(q, [("COM", "employee", 4), ("IT", "top_management", 5), ("HR", "employee", "")])
+    text = response_csv(
+        q, [("COM", "employee", 4), ("IT", "top_management", 5), ("HR", "employee", "")]
+    )
     assert import_responses(campaign, text, "paper.csv") == 3
     assert count(Response) == 3
     assert count(Answer) == 2 * len(q.items)
@@ -41,9 +43,20 @@ def test_import_stores_every_row(factory):
     ("mutate", "expected"),
     [
         (lambda t: t.replace("COM,employee,4", "COM,employee,7", 1), "row 2, column"),
-        (lambda t: t.replace("IT,top_management", "XX,top_management"), "row 3, column 'department'"),
+        (
+            lambda t: t.replace("IT,top_management", "XX,top_management"),
+            "row 3, column 'department'",
+        ),
         (lambda t: t.replace("IT,top_management", "IT,boss"), "row 3, column 'role_level'"),
-        (lambda t: t.replace("department,", "department,shoe_size,").replace("\nCOM,", "\nCOM,42,").replace("\nIT,", "\nIT,43,").replace("\nHR,", "\nHR,44,"), "column 'shoe_size': unknown column"),
+        (
+            lambda t: (
+                t.replace("department,", "department,shoe_size,")
+                .replace("\nCOM,", "\nCOM,42,")
+                .replace("\nIT,", "\nIT,43,")
+                .replace("\nHR,", "\nHR,44,")
+            ),
+            "column 'shoe_size': unknown column",
+        ),
         (lambda t: t.replace("COM,employee,4", "COM,employee,4.5", 1), "row 2"),
         (lambda t: t + "HR,employee\n", "row 5"),
         (lambda t: "\x00\x01binary", "not a text (CSV) file"),
@@ -53,7 +66,11 @@ def test_import_stores_every_row(factory):
 def test_bad_import_is_rejected_whole(factory, mutate, expected):
     q = factory.questionnaire()
     campaign = factory.campaign()
-    text = mutate(response_csv(q, [("COM", "employee", 4), ("IT", "top_management", 5), ("HR", "employee", 3)]))
+    text = mutate(
+        response_csv(
+            q, [("COM", "employee", 4), ("IT", "top_management", 5), ("HR", "employee", 3)]
+        )
+    )
     with pytest.raises(CSVFileError) as info:
         import_responses(campaign, text, "bad.csv")
     db.session.rollback()
@@ -76,7 +93,13 @@ def test_export_folds_small_departments_and_blanks_small_roles(factory):
     rows += [("IT-OPS", "employee", 3)] * 2 + [("IT", "employee", 2)] * 4
     import_responses(campaign, response_csv(q, rows), "in.csv")
     header, data = export_responses(campaign)
-    exported = list(csv.reader(io.StringIO("\n".join(",".join("" if v is None else str(v) for v in row) for row in data))))
+    exported = list(
+        csv.reader(
+            io.StringIO(
+                "\n".join(",".join("" if v is None else str(v) for v in row) for row in data)
+            )
+        )
+    )
     assert header[:2] == ["department", "role_level"]
     departments = [row[0] for row in exported]
     assert departments.count("IT-OPS") == 0  # 2 respondents: folded into IT

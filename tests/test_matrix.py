@@ -47,7 +47,10 @@ def test_matrix_loads_in_chunks(factory, monkeypatch):
     campaign = factory.campaign()
     ids = [item.id for item in q.items]
     rows = [",".join(["department", "role_level", *ids])]
-    rows += [",".join(["COM", "employee", *[str(1 + (r + j) % 5) for j in range(len(ids))]]) for r in range(25)]
+    rows += [
+        ",".join(["COM", "employee", *[str(1 + (r + j) % 5) for j in range(len(ids))]])
+        for r in range(25)
+    ]
     import_responses(campaign, "\n".join(rows) + "\n", "in.csv")
     monkeypatch.setattr(module, "CHUNK", 4)
     loaded = load_matrix(campaign)

@@ -109,13 +109,13 @@ def test_whole_flow_stores_one_anonymous_response(respondent, questionnaire, cou
     assert count(Response) == 1
     assert count(Answer) == len(questionnaire.items)
     assert count(Draft) == 0
-    (role, comment, day), = fetch(
+    ((role, comment, day),) = fetch(
         sa.select(Response.role_level, Response.comment, Response.submitted_on), "execute"
     ).all()
     assert (role, comment, day) == ("employee", "Meer overleg graag", dt.date.today())
     # Nothing on the response refers to the invitation it came from.
     columns = set(Response.__table__.columns.keys())
-    assert not any("invitation" in c or "token" in c or "ip" == c for c in columns)
+    assert not any("invitation" in c or "token" in c or c == "ip" for c in columns)
     assert fetch(sa.select(Invitation.used)) == [True]
 
 

@@ -45,7 +45,9 @@ def dimension_form(
     saved: Mapping[str, int | None],
 ) -> SurveyForm:
     """A form with one radio group per item of this dimension, pre-filled from the draft."""
-    choices = [SelectChoice(str(p.value), localised(p.label, lang)) for p in questionnaire.scale.points]
+    choices = [
+        SelectChoice(str(p.value), localised(p.label, lang)) for p in questionnaire.scale.points
+    ]
     if questionnaire.scale.dont_know:
         choices.append(SelectChoice(DONT_KNOW, localised(questionnaire.scale.dont_know, lang)))
 

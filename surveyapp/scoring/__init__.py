@@ -1,0 +1,13 @@
+"""The statistics engine: arrays in, frozen results out.
+
+A pure layer (NumPy and SciPy only; no Flask, SQLAlchemy or Jinja): services load a
+respondents x items matrix and call :func:`analyse`; reports, the dashboard and the JSON
+API all read the resulting :class:`Analysis`. ``docs/statistics.md`` states the methods and
+policies, ``docs/analysis-json.md`` the JSON.
+"""
+
+from __future__ import annotations
+
+from surveyapp.scoring.analysis import Analysis, Design, Grouping, GroupingAnalysis, analyse
+
+__all__ = ["Analysis", "Design", "Grouping", "GroupingAnalysis", "analyse"]

@@ -58,12 +58,15 @@ _Z_NODES_PER_PANEL = 12
 # Outer integral.
 _GH_NODES = 24  # Gauss-Hermite nodes for nu >= _NU_GH
 _NU_GH = 40.0
-_GL_NODES = 40  # Gauss-Legendre nodes per panel for nu < _NU_GH
+_GH2_NODES = 48  # Gauss-Hermite nodes for _NU_GH_WIDE <= nu < _NU_GH
+_NU_GH_WIDE = 12.0
+_GL_NODES = 32  # Gauss-Legendre nodes per panel for nu < _NU_GH_WIDE
 _LEFT_EDGES = (0.0, 1e-3, 1e-2, 0.1, 0.4, 1.0)  # panel edges below the mode (then [1, s_max])
 _TAIL = 42.0  # the outer density is integrated where it exceeds exp(-_TAIL) of its mode
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_NODES)
 _GH_X, _GH_W = np.polynomial.hermite.hermgauss(_GH_NODES)
+_GH2_X, _GH2_W = np.polynomial.hermite.hermgauss(_GH2_NODES)
 _ZX, _ZW = np.polynomial.legendre.leggauss(_Z_NODES_PER_PANEL)
 
 
@@ -137,44 +140,47 @@ def _tail_roots(nu: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[n
     return np.exp(lo_l), np.exp(hi_r)
 
 
-def _outer_nodes(nu: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Quadrature nodes ``s`` (n x m) and normalised weights for the density of S."""
-    n = nu.size
-    large = nu >= _NU_GH
-    small = ~large
-    m = len(_LEFT_EDGES) * _GL_NODES if small.any() else _GH_NODES
-    s = np.ones((n, m))
-    weight = np.zeros((n, m))
-    if large.any():
-        v = nu[large, None]
-        # Gauss-Hermite in u = log s with weight exp(-nu u^2); the remaining factor of the
-        # density of u is exp(nu (u - (e^{2u} - 1) / 2) + nu u^2), smooth near u = 0.
-        u = _GH_X[None, :] / np.sqrt(v)
-        rest = v * (u - 0.5 * np.expm1(2 * u) + u * u)
-        wt = _GH_W[None, :] * np.exp(rest)
-        s[large, :_GH_NODES] = np.exp(u)
-        weight[large, :_GH_NODES] = wt / wt.sum(axis=1, keepdims=True)
-    if small.any():
-        v = nu[small, None]
-        s_lo, s_hi = _tail_roots(nu[small])
-        # Panels graded towards s = 0: at small nu and large q the integrand W_k(q s)
-        # switches from 0 to 1 at small s, where a single panel would be too coarse.
-        edges = np.maximum(np.array(_LEFT_EDGES)[None, :], s_lo[:, None])
-        edges = np.concatenate([edges, s_hi[:, None]], axis=1)
-        a = edges[:, :-1, None]
-        b = edges[:, 1:, None]
-        nodes = (a + (b - a) * (_GL_X[None, None, :] + 1) / 2).reshape(v.shape[0], -1)
-        gl = ((b - a) / 2 * _GL_W[None, None, :]).reshape(v.shape[0], -1)
-        with np.errstate(divide="ignore"):
-            wt = np.where(gl > 0, gl * np.exp(_log_density(nodes, v)), 0.0)
-        width = nodes.shape[1]
-        s[small, :width] = nodes
-        weight[small, :width] = wt / wt.sum(axis=1, keepdims=True)
-    return s, weight
+def _gauss_hermite_nodes(
+    nu: NDArray[np.float64], x: NDArray[np.float64], w: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Gauss-Hermite nodes in u = log s with weight exp(-nu u^2), normalised weights.
+
+    The density of u is exp(nu (u - (e^{2u} - 1) / 2)); divided by the Gauss-Hermite
+    weight the remaining factor is smooth near u = 0, where the mass lies for large nu.
+    """
+    v = nu[:, None]
+    u = x[None, :] / np.sqrt(v)
+    rest = v * (u - 0.5 * np.expm1(2 * u) + u * u)
+    wt = w[None, :] * np.exp(rest)
+    return np.exp(u), wt / wt.sum(axis=1, keepdims=True)
+
+
+def _gauss_legendre_nodes(nu: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Composite Gauss-Legendre nodes in s graded towards 0, normalised weights.
+
+    At small nu and large q the integrand W_k(q s) switches from 0 to 1 at small s, where
+    a single panel would be too coarse, hence panels at 1e-3, 1e-2, 0.1, 0.4 and 1.
+    """
+    v = nu[:, None]
+    s_lo, s_hi = _tail_roots(nu)
+    edges = np.maximum(np.array(_LEFT_EDGES)[None, :], s_lo[:, None])
+    edges = np.concatenate([edges, s_hi[:, None]], axis=1)
+    a = edges[:, :-1, None]
+    b = edges[:, 1:, None]
+    nodes = (a + (b - a) * (_GL_X[None, None, :] + 1) / 2).reshape(nu.size, -1)
+    gl = ((b - a) / 2 * _GL_W[None, None, :]).reshape(nu.size, -1)
+    with np.errstate(divide="ignore"):
+        wt = np.where(gl > 0, gl * np.exp(_log_density(nodes, v)), 0.0)
+    return nodes, wt / wt.sum(axis=1, keepdims=True)
 
 
 class _Range:
-    """The studentized-range quadrature for one ``k`` and a vector of ``nu``."""
+    """The studentized-range quadrature for one ``k`` and a vector of ``nu``.
+
+    Rows are split into tiers by ``nu`` (Gauss-Hermite with 24 or 48 nodes, or graded
+    Gauss-Legendre with 6 x 32 nodes), each evaluated on its own node matrix, so a few
+    small-nu pairs do not make every pair pay for the expensive rule.
+    """
 
     def __init__(
         self,
@@ -183,28 +189,56 @@ class _Range:
         table: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
     ) -> None:
         self.table, self.deriv = _range_table(k) if table is None else table
-        self.infinite = ~np.isfinite(nu)
-        finite_nu = np.where(self.infinite, 1e12, nu)
-        self.s, self.weight = _outer_nodes(finite_nu)
-        # nu = inf: S = 1 exactly.
-        if self.infinite.any():
-            self.s[self.infinite] = 1.0
-            self.weight[self.infinite] = 0.0
-            self.weight[self.infinite, 0] = 1.0
+        n = nu.size
+        self.tier = np.zeros(n, dtype=np.intp)
+        self.local = np.zeros(n, dtype=np.intp)
+        self.blocks: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
+        infinite = ~np.isfinite(nu)
+        masks = [
+            infinite,
+            ~infinite & (nu >= _NU_GH),
+            ~infinite & (nu >= _NU_GH_WIDE) & (nu < _NU_GH),
+            ~infinite & (nu < _NU_GH_WIDE),
+        ]
+        for t, mask in enumerate(masks):
+            rows = np.flatnonzero(mask)
+            self.tier[rows] = t
+            self.local[rows] = np.arange(rows.size)
+            sub = nu[rows]
+            if t == 0:  # nu = inf: S = 1 exactly
+                block = (np.ones((rows.size, 1)), np.ones((rows.size, 1)))
+            elif t == 1:
+                block = _gauss_hermite_nodes(sub, _GH_X, _GH_W)
+            elif t == 2:
+                block = _gauss_hermite_nodes(sub, _GH2_X, _GH2_W)
+            else:
+                block = _gauss_legendre_nodes(sub) if rows.size else (np.ones((0, 1)),) * 2
+            self.blocks.append(block)
 
     def cdf_pdf(
         self,
         q: NDArray[np.float64],
-        rows: NDArray[np.intp] | slice = slice(None),
+        rows: NDArray[np.intp] | None = None,
         need_pdf: bool = True,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
-        s = self.s[rows]
-        weight = self.weight[rows]
-        # Beyond the table W_k = 1 and W_k' = 0: the interpolant there is exactly that,
-        # because the last tabulated values are 1 and 0 to double precision.
-        value, slope = _hermite(q[:, None] * s, self.table, self.deriv, need_pdf)
-        cdf = np.einsum("ij,ij->i", weight, value)
-        pdf = np.einsum("ij,ij,ij->i", weight, s, slope) if slope is not None else None
+        if rows is None:
+            rows = np.arange(q.size)
+        cdf = np.empty(q.size)
+        pdf = np.empty(q.size) if need_pdf else None
+        tier = self.tier[rows]
+        for t, (s_all, w_all) in enumerate(self.blocks):
+            sel = np.flatnonzero(tier == t)
+            if sel.size == 0:
+                continue
+            local = self.local[rows[sel]]
+            s = s_all[local]
+            weight = w_all[local]
+            # Beyond the table W_k = 1 and W_k' = 0: the interpolant there is exactly that,
+            # because the last tabulated values are 1 and 0 to double precision.
+            value, slope = _hermite(q[sel, None] * s, self.table, self.deriv, need_pdf)
+            cdf[sel] = np.einsum("ij,ij->i", weight, value)
+            if pdf is not None and slope is not None:
+                pdf[sel] = np.einsum("ij,ij,ij->i", weight, s, slope)
         return np.clip(cdf, 0.0, 1.0), pdf
 
 

@@ -17,6 +17,7 @@ from surveyapp.scoring.descriptives import ValueTable
 
 __all__ = [
     "GamesHowell",
+    "benjamini_hochberg",
     "Kruskal",
     "VersusRest",
     "WelchAnova",
@@ -91,6 +92,29 @@ class VersusRest:
     ci_low: NDArray[np.float64]
     ci_high: NDArray[np.float64]
     p_bh: NDArray[np.float64]
+
+
+def benjamini_hochberg(p: ArrayLike) -> NDArray[np.float64]:
+    r"""Benjamini-Hochberg adjusted p-values of any shape; NaN entries stay NaN.
+
+    Notes
+    -----
+    For the m finite p-values sorted ascending,
+    :math:`\tilde p_{(i)} = \min_{j \ge i} \min(1, m\,p_{(j)}/j)` (Benjamini &
+    Hochberg 1995), computed by :func:`scipy.stats.false_discovery_control`.
+
+    References
+    ----------
+    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate: a
+    practical and powerful approach to multiple testing. *Journal of the Royal
+    Statistical Society B*, 57, 289-300.
+    """
+    arr = np.asarray(p, dtype=np.float64)
+    out = np.full(arr.shape, np.nan)
+    ok = np.isfinite(arr)
+    if ok.any():
+        out[ok] = stats.false_discovery_control(arr[ok], method="bh")
+    return out
 
 
 def _as_2d(x: ArrayLike, dtype: type = np.float64) -> NDArray:
@@ -377,9 +401,7 @@ def versus_rest(
         t = diff / se
         p = 2.0 * stats.t.sf(np.abs(t), df)
         half = stats.t.ppf(0.5 + confidence / 2, df) * se
-    p_bh = np.full(p.shape, np.nan)
-    if ok.any():
-        p_bh[ok] = stats.false_discovery_control(p[ok], method="bh")
+    p_bh = benjamini_hochberg(np.where(ok, p, np.nan))
     return VersusRest(
         diff=diff,
         se=se,

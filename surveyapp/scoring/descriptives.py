@@ -45,10 +45,11 @@ class ValueTable:
 
     def merge(self, membership: ArrayLike) -> ValueTable:
         """Table of unions of groups: ``membership[h, g] = 1`` puts group g into union h."""
-        m = np.asarray(membership, dtype=np.int64)
+        # Float matrix product (BLAS); counts far below 2**53 are summed exactly.
+        m = np.asarray(membership, dtype=np.float64)
         g, k, v = self.counts.shape
-        merged = (m @ self.counts.reshape(g, k * v)).reshape(m.shape[0], k, v)
-        return ValueTable(grid=self.grid, counts=merged)
+        merged = m @ self.counts.reshape(g, k * v).astype(np.float64)
+        return ValueTable(grid=self.grid, counts=np.rint(merged).astype(np.int64).reshape(-1, k, v))
 
     def select(self, groups: ArrayLike) -> ValueTable:
         """Table restricted to the given group indices (in that order)."""
@@ -115,9 +116,9 @@ def _grid_index(
         lo, hi = scale
         grid_row = np.arange(lo, hi + 1, dtype=np.float64)
         grid = np.broadcast_to(grid_row, (k, grid_row.size)).copy()
-        index = np.where(missing, -1, np.rint(np.where(missing, lo, values) - lo)).astype(
-            np.int64
-        )
+        with np.errstate(invalid="ignore"):
+            index = (values - lo).astype(np.int64)  # values are whole scale points
+        index[missing] = -1
         return grid, index
     uniques = []
     index = np.full((n, k), -1, dtype=np.int64)
@@ -173,10 +174,12 @@ def tabulate(
     k, v = grid.shape
     if scale is not None and ((index >= v).any()):
         raise ValueError("A value lies above the top of the scale.")
-    keep = (index >= 0) & (c >= 0)[:, None]
-    # key = (group * k + column) * v + value index, for every kept cell at once.
-    key = (c[:, None] * k + np.arange(k)[None, :]) * v + index
-    counts = np.bincount(key[keep], minlength=n_groups * k * v)
+    size = n_groups * k * v
+    # key = (group * k + column) * v + value index for every cell at once; missing values
+    # and respondents without a group go to one extra bin that is dropped.
+    key = (c * (k * v))[:, None] + (np.arange(k) * v)[None, :] + index
+    key[(index < 0) | (c < 0)[:, None]] = size
+    counts = np.bincount(key.ravel(), minlength=size + 1)[:size]
     return ValueTable(grid=grid, counts=counts.reshape(n_groups, k, v).astype(np.int64))
 
 

@@ -157,9 +157,7 @@ def score_scales(
     art. *Psychological Methods*, 7(2), 147-177.
     """
     if not 0.0 <= min_answered_share <= 1.0:
-        raise ValueError(
-            f"min_answered_share must lie between 0 and 1; got {min_answered_share}."
-        )
+        raise ValueError(f"min_answered_share must lie between 0 and 1; got {min_answered_share}.")
     items = recode(matrix, reverse, scale_min=scale_min, scale_max=scale_max)
     dims = np.asarray(item_dimension)
     if dims.shape != (items.shape[1],) or (dims.size and dims.min() < 0):

@@ -10,7 +10,6 @@ from ..extensions import db
 from ..models import Campaign, CampaignDepartment, Organisation, today
 from ..questionnaires import Questionnaire
 from . import ServiceError
-from .aggregates import store_campaign_scores
 from .questionnaires import ensure_questionnaire_version
 
 
@@ -93,7 +92,10 @@ def close_campaign(campaign: Campaign) -> Campaign:
         raise ServiceError(f"Campaign {campaign.id} is {campaign.status}; only an open one closes.")
     campaign.status = "closed"
     db.session.flush()
-    # Keep the organisation-level scores for benchmarks.
+    # Keep the organisation-level scores for benchmarks. Imported here because it pulls
+    # in SciPy, which every web worker and CLI command would otherwise load at start-up.
+    from .aggregates import store_campaign_scores
+
     store_campaign_scores(campaign)
     return campaign
 

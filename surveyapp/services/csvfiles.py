@@ -86,7 +86,9 @@ def read_csv(data: bytes | str, name: str, required: Iterable[str] = ()) -> list
                 RowError(number, "", f"has {len(row)} fields where the header has {len(header)}")
             )
             continue
-        result.append({"__row__": str(number), **{h: c.strip() for h, c in zip(header, row)}})
+        result.append(
+            {"__row__": str(number), **{h: c.strip() for h, c in zip(header, row, strict=True)}}
+        )
     if errors:
         raise CSVFileError(name, errors)
     return result

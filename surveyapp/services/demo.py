@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
@@ -231,33 +231,151 @@ class _OrgSpec:
 # a database the demo has been loaded into. Two campaigns of the same organisation open
 # 364 days (52 weeks) apart, so they fall on the same weekday a year later.
 ORGANISATIONS: tuple[_OrgSpec, ...] = (
-    _OrgSpec("Demohaven City Council", "government", "1000+", GOVERNMENT, 1500, 0.15, 0.6,
-             0.62, (_Wave(373, 4), _Wave(9, 5, improvement=0.3, open=True, share=0.3)),
-             split=("CIV-KCC",)),
-    _OrgSpec("Noordkust Province", "government", "1000+", GOVERNMENT, 2500, -0.45, 0.8,
-             0.55, (_Wave(430, 4), _Wave(66, 4, improvement=0.45))),
-    _OrgSpec("Lage Landen Water Board", "government", "250-999", GOVERNMENT, 620, -0.75,
-             0.5, 0.6, (_Wave(250, 3),)),
-    _OrgSpec("St Aldegonde Hospital", "healthcare", "1000+", HOSPITAL, 6000, -0.2, 0.9,
-             0.45, (_Wave(120, 5),), split=("NUR-WRD",)),
-    _OrgSpec("De Linde Care Group", "healthcare", "250-999", CARE_GROUP, 900, 0.1, 0.4,
-             0.5, (_Wave(200, 4),)),
-    _OrgSpec("Het Anker GP Practice", "healthcare", "1-49", GP_PRACTICE, 34, 0.55, 0.2,
-             0.85, (_Wave(45, 3),)),
-    _OrgSpec("Verbeke Fashion", "retail", "1000+", RETAIL, 3600, 0.35, 0.7, 0.4,
-             (_Wave(95, 4),)),
-    _OrgSpec("Korenbloem Bakeries", "retail", "50-249", BAKERY, 160, 0.25, 0.3, 0.6,
-             (_Wave(150, 3),)),
-    _OrgSpec("Oost Cooperative Bank", "finance", "1000+", BANK, 7000, -0.6, 1.0, 0.5,
-             (_Wave(300, 4),)),
-    _OrgSpec("Helder Insurance", "finance", "250-999", INSURER, 820, -0.3, 0.6, 0.62,
-             (_Wave(180, 4),)),
-    _OrgSpec("Brug Payments", "finance", "50-249", FINTECH, 110, 0.85, 0.25, 0.75,
-             (_Wave(60, 3),)),
-    _OrgSpec("Kempenland University of Applied Sciences", "education", "1000+", UNIVERSITY,
-             2400, 0.0, 0.7, 0.5, (_Wave(500, 5), _Wave(136, 5, improvement=0.3))),
-    _OrgSpec("Vlier School Group", "education", "250-999", SCHOOL_GROUP, 640, -0.1, 0.5,
-             0.6, (_Wave(220, 4),)),
+    _OrgSpec(
+        name="Demohaven City Council",
+        sector="government",
+        size_band="1000+",
+        template=GOVERNMENT,
+        staff=1500,
+        maturity=0.15,
+        gap=0.6,
+        response_rate=0.62,
+        waves=(_Wave(373, 4), _Wave(9, 5, improvement=0.3, open=True, share=0.3)),
+        split=("CIV-KCC",),
+    ),
+    _OrgSpec(
+        name="Noordkust Province",
+        sector="government",
+        size_band="1000+",
+        template=GOVERNMENT,
+        staff=2500,
+        maturity=-0.45,
+        gap=0.8,
+        response_rate=0.55,
+        waves=(_Wave(430, 4), _Wave(66, 4, improvement=0.45)),
+    ),
+    _OrgSpec(
+        name="Lage Landen Water Board",
+        sector="government",
+        size_band="250-999",
+        template=GOVERNMENT,
+        staff=620,
+        maturity=-0.75,
+        gap=0.5,
+        response_rate=0.6,
+        waves=(_Wave(250, 3),),
+    ),
+    _OrgSpec(
+        name="St Aldegonde Hospital",
+        sector="healthcare",
+        size_band="1000+",
+        template=HOSPITAL,
+        staff=6000,
+        maturity=-0.2,
+        gap=0.9,
+        response_rate=0.45,
+        waves=(_Wave(120, 5),),
+        split=("NUR-WRD",),
+    ),
+    _OrgSpec(
+        name="De Linde Care Group",
+        sector="healthcare",
+        size_band="250-999",
+        template=CARE_GROUP,
+        staff=900,
+        maturity=0.1,
+        gap=0.4,
+        response_rate=0.5,
+        waves=(_Wave(200, 4),),
+    ),
+    _OrgSpec(
+        name="Het Anker GP Practice",
+        sector="healthcare",
+        size_band="1-49",
+        template=GP_PRACTICE,
+        staff=34,
+        maturity=0.55,
+        gap=0.2,
+        response_rate=0.85,
+        waves=(_Wave(45, 3),),
+    ),
+    _OrgSpec(
+        name="Verbeke Fashion",
+        sector="retail",
+        size_band="1000+",
+        template=RETAIL,
+        staff=3600,
+        maturity=0.35,
+        gap=0.7,
+        response_rate=0.4,
+        waves=(_Wave(95, 4),),
+    ),
+    _OrgSpec(
+        name="Korenbloem Bakeries",
+        sector="retail",
+        size_band="50-249",
+        template=BAKERY,
+        staff=160,
+        maturity=0.25,
+        gap=0.3,
+        response_rate=0.6,
+        waves=(_Wave(150, 3),),
+    ),
+    _OrgSpec(
+        name="Oost Cooperative Bank",
+        sector="finance",
+        size_band="1000+",
+        template=BANK,
+        staff=7000,
+        maturity=-0.6,
+        gap=1.0,
+        response_rate=0.5,
+        waves=(_Wave(300, 4),),
+    ),
+    _OrgSpec(
+        name="Helder Insurance",
+        sector="finance",
+        size_band="250-999",
+        template=INSURER,
+        staff=820,
+        maturity=-0.3,
+        gap=0.6,
+        response_rate=0.62,
+        waves=(_Wave(180, 4),),
+    ),
+    _OrgSpec(
+        name="Brug Payments",
+        sector="finance",
+        size_band="50-249",
+        template=FINTECH,
+        staff=110,
+        maturity=0.85,
+        gap=0.25,
+        response_rate=0.75,
+        waves=(_Wave(60, 3),),
+    ),
+    _OrgSpec(
+        name="Kempenland University of Applied Sciences",
+        sector="education",
+        size_band="1000+",
+        template=UNIVERSITY,
+        staff=2400,
+        maturity=0.0,
+        gap=0.7,
+        response_rate=0.5,
+        waves=(_Wave(500, 5), _Wave(136, 5, improvement=0.3)),
+    ),
+    _OrgSpec(
+        name="Vlier School Group",
+        sector="education",
+        size_band="250-999",
+        template=SCHOOL_GROUP,
+        staff=640,
+        maturity=-0.1,
+        gap=0.5,
+        response_rate=0.6,
+        waves=(_Wave(220, 4),),
+    ),
 )
 DEMO_ORGANISATION = ORGANISATIONS[0].name
 DEMO_LINK_DEPARTMENTS = ("CIV-KCC", "COM-WEB", "SOC-YOU", "OPS-ICT", "SPA-PER")
@@ -355,7 +473,7 @@ class DemoSummary:
     campaign: str | None
     closes_on: dt.date | None
     links: tuple[DemoLink, ...] = ()
-    logins: tuple[DemoLogin, ...] = field(default=())
+    logins: tuple[DemoLogin, ...] = ()
 
     def describe(self, base_url: str = BASE_URL) -> str:
         """The links and logins to try, and the size of the data, as printable text."""
@@ -428,7 +546,9 @@ def _create(questionnaire: Questionnaire, rng: np.random.Generator, scale: float
         for dep_index, row in enumerate(departments):
             row[3] = max(row[3], *(int(c[dep_index]) for c in counts))
         csv_text = "".join(
-            write_csv(list(DEPARTMENT_COLUMNS), ([c, n, p or "", h] for c, n, p, h, _ in departments))
+            write_csv(
+                list(DEPARTMENT_COLUMNS), ([c, n, p or "", h] for c, n, p, h, _ in departments)
+            )
         )
         import_departments(organisation, csv_text, f"{spec.name} departments.csv")
         by_code = {d.code: d for d in organisation.departments}
@@ -722,7 +842,9 @@ def _summary(created: bool) -> DemoSummary:
     accounts = {
         email: role
         for email, role in db.session.execute(
-            sa.select(User.email, User.role).where(User.email.in_([CONSULTANT_EMAIL, MANAGER_EMAIL]))
+            sa.select(User.email, User.role).where(
+                User.email.in_([CONSULTANT_EMAIL, MANAGER_EMAIL])
+            )
         )
     }
     logins = tuple(

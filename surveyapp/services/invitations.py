@@ -41,7 +41,8 @@ def issue_invitations(
         unknown = [c for c in department_codes if c not in known]
         if unknown:
             raise ServiceError(
-                f"Unknown department code(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}."
+                f"Unknown department code(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}."
             )
         units = [u for u in units if u.code in department_codes]
     if not units:

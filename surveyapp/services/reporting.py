@@ -97,8 +97,7 @@ def analyse_campaign(
         department_codes,
         tuple(u.code for u in units),
         parents=tuple(
-            index.get(u.parent_department_id, -1) if u.parent_department_id else -1
-            for u in units
+            index.get(u.parent_department_id, -1) if u.parent_department_id else -1 for u in units
         ),
         headcounts=tuple(
             float("nan") if u.headcount is None else float(u.headcount) for u in units
@@ -184,4 +183,3 @@ def analyse_campaign(
             "responses": int(previous_scores.shape[0]) if previous_scores is not None else 0,
         },
     )
-

@@ -171,14 +171,19 @@ def parse_responses(
     for column in header:
         if column not in allowed:
             errors.append(
-                RowError(1, column, "unknown column: neither a question id of "
-                         f"{questionnaire.id} v{questionnaire.version} nor one of "
-                         f"{', '.join(sorted(set(allowed) - set(item_ids)))}")
+                RowError(
+                    1,
+                    column,
+                    "unknown column: neither a question id of "
+                    f"{questionnaire.id} v{questionnaire.version} nor one of "
+                    f"{', '.join(sorted(set(allowed) - set(item_ids)))}",
+                )
             )
     present_items = [i for i in item_ids if i in header]
     if not present_items:
-        errors.append(RowError(1, "", "no question columns; expected ids such as "
-                                      f"{', '.join(item_ids[:3])}"))
+        errors.append(
+            RowError(1, "", f"no question columns; expected ids such as {', '.join(item_ids[:3])}")
+        )
     valid = {str(p.value): p.value for p in questionnaire.scale.points}
     known_departments = set(departments) if departments is not None else None
     role_levels = {o.id for o in questionnaire.background_question("role_level").options}
@@ -193,32 +198,57 @@ def parse_responses(
                 continue
             value = valid.get(raw.removesuffix(".0"))
             if value is None:
-                errors.append(RowError(number, item_id, f"{raw!r} is not a whole number from "
-                                       f"{questionnaire.scale.min} to {questionnaire.scale.max} "
-                                       "(leave the cell empty for no answer)"))
+                errors.append(
+                    RowError(
+                        number,
+                        item_id,
+                        f"{raw!r} is not a whole number from "
+                        f"{questionnaire.scale.min} to {questionnaire.scale.max} "
+                        "(leave the cell empty for no answer)",
+                    )
+                )
                 continue
             matrix[i, column_index[item_id]] = value
         info = {c: row[c] for c in header if c not in column_index}
         if "department" in info and known_departments is not None:
             if info["department"] not in known_departments:
-                errors.append(RowError(number, "department",
-                                       f"{info['department']!r} is not a department code of "
-                                       "this campaign"))
+                errors.append(
+                    RowError(
+                        number,
+                        "department",
+                        f"{info['department']!r} is not a department code of this campaign",
+                    )
+                )
         elif "department" in required_meta and not info.get("department"):
             errors.append(RowError(number, "department", "empty"))
-        if "role_level" in info and info["role_level"] not in role_levels:
-            if info["role_level"] or "role_level" in required_meta:
-                errors.append(RowError(number, "role_level", f"{info['role_level']!r} is not one "
-                                       f"of {', '.join(sorted(role_levels))}"))
+        role = info.get("role_level")
+        if role is not None and role not in role_levels and (role or "role_level" in required_meta):
+            errors.append(
+                RowError(
+                    number,
+                    "role_level",
+                    f"{role!r} is not one of {', '.join(sorted(role_levels))}",
+                )
+            )
         if info.get("language") and info["language"] not in questionnaire.languages:
-            errors.append(RowError(number, "language", f"{info['language']!r} is not one of "
-                                   f"{', '.join(questionnaire.languages)}"))
+            errors.append(
+                RowError(
+                    number,
+                    "language",
+                    f"{info['language']!r} is not one of {', '.join(questionnaire.languages)}",
+                )
+            )
         if info.get("submitted_on"):
             try:
                 dt.date.fromisoformat(info["submitted_on"])
             except ValueError:
-                errors.append(RowError(number, "submitted_on", f"{info['submitted_on']!r} is not "
-                                       "a date written as YYYY-MM-DD"))
+                errors.append(
+                    RowError(
+                        number,
+                        "submitted_on",
+                        f"{info['submitted_on']!r} is not a date written as YYYY-MM-DD",
+                    )
+                )
         meta.append(info)
     if errors:
         raise CSVFileError(name, errors)
@@ -250,12 +280,16 @@ def import_responses(campaign: Campaign, data: bytes | str, name: str) -> int:
         }
         for info in parsed.meta
     ]
+    # render_nulls keeps rows with and without a comment in one batched statement.
     ids = db.session.scalars(
-        sa.insert(Response).returning(Response.id, sort_by_parameter_order=True), response_rows
+        sa.insert(Response)
+        .returning(Response.id, sort_by_parameter_order=True)
+        .execution_options(render_nulls=True),
+        response_rows,
     ).all()
     answer_rows = []
-    for response_id, values in zip(ids, parsed.matrix):
-        for item_id, value in zip(parsed.item_ids, values):
+    for response_id, values in zip(ids, parsed.matrix, strict=True):
+        for item_id, value in zip(parsed.item_ids, values, strict=True):
             if not np.isnan(value):
                 answer_rows.append(
                     {
@@ -287,8 +321,9 @@ def export_responses(campaign: Campaign) -> tuple[list[str], Iterable[list[objec
     parent = {u.department_id: u.parent_department_id for u in units}
     code = {u.department_id: u.code for u in units}
     responses = db.session.execute(
-        sa.select(Response.id, Response.department_id, Response.role_level, Response.comment)
-        .where(Response.campaign_id == campaign.id)
+        sa.select(Response.id, Response.department_id, Response.role_level, Response.comment).where(
+            Response.campaign_id == campaign.id
+        )
     ).all()
     if len(responses) < threshold:
         raise ServiceError(
@@ -351,11 +386,17 @@ def export_responses(campaign: Campaign) -> tuple[list[str], Iterable[list[objec
         for r in ordered:
             dep = shown[r.id]
             role = "" if (dep, r.role_level) in role_hidden else r.role_level
-            comment = r.comment if (
-                dep is not None and shown_counts[dep] >= campaign.min_comment_group_size
-            ) else ""
+            comment = (
+                r.comment
+                if (dep is not None and shown_counts[dep] >= campaign.min_comment_group_size)
+                else ""
+            )
             values = answers.get(r.id, {})
-            yield [code.get(dep, "") if dep is not None else "", role,
-                   *(values.get(i) for i in item_ids), comment or ""]
+            yield [
+                code.get(dep, "") if dep is not None else "",
+                role,
+                *(values.get(i) for i in item_ids),
+                comment or "",
+            ]
 
     return header, rows()

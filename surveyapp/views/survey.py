@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..forms.survey import (
-    LanguageForm,
     CommentForm,
+    LanguageForm,
     SubmitForm,
     SurveyForm,
     answers_from,
@@ -189,8 +189,7 @@ def step(token: str, step: str):
                 # Going back keeps whatever valid answers this page already has.
                 form.validate()
                 valid = {
-                    item_id: value
-                    for item_id, value in answers_from_valid(form, dimension).items()
+                    item_id: value for item_id, value in answers_from_valid(form, dimension).items()
                 }
                 save_draft_answers(invitation, questionnaire, valid)
                 draft.step = _neighbour(steps, step, -1)

@@ -31,7 +31,9 @@ def test_respondent_completes_survey_with_keyboard_and_resumes(
         nonlocal shots
         if screenshot_dir is not None:
             shots += 1
-            page.screenshot(path=screenshot_dir / f"{device}-{shots:02d}-{name}.png", full_page=True)
+            page.screenshot(
+                path=screenshot_dir / f"{device}-{shots:02d}-{name}.png", full_page=True
+            )
 
     page.goto(f"{live_server}/s/{token}")
     assert page.locator("html").get_attribute("lang") == "nl"

@@ -1,0 +1,309 @@
+"""Speed and memory of the statistics engine, next to the obvious per-group approach.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_scoring.py [--respondents 100000] [--repeat 3]
+
+Synthetic survey: 100,000 respondents x 40 items (8 dimensions x 5 items, 1-5 scale,
+one reverse-keyed item per dimension, 3% missing answers), 50 departments in a two-level
+tree (5 divisions with 9 teams each) and 4 role levels. The script times
+``surveyapp.scoring.analyse`` from the raw matrix (best of ``--repeat`` runs), measures its
+peak traced memory (``tracemalloc``, which sees NumPy's allocations) and the process's peak
+resident size, then computes the same statistics "the obvious way": a Python loop over
+groups and dimensions calling SciPy once per group or per pair (``scipy.stats.f_oneway``
+with ``equal_var=False``, ``kruskal``, ``ttest_ind``, ``studentized_range``). The SciPy
+Games-Howell needs ``studentized_range.sf`` and ``.ppf`` per pair, 9,848 pairs in all; it
+is timed on a sample of pairs and extrapolated, which the output says.
+
+Results go to ``benchmarks/results/scoring.json`` and a Markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from surveyapp.scoring import Design, Grouping, analyse  # noqa: E402
+
+N_DIMS, N_PER_DIM, N_DEPTS, N_ROLES = 8, 5, 50, 4
+
+
+def make_survey(n: int, seed: int = 20240601) -> tuple[np.ndarray, Design, list[Grouping]]:
+    """Synthetic answers with real department effects, agreement and missing values."""
+    rng = np.random.default_rng(seed)
+    n_items = N_DIMS * N_PER_DIM
+    dept = rng.integers(0, N_DEPTS, n)
+    role = rng.choice(N_ROLES, n, p=[0.02, 0.10, 0.28, 0.60])
+    dept_effect = rng.normal(0.0, 0.3, (N_DEPTS, N_DIMS))
+    latent = 3.0 + dept_effect[dept] + rng.normal(0.0, 0.7, (n, N_DIMS))
+    item_dim = np.repeat(np.arange(N_DIMS), N_PER_DIM)
+    answers = np.rint(latent[:, item_dim] + rng.normal(0.0, 0.6, (n, n_items)))
+    answers = np.clip(answers, 1, 5)
+    reverse = np.zeros(n_items, dtype=bool)
+    reverse[::N_PER_DIM] = True
+    answers[:, reverse] = 6.0 - answers[:, reverse]
+    answers[rng.random(answers.shape) < 0.03] = np.nan
+    design = Design(
+        item_ids=tuple(f"q{i + 1:02d}" for i in range(n_items)),
+        dimension_ids=tuple(f"dim{d + 1}" for d in range(N_DIMS)),
+        item_dimension=tuple(item_dim),
+        reverse=tuple(reverse),
+        scale_min=1,
+        scale_max=5,
+        level_min_scores=(1.0, 2.0, 3.0, 3.75, 4.5),
+    )
+    # Departments 0-4 are divisions, 5-49 teams (9 per division).
+    parents = tuple([-1] * 5 + [(d - 5) // 9 for d in range(5, N_DEPTS)])
+    heads = np.bincount(dept, minlength=N_DEPTS) * 1.15
+    groupings = [
+        Grouping(
+            "department",
+            dept,
+            tuple(f"Department {d}" for d in range(N_DEPTS)),
+            parents=parents,
+            headcounts=tuple(heads),
+        ),
+        Grouping("role", role, ("Top management", "Middle management", "Team lead", "Staff")),
+    ]
+    return answers, design, groupings
+
+
+def run_engine(x, design, groupings, repeat: int) -> dict[str, Any]:
+    kwargs = {"top_management": ("role", 0), "headcount": float(x.shape[0]) * 1.15}
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = analyse(x, design, groupings, **kwargs)
+        times.append(time.perf_counter() - t0)
+    tracemalloc.start()
+    analyse(x, design, groupings, **kwargs)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    t0 = time.perf_counter()
+    doc = result.to_dict()
+    to_dict_s = time.perf_counter() - t0
+    return {
+        "analyse_seconds_best": min(times),
+        "analyse_seconds_all": times,
+        "to_dict_seconds": to_dict_s,
+        "json_megabytes": len(json.dumps(doc, allow_nan=False)) / 1e6,
+        "peak_traced_mib": peak / 2**20,
+    }
+
+
+def naive(x, design, groupings, gh_sample: int) -> dict[str, Any]:
+    """The same statistics with a loop over groups/dimensions and one SciPy call each."""
+    timings: dict[str, float] = {}
+    t_all = time.perf_counter()
+
+    t0 = time.perf_counter()
+    y = x.copy()
+    rev = np.array(design.reverse)
+    y[:, rev] = 6.0 - y[:, rev]
+    dims = np.array(design.item_dimension)
+    scores = np.full((x.shape[0], N_DIMS), np.nan)
+    for d in range(N_DIMS):
+        block = y[:, dims == d]
+        ok = (~np.isnan(block)).sum(axis=1) >= 3
+        with np.errstate(invalid="ignore"):
+            scores[ok, d] = np.nanmean(block[ok], axis=1)
+    timings["scale scores"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    groups_of = []
+    for g in groupings:
+        masks = [g.codes == c for c in range(g.n_groups)]
+        groups_of.append(masks)
+        for mask in masks:
+            for col in range(y.shape[1]):  # items: mean, sd, t CI, median, distribution
+                v = y[mask, col]
+                v = v[~np.isnan(v)]
+                stats.t.interval(0.95, v.size - 1, loc=v.mean(), scale=stats.sem(v))
+                np.median(v)
+                np.unique(v, return_counts=True)
+            for d in range(N_DIMS):
+                v = scores[mask, d]
+                v = v[~np.isnan(v)]
+                stats.t.interval(0.95, v.size - 1, loc=v.mean(), scale=stats.sem(v))
+                np.median(v)
+    timings["descriptives per group"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    for d in range(N_DIMS):
+        block = y[:, dims == d]
+        block = block[~np.isnan(block).any(axis=1)]
+        k = block.shape[1]
+        total = block.sum(axis=1)
+        alpha = k / (k - 1) * (1 - block.var(axis=0, ddof=1).sum() / total.var(ddof=1))
+        stats.f.ppf([0.025, 0.975], block.shape[0] - 1, (block.shape[0] - 1) * (k - 1))
+        for i in range(k):
+            stats.pearsonr(block[:, i], total - block[:, i])
+            rest = np.delete(block, i, axis=1)
+            _ = alpha, rest.var(axis=0, ddof=1).sum() / rest.sum(axis=1).var(ddof=1)
+    timings["reliability"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    for masks in groups_of:
+        for mask in masks:
+            for col in range(y.shape[1]):
+                v = y[mask, col]
+                v = v[~np.isnan(v)]
+                _ = 1 - v.var(ddof=1) / 2.0  # rwg
+        for d in range(N_DIMS):  # one-way ANOVA for ICC(1)/ICC(2)
+            samples = [scores[m, d][~np.isnan(scores[m, d])] for m in masks]
+            stats.f_oneway(*samples)
+    timings["agreement (rwg, ICC)"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    for masks in groups_of:
+        for d in range(N_DIMS):
+            samples = [scores[m, d][~np.isnan(scores[m, d])] for m in masks]
+            stats.f_oneway(*samples, equal_var=False)
+            stats.kruskal(*samples)
+            everyone = scores[:, d][~np.isnan(scores[:, d])]
+            for m, s in zip(masks, samples, strict=True):
+                rest = scores[~m, d]
+                stats.ttest_ind(s, rest[~np.isnan(rest)], equal_var=False)
+            del everyone
+    timings["Welch ANOVA, Kruskal-Wallis, vs rest"] = time.perf_counter() - t0
+
+    # Games-Howell with SciPy's studentized range: sample pairs, extrapolate.
+    n_pairs = sum(g.n_groups * (g.n_groups - 1) // 2 for g in groupings) * N_DIMS
+    masks = groups_of[0]
+    samples = [scores[m, 0][~np.isnan(scores[m, 0])] for m in masks]
+    t0 = time.perf_counter()
+    for i in range(gh_sample):
+        a, b = samples[i % N_DEPTS], samples[(i * 7 + 1) % N_DEPTS]
+        va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+        se = np.sqrt(va + vb)
+        df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+        q = abs(a.mean() - b.mean()) / se * np.sqrt(2)
+        stats.studentized_range.sf(q, N_DEPTS, df)
+        stats.studentized_range.ppf(0.95, N_DEPTS, df)
+    per_pair = (time.perf_counter() - t0) / gh_sample
+    measured = time.perf_counter() - t_all
+    timings["Games-Howell (extrapolated)"] = per_pair * n_pairs
+    return {
+        "parts_seconds": timings,
+        "games_howell_pairs": n_pairs,
+        "games_howell_sampled_pairs": gh_sample,
+        "games_howell_seconds_per_pair": per_pair,
+        "measured_seconds": measured,
+        "total_seconds_with_extrapolation": measured - per_pair * gh_sample + per_pair * n_pairs,
+    }
+
+
+def engine_games_howell(x, design, groupings) -> float:
+    """Time of the engine's vectorised Games-Howell alone, for the side-by-side table."""
+    from surveyapp.scoring import comparison
+    from surveyapp.scoring.descriptives import describe
+
+    scores = np.nanmean(x[:, :N_PER_DIM].reshape(x.shape[0], -1), axis=1)[:, None]
+    d = describe(np.repeat(scores, N_DIMS, axis=1), groupings[0].codes, N_DEPTS)
+    t0 = time.perf_counter()
+    comparison.games_howell(d.n, d.mean, d.variance)
+    return time.perf_counter() - t0
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import scipy
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "date": dt.date.today().isoformat(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--respondents", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--gh-sample", type=int, default=20)
+    args = parser.parse_args()
+
+    x, design, groupings = make_survey(args.respondents)
+    engine = run_engine(x, design, groupings, args.repeat)
+    engine["games_howell_seconds_all_dimensions"] = engine_games_howell(x, design, groupings)
+    baseline = naive(x, design, groupings, args.gh_sample)
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    speedup = baseline["total_seconds_with_extrapolation"] / engine["analyse_seconds_best"]
+    without_gh = (
+        baseline["total_seconds_with_extrapolation"]
+        - baseline["parts_seconds"]["Games-Howell (extrapolated)"]
+    )
+    result = {
+        "machine": machine(),
+        "data": {
+            "respondents": args.respondents,
+            "items": N_DIMS * N_PER_DIM,
+            "dimensions": N_DIMS,
+            "departments": N_DEPTS,
+            "role_levels": N_ROLES,
+        },
+        "engine": engine,
+        "process_peak_rss_mib": rss_mib,
+        "naive_scipy_loop": baseline,
+        "speedup": speedup,
+        "naive_seconds_without_games_howell": without_gh,
+        "speedup_without_games_howell": without_gh / engine["analyse_seconds_best"],
+    }
+    out = ROOT / "benchmarks" / "results" / "scoring.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    m = result["machine"]
+    print(f"{args.respondents:,} respondents x 40 items, {N_DEPTS} departments, {N_ROLES} roles")
+    print(f"machine: {m['nproc']} x {m['cpu']}, Python {m['python']}, NumPy {m['numpy']}, ")
+    print(f"SciPy {m['scipy']}, {m['date']}\n")
+    print("| step | engine (s) | per-group SciPy loop (s) |")
+    print("|---|---:|---:|")
+    for name, seconds in baseline["parts_seconds"].items():
+        eng = ""
+        if name.startswith("Games-Howell"):
+            eng = f"{engine['games_howell_seconds_all_dimensions']:.3f}"
+        print(f"| {name} | {eng} | {seconds:.2f} |")
+    print(
+        f"| **everything** | **{engine['analyse_seconds_best']:.3f}** | "
+        f"**{baseline['total_seconds_with_extrapolation']:.1f}** |"
+    )
+    print(f"\nspeed-up: {speedup:,.0f}x (without Games-Howell: {without_gh:.2f} s, ")
+    print(f"{without_gh / engine['analyse_seconds_best']:.1f}x; the engine's time includes it)")
+    print(f"analyse() peak traced memory: {engine['peak_traced_mib']:.0f} MiB")
+    print(f"process peak RSS: {rss_mib:.0f} MiB")
+    print(
+        f"Games-Howell via SciPy: {baseline['games_howell_seconds_per_pair'] * 1e3:.0f} ms per "
+        f"pair measured on {args.gh_sample} pairs, extrapolated to "
+        f"{baseline['games_howell_pairs']:,} pairs."
+    )
+    print(f"results written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1086 @@
+"""One organisation's complete analysis: every dimension, item, group and statistic.
+
+:func:`analyse` turns the respondents x items matrix into an :class:`Analysis`;
+:meth:`Analysis.to_dict` gives the JSON documented in ``docs/analysis-json.md``.
+
+How the work is organised (it is what makes 100,000 respondents take well under a second):
+respondents are sorted once into *cells*, the finest combination of all groupings' codes
+(department x role level x ...). Two value tables, items x scale points and scores x
+distinct score values, are counted per cell in one pass each. Every group that is
+reported, the organisation, each department (own respondents), each department's subtree,
+each role level, and every "rest of the organisation", is a union of cells, so its
+statistics come from summing table rows. Tests and effect sizes then work on the group
+summaries (see :mod:`surveyapp.scoring.comparison`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+from surveyapp.scoring import agreement, comparison, reliability
+from surveyapp.scoring.benchmark import Benchmark, benchmark
+from surveyapp.scoring.descriptives import (
+    Descriptives,
+    ValueTable,
+    describe_table,
+    favourable_threshold,
+    tabulate,
+)
+from surveyapp.scoring.gap import Gap, campaign_change, perception_gap
+from surveyapp.scoring.maturity import Maturity, classify_maturity
+from surveyapp.scoring.scales import check_scale, score_scales
+from surveyapp.scoring.suppression import suppress
+
+__all__ = ["Analysis", "Design", "Grouping", "GroupingAnalysis", "analyse"]
+
+SCHEMA_VERSION = 1
+SIGNIFICANT_DIGITS = 6
+REASON_TOO_FEW_ANSWERS = "too_few_answers"
+REASON_ORGANISATION_SUPPRESSED = "organisation_below_threshold"
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    """What the questionnaire measures and how it is scored.
+
+    Attributes
+    ----------
+    item_ids : tuple of str
+        One id per column of the answer matrix.
+    dimension_ids : tuple of str
+        One id per dimension.
+    item_dimension : tuple of int
+        Dimension index (into ``dimension_ids``) of each item.
+    reverse : tuple of bool
+        Reverse-keyed items (recoded as ``min + max - x``).
+    scale_min, scale_max : int
+        Response scale: 2 to 101 points starting at 0 or 1.
+    level_min_scores : tuple of float
+        Lowest score of maturity levels 1..L, strictly increasing.
+    min_answered_share : float, default 0.5
+        Share of a dimension's items a respondent must answer to get a score (also used
+        for the overall score across dimensions).
+    agreement_cutoff : float, default 0.70
+        rwg / rwg(j) below this flags a group as not agreeing (``agreement_ok: false``).
+    favourable_from : float, optional
+        Lowest favourable answer (scored direction); default the top two points (top one
+        on 2- and 3-point scales).
+    """
+
+    item_ids: tuple[str, ...]
+    dimension_ids: tuple[str, ...]
+    item_dimension: tuple[int, ...]
+    reverse: tuple[bool, ...]
+    scale_min: int
+    scale_max: int
+    level_min_scores: tuple[float, ...]
+    min_answered_share: float = 0.5
+    agreement_cutoff: float = 0.70
+    favourable_from: float | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen: normalise the sequences to tuples once
+        set_(self, "item_ids", tuple(str(i) for i in self.item_ids))
+        set_(self, "dimension_ids", tuple(str(d) for d in self.dimension_ids))
+        set_(self, "item_dimension", tuple(int(d) for d in self.item_dimension))
+        set_(self, "reverse", tuple(bool(r) for r in self.reverse))
+        set_(self, "level_min_scores", tuple(float(x) for x in self.level_min_scores))
+        check_scale(self.scale_min, self.scale_max)
+        n_items = len(self.item_ids)
+        if len(set(self.item_ids)) != n_items or len(set(self.dimension_ids)) != len(
+            self.dimension_ids
+        ):
+            raise ValueError("Item ids and dimension ids must each be unique.")
+        if len(self.item_dimension) != n_items or len(self.reverse) != n_items:
+            raise ValueError(
+                f"Design lists {n_items} items but {len(self.item_dimension)} dimension "
+                f"indices and {len(self.reverse)} reverse flags; give one of each per item."
+            )
+        n_dims = len(self.dimension_ids)
+        bad = [d for d in self.item_dimension if not 0 <= d < n_dims]
+        if bad:
+            raise ValueError(f"item_dimension refers to dimension {bad[0]}; there are {n_dims}.")
+        empty = sorted(set(range(n_dims)) - set(self.item_dimension))
+        if empty:
+            raise ValueError(f"Dimension {self.dimension_ids[empty[0]]!r} has no items.")
+        if not 0.0 <= self.min_answered_share <= 1.0:
+            raise ValueError("min_answered_share must lie between 0 and 1.")
+        if not 0.0 <= self.agreement_cutoff <= 1.0:
+            raise ValueError("agreement_cutoff must lie between 0 and 1.")
+
+    @property
+    def n_points(self) -> int:
+        """Number of scale points."""
+        return int(self.scale_max) - int(self.scale_min) + 1
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Grouping:
+    """A way of splitting respondents into groups (departments, role levels, ...).
+
+    Attributes
+    ----------
+    name : str
+        Key in the JSON (for example ``"department"``).
+    codes : ndarray of int, shape (n_respondents,)
+        Group of each respondent, ``-1`` for none. For departments: the department the
+        respondent answered for (groups are disjoint).
+    labels : tuple of str
+        Label of each group code.
+    parents : tuple of int, optional
+        Parent code of each group (``-1`` for a root): the department tree. Each node is
+        reported for its own respondents and, when it has children, also rolled up over
+        its subtree (descriptive statistics only).
+    headcounts : tuple of float, optional
+        Staff headcount of each group (NaN for unknown), for the finite-population
+        correction.
+    """
+
+    name: str
+    codes: NDArray[np.int64]
+    labels: tuple[str, ...]
+    parents: tuple[int, ...] | None = None
+    headcounts: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        codes = np.array(self.codes, dtype=np.int64)  # a private, read-only copy
+        codes.setflags(write=False)
+        set_(self, "codes", codes)
+        set_(self, "labels", tuple(str(label) for label in self.labels))
+        n = len(self.labels)
+        if codes.ndim != 1:
+            raise ValueError(f"Grouping {self.name!r}: codes must be 1-D.")
+        if codes.size and (codes.min() < -1 or codes.max() >= n):
+            raise ValueError(
+                f"Grouping {self.name!r}: codes must lie in -1..{n - 1} "
+                f"({n} labels); found {codes.min()}..{codes.max()}."
+            )
+        if self.parents is not None:
+            parents = tuple(int(p) for p in self.parents)
+            if len(parents) != n or any(not -1 <= p < n for p in parents):
+                raise ValueError(
+                    f"Grouping {self.name!r}: give one parent per group, -1 for a root."
+                )
+            for start in range(n):  # reject cycles: every chain must reach a root
+                node, steps = start, 0
+                while node != -1:
+                    node, steps = parents[node], steps + 1
+                    if steps > n:
+                        raise ValueError(f"Grouping {self.name!r}: the parents form a cycle.")
+            set_(self, "parents", parents)
+        if self.headcounts is not None:
+            heads = tuple(float("nan") if h is None else float(h) for h in self.headcounts)
+            if len(heads) != n:
+                raise ValueError(f"Grouping {self.name!r}: give one headcount per group.")
+            set_(self, "headcounts", heads)
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups (labels)."""
+        return len(self.labels)
+
+    def has_children(self) -> NDArray[np.bool_]:
+        """True for groups that are a parent of another group."""
+        flags = np.zeros(self.n_groups, dtype=bool)
+        if self.parents is not None:
+            for p in self.parents:
+                if p >= 0:
+                    flags[p] = True
+        return flags
+
+    def subtree(self) -> NDArray[np.int64]:
+        """``m[a, g] = 1`` when group g is a or lies below a in the tree."""
+        n = self.n_groups
+        m = np.eye(n, dtype=np.int64)
+        if self.parents is not None:
+            for g in range(n):
+                node = self.parents[g]
+                while node != -1:
+                    m[node, g] = 1
+                    node = self.parents[node]
+        return m
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GroupingAnalysis:
+    """Everything computed for one grouping; arrays are (groups, columns).
+
+    Dimension columns are the design's dimensions followed by the overall score.
+    ``published`` is False for groups withheld by the anonymity rules (``reasons`` says
+    why); ``dims_withheld`` / ``items_withheld`` mark single cells of published groups
+    with fewer answers than the threshold. Agreement, ICC and comparisons use the
+    published groups only.
+    """
+
+    grouping: Grouping
+    respondents: NDArray[np.int64]
+    published: NDArray[np.bool_]
+    reasons: tuple[str | None, ...]
+    dimensions: Descriptives
+    items: Descriptives
+    dims_withheld: NDArray[np.bool_]
+    items_withheld: NDArray[np.bool_]
+    dims_why: NDArray[np.object_]
+    items_why: NDArray[np.object_]
+    rolled_up: NDArray[np.bool_]
+    rolled_published: NDArray[np.bool_]
+    rolled_reasons: tuple[str | None, ...]
+    rolled_dimensions: Descriptives | None
+    rolled_items: Descriptives | None
+    rolled_dims_withheld: NDArray[np.bool_] | None
+    rolled_items_withheld: NDArray[np.bool_] | None
+    rolled_dims_why: NDArray[np.object_] | None
+    rolled_items_why: NDArray[np.object_] | None
+    rwg: NDArray[np.float64]
+    rwg_j: NDArray[np.float64]
+    icc: agreement.Icc
+    mean_reliability: NDArray[np.float64]
+    shrunken_mean: NDArray[np.float64]
+    rank: NDArray[np.float64]
+    compared: NDArray[np.int64]
+    welch: comparison.WelchAnova
+    kruskal: comparison.Kruskal
+    games_howell: comparison.GamesHowell
+    versus_rest: comparison.VersusRest
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Analysis:
+    """The analysis of one organisation; :meth:`to_dict` gives the documented JSON."""
+
+    design: Design
+    min_group_size: int
+    confidence: float
+    n_respondents: int
+    organisation_published: bool
+    organisation_reason: str | None
+    dimensions: Descriptives
+    items: Descriptives
+    dims_withheld: NDArray[np.bool_]
+    items_withheld: NDArray[np.bool_]
+    dims_why: NDArray[np.object_]
+    items_why: NDArray[np.object_]
+    reliability: tuple[reliability.Reliability, ...]
+    maturity: tuple[Maturity, ...]
+    groupings: tuple[GroupingAnalysis, ...]
+    gap: Gap | None
+    gap_reason: str | None
+    change: Gap | None
+    benchmark: Benchmark | None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The analysis as JSON-ready plain data (see ``docs/analysis-json.md``)."""
+        return _to_dict(self)
+
+
+# --------------------------------------------------------------------------- analyse
+
+
+def analyse(
+    matrix: ArrayLike,
+    design: Design,
+    groupings: Sequence[Grouping] = (),
+    *,
+    min_group_size: int = 5,
+    headcount: float | None = None,
+    top_management: tuple[str, int] | None = None,
+    previous_scores: ArrayLike | None = None,
+    norm_means: ArrayLike | None = None,
+    min_norm_organisations: int = 5,
+    confidence: float = 0.95,
+) -> Analysis:
+    """Analyse one organisation's survey.
+
+    Parameters
+    ----------
+    matrix : array_like, shape (n_respondents, n_items)
+        Raw answers (float64, NaN for missing), columns in ``design.item_ids`` order.
+    design : Design
+    groupings : sequence of Grouping
+        For example departments (with ``parents``) and role levels.
+    min_group_size : int, default 5
+        Anonymity threshold: no group of fewer respondents (or cell of fewer answers) is
+        shown, with complementary suppression so none can be worked out.
+    headcount : float, optional
+        Staff headcount of the organisation (finite-population correction).
+    top_management : (str, int), optional
+        ``(grouping name, code)`` of the top-management level: the perception gap is
+        that group minus every other respondent with a code in the same grouping.
+    previous_scores : array_like, shape (n_previous, n_dimensions), optional
+        Dimension scores of a previous campaign (campaign change).
+    norm_means : array_like, shape (n_organisations, n_dimensions), optional
+        Dimension means of other organisations (benchmark).
+    min_norm_organisations : int, default 5
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    Analysis
+
+    Notes
+    -----
+    Formulas and references are in the functions used: :func:`~.scales.score_scales`,
+    :func:`~.descriptives.describe_table`, :func:`~.reliability.cronbach_alpha`,
+    :mod:`~.agreement`, :mod:`~.comparison`, :mod:`~.gap`, :mod:`~.benchmark`,
+    :mod:`~.maturity` and :mod:`~.suppression`. ``docs/statistics.md`` states the
+    policies (missing values, truncation, who takes part in which statistic).
+    """
+    if int(min_group_size) != min_group_size or min_group_size < 1:
+        raise ValueError(f"min_group_size must be a positive whole number; got {min_group_size}.")
+    threshold = int(min_group_size)
+    x = np.asarray(matrix, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != len(design.item_ids):
+        raise ValueError(
+            f"The answer matrix must have one column per item ({len(design.item_ids)}); "
+            f"got shape {x.shape}."
+        )
+    n_resp = x.shape[0]
+    names = [g.name for g in groupings]
+    if len(set(names)) != len(names):
+        raise ValueError("Grouping names must be unique.")
+    for g in groupings:
+        if g.codes.shape != (n_resp,):
+            raise ValueError(
+                f"Grouping {g.name!r} has {g.codes.size} codes for {n_resp} respondents."
+            )
+
+    n_dims = len(design.dimension_ids)
+    scored = score_scales(
+        x,
+        item_dimension=design.item_dimension,
+        reverse=design.reverse,
+        scale_min=design.scale_min,
+        scale_max=design.scale_max,
+        min_answered_share=design.min_answered_share,
+        n_dimensions=n_dims,
+    )
+    score_cols = np.column_stack([scored.scores, _overall(scored.scores, design)])
+
+    cells, n_cells, cell_codes = _cells(groupings, n_resp)
+    scale = (float(design.scale_min), float(design.scale_max))
+    item_table = tabulate(scored.items, cells, n_cells, scale=scale)
+    score_table = tabulate(score_cols, cells, n_cells)
+    cell_respondents = np.bincount(cells, minlength=n_cells)
+
+    layout = _Layout(groupings, cell_codes, n_cells)
+    publish = _suppress(layout, layout.counts(cell_respondents), threshold)
+
+    def describe_union(table: ValueTable, members: NDArray, heads: NDArray | None, **kw: Any):
+        return describe_table(table.merge(members), headcounts=heads, confidence=confidence, **kw)
+
+    item_kw = {"scale": scale, "favourable_from": design.favourable_from}
+    org_members = np.ones((1, n_cells), dtype=np.int64)
+    org_heads = None if headcount is None else np.array([float(headcount)])
+    org_dims = describe_union(score_table, org_members, org_heads)
+    org_items = describe_union(item_table, org_members, org_heads, **item_kw)
+
+    # Cells with fewer answers than the threshold, and the suppression they imply.
+    dims_withheld, dims_why = _answer_suppression(layout, publish, score_table, threshold)
+    items_withheld, items_why = _answer_suppression(layout, publish, item_table, threshold)
+    respondents = layout.counts(cell_respondents)
+    org_published = not publish.suppressed[0]
+    org_reason = publish.reasons[0]
+
+    rel = tuple(
+        reliability.cronbach_alpha(
+            scored.items[:, np.asarray(design.item_dimension) == d], confidence=confidence
+        )
+        for d in range(n_dims)
+    )
+    maturity = classify_maturity(
+        org_dims.mean[0], org_dims.ci_low[0], org_dims.ci_high[0], design.level_min_scores
+    )
+
+    analyses = []
+    for gi, g in enumerate(groupings):
+        analyses.append(
+            _analyse_grouping(
+                gi,
+                g,
+                layout,
+                publish,
+                score_table,
+                item_table,
+                org_dims,
+                design,
+                (dims_withheld, dims_why),
+                (items_withheld, items_why),
+                respondents,
+                confidence,
+                describe_union,
+                item_kw,
+            )
+        )
+
+    gap_result, gap_reason = _perception_gap(
+        top_management, groupings, layout, publish, scored.scores, threshold, confidence
+    )
+    change = None
+    if previous_scores is not None:
+        before = np.asarray(previous_scores, dtype=np.float64)
+        if before.ndim != 2 or before.shape[1] != n_dims:
+            raise ValueError(
+                f"previous_scores must have one column per dimension ({n_dims}); "
+                f"got shape {before.shape}."
+            )
+        change = campaign_change(before, scored.scores, confidence=confidence)
+    bench = None
+    if norm_means is not None:
+        bench = benchmark(org_dims.mean[0, :n_dims], np.asarray(norm_means), min_norm_organisations)
+
+    return Analysis(
+        design=design,
+        min_group_size=threshold,
+        confidence=confidence,
+        n_respondents=int(n_resp),
+        organisation_published=bool(org_published),
+        organisation_reason=org_reason,
+        dimensions=org_dims,
+        items=org_items,
+        dims_withheld=dims_withheld[0:1],
+        items_withheld=items_withheld[0:1],
+        dims_why=dims_why[0:1],
+        items_why=items_why[0:1],
+        reliability=rel,
+        maturity=tuple(maturity),
+        groupings=tuple(analyses),
+        gap=gap_result,
+        gap_reason=gap_reason,
+        change=change,
+        benchmark=bench,
+        settings={
+            "scale_min": design.scale_min,
+            "scale_max": design.scale_max,
+            "min_group_size": threshold,
+            "min_answered_share": design.min_answered_share,
+            "agreement_cutoff": design.agreement_cutoff,
+            "favourable_from": (
+                favourable_threshold(design.scale_min, design.scale_max)
+                if design.favourable_from is None
+                else design.favourable_from
+            ),
+            "confidence": confidence,
+            "significant_digits": SIGNIFICANT_DIGITS,
+        },
+    )
+
+
+def _overall(scores: NDArray[np.float64], design: Design) -> NDArray[np.float64]:
+    """Overall score: mean of the dimension scores, with the same completeness rule."""
+    present = ~np.isnan(scores)
+    k = scores.shape[1]
+    need = max(math.ceil(design.min_answered_share * k - 1e-9), 1)
+    count = present.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(present, scores, 0.0).sum(axis=1) / count
+    return np.where(count >= need, mean, np.nan)
+
+
+def _cells(
+    groupings: Sequence[Grouping], n_resp: int
+) -> tuple[NDArray[np.int64], int, NDArray[np.int64]]:
+    """Cell of each respondent (finest combination of codes) and each cell's codes."""
+    if not groupings:
+        return np.zeros(n_resp, dtype=np.int64), 1, np.zeros((1, 0), dtype=np.int64)
+    key = np.zeros(n_resp, dtype=np.int64)
+    radix = 1
+    for g in groupings:
+        key += (g.codes + 1) * radix
+        radix *= g.n_groups + 1
+    unique, cells = np.unique(key, return_inverse=True)
+    codes = np.empty((unique.size, len(groupings)), dtype=np.int64)
+    rest = unique.copy()
+    for j, g in enumerate(groupings):
+        codes[:, j] = rest % (g.n_groups + 1) - 1
+        rest //= g.n_groups + 1
+    return cells.astype(np.int64), int(unique.size), codes
+
+
+class _Layout:
+    """Membership of cells in groups, and the suppression cells and sets built on it.
+
+    Suppression cell 0 is the organisation. Each grouping then contributes, in order:
+    its groups (own respondents), the rolled-up subtree of every group with children,
+    and a hidden remainder of respondents without a group.
+    """
+
+    def __init__(self, groupings: Sequence[Grouping], cell_codes: NDArray, n_cells: int):
+        self.groupings = list(groupings)
+        self.own: list[NDArray[np.int64]] = []
+        self.roll: list[NDArray[np.int64]] = []
+        self.rest: list[NDArray[np.int64]] = []
+        self.roll_index: list[NDArray[np.int64]] = []
+        self.own_slot: list[NDArray[np.int64]] = []
+        self.roll_slot: list[NDArray[np.int64]] = []
+        self.rest_slot: list[int] = []
+        self.sets: list[tuple[int, list[int]]] = []
+        hidden = [False]
+        slot = 1
+        for j, g in enumerate(self.groupings):
+            own = (cell_codes[:, j][None, :] == np.arange(g.n_groups)[:, None]).astype(np.int64)
+            parents_of = g.has_children()
+            roll_all = g.subtree() @ own
+            idx = np.flatnonzero(parents_of)
+            self.own.append(own)
+            self.roll_index.append(idx)
+            self.roll.append(roll_all[idx])
+            self.rest.append((cell_codes[:, j] == -1).astype(np.int64)[None, :])
+            own_slot = np.arange(slot, slot + g.n_groups)
+            slot += g.n_groups
+            roll_slot = np.arange(slot, slot + idx.size)
+            slot += idx.size
+            rest_slot = slot
+            slot += 1
+            hidden += [False] * (g.n_groups + idx.size) + [True]
+            self.own_slot.append(own_slot)
+            self.roll_slot.append(roll_slot)
+            self.rest_slot.append(rest_slot)
+            # Where a node is shown in tables: its roll-up if it has children, else itself.
+            shown = own_slot.copy()
+            shown[idx] = roll_slot
+            children: dict[int, list[int]] = {}
+            roots = []
+            for c in range(g.n_groups):
+                p = -1 if g.parents is None else g.parents[c]
+                (roots if p == -1 else children.setdefault(p, [])).append(c)
+            for p, kids in children.items():
+                self.sets.append(
+                    (int(shown[p]), [int(own_slot[p])] + [int(shown[c]) for c in kids])
+                )
+            self.sets.append((0, [int(shown[r]) for r in roots] + [rest_slot]))
+        self.n_slots = slot
+        self.hidden = hidden
+
+    def counts(self, per_cell: NDArray) -> NDArray[np.int64]:
+        """Counts of every suppression cell from per-cell counts."""
+        out = np.zeros(self.n_slots, dtype=np.int64)
+        out[0] = per_cell.sum()
+        for j in range(len(self.groupings)):
+            out[self.own_slot[j]] = self.own[j] @ per_cell
+            out[self.roll_slot[j]] = self.roll[j] @ per_cell
+            out[self.rest_slot[j]] = (self.rest[j] @ per_cell)[0]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Publish:
+    suppressed: tuple[bool, ...]
+    reasons: tuple[str | None, ...]
+
+
+def _suppress(layout: _Layout, counts: NDArray[np.int64], threshold: int) -> _Publish:
+    result = suppress(counts.tolist(), layout.sets, threshold, hidden=layout.hidden)
+    return _Publish(result.suppressed, result.reasons)
+
+
+def _answer_suppression(
+    layout: _Layout,
+    publish: _Publish,
+    table: ValueTable,
+    threshold: int,
+) -> tuple[NDArray[np.bool_], NDArray[np.object_]]:
+    """Per column, withhold published cells with fewer answers than the threshold.
+
+    Groups are first suppressed on respondent counts. A published group can still have
+    fewer answers than the threshold on one item or dimension (skipped questions); such
+    a column is re-run through the same suppression with answer counts, starting from
+    the cells already withheld, so no small cell can be recovered by subtraction. Most
+    columns need no re-run.
+
+    Returns a (slots x columns) boolean array of withheld cells (True also for groups
+    withheld as a whole) and the reason for each withheld cell.
+    """
+    base = np.array(publish.suppressed)
+    per_cell_n = table.counts.sum(axis=2)  # (cells, columns)
+    cols = per_cell_n.shape[1]
+    withheld = np.repeat(base[:, None], cols, axis=1)
+    reasons = np.empty(withheld.shape, dtype=object)
+    for slot, reason in enumerate(publish.reasons):
+        reasons[slot, :] = reason
+    hidden = [bool(h or b) for h, b in zip(layout.hidden, base, strict=True)]
+    for col in range(cols):  # only columns with a small published cell are re-run
+        counts = layout.counts(per_cell_n[:, col])
+        if not ((~base) & (counts > 0) & (counts < threshold)).any():
+            continue
+        result = suppress(counts.tolist(), layout.sets, threshold, hidden=hidden)
+        for slot in np.flatnonzero(np.array(result.suppressed) & ~base):
+            withheld[slot, col] = True
+            why = result.reasons[slot]
+            reasons[slot, col] = REASON_TOO_FEW_ANSWERS if why == "below_threshold" else why
+    return withheld, reasons
+
+
+def _analyse_grouping(
+    gi: int,
+    g: Grouping,
+    layout: _Layout,
+    publish: _Publish,
+    score_table: ValueTable,
+    item_table: ValueTable,
+    org_dims: Descriptives,
+    design: Design,
+    dims_cells: tuple[NDArray[np.bool_], NDArray[np.object_]],
+    items_cells: tuple[NDArray[np.bool_], NDArray[np.object_]],
+    respondents: NDArray[np.int64],
+    confidence: float,
+    describe_union: Any,
+    item_kw: dict[str, Any],
+) -> GroupingAnalysis:
+    n_dims = len(design.dimension_ids)
+    own = layout.own[gi]
+    heads = None if g.headcounts is None else np.array(g.headcounts, dtype=np.float64)
+    dims = describe_union(score_table, own, heads)
+    items = describe_union(item_table, own, heads, **item_kw)
+    own_slot = layout.own_slot[gi]
+    published = ~np.array(publish.suppressed)[own_slot]
+    reasons = tuple(publish.reasons[s] for s in own_slot)
+    dims_withheld, dims_why = dims_cells[0][own_slot], dims_cells[1][own_slot]
+    items_withheld, items_why = items_cells[0][own_slot], items_cells[1][own_slot]
+
+    roll_idx = layout.roll_index[gi]
+    rolled_up = np.zeros(g.n_groups, dtype=bool)
+    rolled_up[roll_idx] = True
+    roll_slot = layout.roll_slot[gi]
+    rolled_published = np.zeros(g.n_groups, dtype=bool)
+    rolled_published[roll_idx] = ~np.array(publish.suppressed, dtype=bool)[roll_slot]
+    rolled_reasons_list: list[str | None] = [None] * g.n_groups
+    for node, s in zip(roll_idx, roll_slot, strict=True):
+        rolled_reasons_list[node] = publish.reasons[s]
+    rolled_dims = rolled_items = None
+    rolled_dims_withheld = rolled_items_withheld = None
+    rolled_dims_why = rolled_items_why = None
+    if roll_idx.size:
+        roll_heads = None
+        if heads is not None:
+            sub = g.subtree()[roll_idx]
+            roll_heads = np.where(sub > 0, heads[None, :], 0.0).sum(axis=1)  # NaN if unknown
+        rolled_dims = describe_union(score_table, layout.roll[gi], roll_heads)
+        rolled_items = describe_union(item_table, layout.roll[gi], roll_heads, **item_kw)
+        rolled_dims_withheld = dims_cells[0][roll_slot]
+        rolled_items_withheld = items_cells[0][roll_slot]
+        rolled_dims_why = dims_cells[1][roll_slot]
+        rolled_items_why = items_cells[1][roll_slot]
+
+    # Published groups take part in agreement and comparisons (each statistic then
+    # needs its own minimum, for example two scores for a variance).
+    eligible = published
+    item_var = np.where(eligible[:, None] & ~items_withheld, items.variance, np.nan)
+    rwg = agreement.rwg(item_var, n_points=design.n_points)
+    dim_of_item = np.asarray(design.item_dimension)
+    rwg_j = np.full((g.n_groups, n_dims), np.nan)
+    for d in range(n_dims):  # a handful of dimensions, each fully vectorised over groups
+        rwg_j[:, d] = agreement.rwg_j(item_var[:, dim_of_item == d], n_points=design.n_points)
+    rwg_j = np.where(dims_withheld[:, :n_dims], np.nan, rwg_j)
+
+    use = eligible[:, None] & ~dims_withheld[:, :n_dims]
+    n_use = np.where(use, dims.n[:, :n_dims], 0)
+    mean_use = np.where(use, dims.mean[:, :n_dims], np.nan)
+    var_use = np.where(use, dims.variance[:, :n_dims], np.nan)
+    ss_use = np.where(n_use >= 2, (n_use - 1) * var_use, 0.0)
+    icc = agreement.icc_oneway(n_use, mean_use, ss_use)
+    lam = agreement.group_mean_reliability(n_use, icc.icc1[None, :])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grand = np.where(n_use > 0, n_use * np.nan_to_num(mean_use), 0).sum(axis=0) / n_use.sum(
+            axis=0
+        )
+    shrunk = agreement.shrunken_means(mean_use, lam, grand[None, :])
+    shrunk = np.where(n_use > 0, shrunk, np.nan)
+    rank = np.full(shrunk.shape, np.nan)
+    for d in range(n_dims):
+        ok = np.isfinite(shrunk[:, d])
+        if ok.any():
+            rank[ok, d] = stats.rankdata(-shrunk[ok, d], method="min")
+
+    compared = np.flatnonzero(eligible)
+    n_c = n_use[compared]
+    welch = comparison.welch_anova(n_c, mean_use[compared], var_use[compared])
+    kw_counts = score_table.select(np.arange(score_table.counts.shape[0])).merge(own[compared])
+    kw_table = ValueTable(
+        grid=score_table.grid[:n_dims],
+        counts=kw_counts.counts[:, :n_dims] * use[compared][:, :, None],
+    )
+    kw = comparison.kruskal(kw_table)
+    gh = comparison.games_howell(n_c, mean_use[compared], var_use[compared], confidence=confidence)
+    gh = comparison.GamesHowell(
+        a=compared[gh.a],
+        b=compared[gh.b],
+        diff=gh.diff,
+        se=gh.se,
+        t=gh.t,
+        df=gh.df,
+        p=gh.p,
+        ci_low=gh.ci_low,
+        ci_high=gh.ci_high,
+    )
+    vr = comparison.versus_rest(
+        np.where(use, dims.n[:, :n_dims], 0),
+        mean_use,
+        var_use,
+        total_n=org_dims.n[0, :n_dims],
+        total_mean=org_dims.mean[0, :n_dims],
+        total_var=org_dims.variance[0, :n_dims],
+        tested=use,
+        confidence=confidence,
+    )
+    return GroupingAnalysis(
+        grouping=g,
+        respondents=respondents[own_slot],
+        published=published,
+        reasons=reasons,
+        dimensions=dims,
+        items=items,
+        dims_withheld=dims_withheld,
+        items_withheld=items_withheld,
+        dims_why=dims_why,
+        items_why=items_why,
+        rolled_up=rolled_up,
+        rolled_published=rolled_published,
+        rolled_reasons=tuple(rolled_reasons_list),
+        rolled_dimensions=rolled_dims,
+        rolled_items=rolled_items,
+        rolled_dims_withheld=rolled_dims_withheld,
+        rolled_items_withheld=rolled_items_withheld,
+        rolled_dims_why=rolled_dims_why,
+        rolled_items_why=rolled_items_why,
+        rwg=rwg,
+        rwg_j=rwg_j,
+        icc=icc,
+        mean_reliability=lam,
+        shrunken_mean=shrunk,
+        rank=rank,
+        compared=compared,
+        welch=welch,
+        kruskal=kw,
+        games_howell=gh,
+        versus_rest=vr,
+    )
+
+
+def _perception_gap(
+    top_management: tuple[str, int] | None,
+    groupings: Sequence[Grouping],
+    layout: _Layout,
+    publish: _Publish,
+    scores: NDArray[np.float64],
+    threshold: int,
+    confidence: float,
+) -> tuple[Gap | None, str | None]:
+    """Top management minus all other respondents of the grouping, if both may be shown."""
+    if top_management is None:
+        return None, None
+    name, code = top_management
+    index = next((j for j, g in enumerate(groupings) if g.name == name), None)
+    if index is None:
+        raise ValueError(f"top_management names grouping {name!r}, which was not given.")
+    g = groupings[index]
+    if not 0 <= code < g.n_groups:
+        raise ValueError(f"top_management code {code} is not a group of {name!r}.")
+    top = g.codes == code
+    staff = (g.codes >= 0) & ~top
+    top_slot = int(layout.own_slot[index][code])
+    if publish.suppressed[top_slot]:
+        return None, publish.reasons[top_slot] or "below_threshold"
+    # Staff is the grouping minus top management; its size follows from published
+    # counts, so it only has to reach the threshold itself.
+    if staff.sum() < threshold:
+        return None, "below_threshold"
+    return perception_gap(scores[top], scores[staff], confidence=confidence), None
+
+
+# --------------------------------------------------------------------------- to_dict
+
+
+def _num(x: Any) -> Any:
+    """Round to SIGNIFICANT_DIGITS significant digits; NaN and inf become None."""
+    if x is None:
+        return None
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    f = float(x)
+    if not math.isfinite(f):
+        return None
+    if f == 0.0:
+        return 0.0
+    return float(f"{f:.{SIGNIFICANT_DIGITS}g}")
+
+
+def _interval(lo: Any, hi: Any) -> list[Any] | None:
+    lo_n, hi_n = _num(lo), _num(hi)
+    return None if lo_n is None or hi_n is None else [lo_n, hi_n]
+
+
+def _stats(d: Descriptives, g: int, c: int, *, items: bool = False, flip: bool = False) -> dict:
+    out = {
+        "n": int(d.n[g, c]),
+        "mean": _num(d.mean[g, c]),
+        "sd": _num(d.sd[g, c]),
+        "ci95": _interval(d.ci_low[g, c], d.ci_high[g, c]),
+        "median": _num(d.median[g, c]),
+    }
+    if items and d.distribution is not None and d.favourable is not None:
+        dist = d.distribution[g, c]
+        out["distribution"] = [int(v) for v in (dist[::-1] if flip else dist)]
+        out["favourable"] = _num(d.favourable[g, c])
+    return out
+
+
+def _withheld(reason: str | None) -> dict:
+    return {"suppressed": True, "reason": reason or REASON_TOO_FEW_ANSWERS}
+
+
+def _maturity(m: Maturity) -> dict:
+    return {
+        "level": m.level,
+        "level_ci95": None
+        if m.level_low is None or m.level_high is None
+        else [
+            m.level_low,
+            m.level_high,
+        ],
+        "uncertain": bool(m.uncertain),
+    }
+
+
+def _to_dict(a: Analysis) -> dict[str, Any]:
+    d = a.design
+    n_dims = len(d.dimension_ids)
+    org_ok = a.organisation_published
+    out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "settings": {k: _num(v) if not isinstance(v, str) else v for k, v in a.settings.items()},
+    }
+    if not org_ok:
+        out["organisation"] = {"suppressed": True, "reason": a.organisation_reason}
+        out["dimensions"] = [{"id": dim, "suppressed": True} for dim in d.dimension_ids]
+        out["items"] = [{"id": item, "suppressed": True} for item in d.item_ids]
+        return out
+    out["organisation"] = {
+        "suppressed": False,
+        "respondents": a.n_respondents,
+        "overall": {
+            **_stats(a.dimensions, 0, n_dims),
+            "maturity": _maturity(a.maturity[n_dims]),
+        },
+    }
+    if a.gap is not None or a.gap_reason is not None:
+        out["perception_gap"] = (
+            {"suppressed": True, "reason": a.gap_reason} if a.gap is None else {"suppressed": False}
+        )
+    dims_out = []
+    for k, dim in enumerate(d.dimension_ids):
+        entry: dict[str, Any] = {
+            "id": dim,
+            "items": [d.item_ids[i] for i in range(len(d.item_ids)) if d.item_dimension[i] == k],
+        }
+        if a.dims_withheld[0, k]:
+            entry.update(_withheld(a.dims_why[0, k]))
+            dims_out.append(entry)
+            continue
+        entry.update({"suppressed": False, **_stats(a.dimensions, 0, k)})
+        entry["maturity"] = _maturity(a.maturity[k])
+        rel = a.reliability[k]
+        item_idx = [i for i in range(len(d.item_ids)) if d.item_dimension[i] == k]
+        entry["alpha"] = _num(rel.alpha)
+        entry["alpha_ci95"] = _interval(rel.ci_low, rel.ci_high)
+        entry["alpha_n"] = rel.n
+        entry["item_reliability"] = [
+            {
+                "id": d.item_ids[i],
+                "item_rest_r": _num(rel.item_rest_r[j]),
+                "alpha_if_deleted": _num(rel.alpha_if_deleted[j]),
+            }
+            for j, i in enumerate(item_idx)
+        ]
+        entry["benchmark"] = _benchmark_entry(a.benchmark, k)
+        entry["change"] = _gap_entry(a.change, k)
+        entry["perception_gap"] = _gap_entry(a.gap, k)
+        entry["groupings"] = {ga.grouping.name: _grouping_dimension(ga, k, d) for ga in a.groupings}
+        dims_out.append(entry)
+    out["dimensions"] = dims_out
+    items_out = []
+    for i, item in enumerate(d.item_ids):
+        entry = {
+            "id": item,
+            "dimension": d.dimension_ids[d.item_dimension[i]],
+            "reverse": d.reverse[i],
+        }
+        if a.items_withheld[0, i]:
+            entry.update(_withheld(a.items_why[0, i]))
+        else:
+            entry.update(
+                {"suppressed": False, **_stats(a.items, 0, i, items=True, flip=d.reverse[i])}
+            )
+            entry["groupings"] = {ga.grouping.name: _grouping_item(ga, i, d) for ga in a.groupings}
+        items_out.append(entry)
+    out["items"] = items_out
+    out["groupings"] = [_grouping_summary(ga) for ga in a.groupings]
+    return out
+
+
+def _benchmark_entry(b: Benchmark | None, k: int) -> dict | None:
+    if b is None:
+        return None
+    return {
+        "percentile_rank": _num(b.percentile_rank[k]),
+        "q1": _num(b.q1[k]),
+        "median": _num(b.median[k]),
+        "q3": _num(b.q3[k]),
+        "n_organisations": int(b.n_per_dimension[k]),
+    }
+
+
+def _gap_entry(gap: Gap | None, k: int) -> dict | None:
+    if gap is None:
+        return None
+    return {
+        "diff": _num(gap.diff[k]),
+        "ci95": _interval(gap.ci_low[k], gap.ci_high[k]),
+        "t": _num(gap.t[k]),
+        "df": _num(gap.df[k]),
+        "p": _num(gap.p[k]),
+        "p_holm": _num(gap.p_holm[k]),
+        "hedges_g": _num(gap.hedges_g[k]),
+        "n_a": int(gap.n_a[k]),
+        "n_b": int(gap.n_b[k]),
+    }
+
+
+def _parent(g: Grouping, c: int) -> int | None:
+    if g.parents is None or g.parents[c] == -1:
+        return None
+    return g.parents[c]
+
+
+def _grouping_dimension(ga: GroupingAnalysis, k: int, design: Design) -> dict:
+    g = ga.grouping
+    groups = []
+    for c in range(g.n_groups):
+        head = {"code": c, "label": g.labels[c]}
+        if g.parents is not None:
+            head["parent"] = _parent(g, c)
+        if not ga.published[c]:
+            groups.append({**head, "suppressed": True, "reason": ga.reasons[c]})
+            continue
+        if ga.dims_withheld[c, k]:
+            groups.append({**head, **_withheld(ga.dims_why[c, k])})
+            continue
+        entry = {**head, "suppressed": False, **_stats(ga.dimensions, c, k)}
+        entry["rwg_j"] = _num(ga.rwg_j[c, k])
+        rwg_j = ga.rwg_j[c, k]
+        entry["agreement_ok"] = None if np.isnan(rwg_j) else bool(rwg_j >= design.agreement_cutoff)
+        entry["mean_reliability"] = _num(ga.mean_reliability[c, k])
+        entry["shrunken_mean"] = _num(ga.shrunken_mean[c, k])
+        entry["rank"] = None if np.isnan(ga.rank[c, k]) else int(ga.rank[c, k])
+        vr = ga.versus_rest
+        entry["vs_rest"] = {
+            "diff": _num(vr.diff[c, k]),
+            "ci95": _interval(vr.ci_low[c, k], vr.ci_high[c, k]),
+            "t": _num(vr.t[c, k]),
+            "df": _num(vr.df[c, k]),
+            "p": _num(vr.p[c, k]),
+            "p_bh": _num(vr.p_bh[c, k]),
+        }
+        groups.append(entry)
+    for c in range(g.n_groups):  # a subtree is its own group: shown even if c's own is not
+        if ga.rolled_up[c]:
+            groups[c]["rolled_up"] = _rolled(ga, c, k, items=False)
+    gh = ga.games_howell
+    pairs = [
+        {
+            "a": int(gh.a[i]),
+            "b": int(gh.b[i]),
+            "diff": _num(gh.diff[i, k]),
+            "ci95": _interval(gh.ci_low[i, k], gh.ci_high[i, k]),
+            "p": _num(gh.p[i, k]),
+        }
+        for i in range(gh.a.size)
+        if np.isfinite(gh.diff[i, k])
+    ]
+    return {
+        "icc1": _num(ga.icc.icc1[k]),
+        "icc2": _num(ga.icc.icc2[k]),
+        "n0": _num(ga.icc.n0[k]),
+        "groups_compared": int(ga.welch.k[k]),
+        "welch_anova": {
+            "F": _num(ga.welch.F[k]),
+            "df1": _num(ga.welch.df1[k]),
+            "df2": _num(ga.welch.df2[k]),
+            "p": _num(ga.welch.p[k]),
+            "omega2": _num(ga.welch.omega2[k]),
+        },
+        "kruskal": {
+            "H": _num(ga.kruskal.H[k]),
+            "df": _num(ga.kruskal.df[k]),
+            "p": _num(ga.kruskal.p[k]),
+            "epsilon2": _num(ga.kruskal.epsilon2[k]),
+        },
+        "games_howell": pairs,
+        "groups": groups,
+    }
+
+
+def _rolled(ga: GroupingAnalysis, c: int, k: int, *, items: bool, flip: bool = False) -> dict:
+    if not ga.rolled_published[c]:
+        return {"suppressed": True, "reason": ga.rolled_reasons[c]}
+    row = int(np.flatnonzero(np.flatnonzero(ga.rolled_up) == c)[0])
+    withheld = ga.rolled_items_withheld if items else ga.rolled_dims_withheld
+    why = ga.rolled_items_why if items else ga.rolled_dims_why
+    table = ga.rolled_items if items else ga.rolled_dimensions
+    if withheld is None or why is None or table is None:  # pragma: no cover - has children
+        raise RuntimeError("a rolled-up group without roll-up statistics")
+    if withheld[row, k]:
+        return _withheld(why[row, k])
+    return {"suppressed": False, **_stats(table, row, k, items=items, flip=flip)}
+
+
+def _grouping_item(ga: GroupingAnalysis, i: int, design: Design) -> dict:
+    g = ga.grouping
+    groups = []
+    for c in range(g.n_groups):
+        head = {"code": c, "label": g.labels[c]}
+        if not ga.published[c]:
+            groups.append({**head, "suppressed": True, "reason": ga.reasons[c]})
+            continue
+        if ga.items_withheld[c, i]:
+            groups.append({**head, **_withheld(ga.items_why[c, i])})
+            continue
+        entry = {
+            **head,
+            "suppressed": False,
+            **_stats(ga.items, c, i, items=True, flip=design.reverse[i]),
+        }
+        entry["rwg"] = _num(ga.rwg[c, i])
+        entry["agreement_ok"] = (
+            None if np.isnan(ga.rwg[c, i]) else bool(ga.rwg[c, i] >= design.agreement_cutoff)
+        )
+        groups.append(entry)
+    for c in range(g.n_groups):
+        if ga.rolled_up[c]:
+            groups[c]["rolled_up"] = _rolled(ga, c, i, items=True, flip=design.reverse[i])
+    return {"groups": groups}
+
+
+def _grouping_summary(ga: GroupingAnalysis) -> dict:
+    g = ga.grouping
+    groups = []
+    for c in range(g.n_groups):
+        entry: dict[str, Any] = {"code": c, "label": g.labels[c]}
+        if g.parents is not None:
+            entry["parent"] = _parent(g, c)
+        if ga.published[c]:
+            entry.update({"suppressed": False, "respondents": int(ga.respondents[c])})
+        else:
+            entry.update({"suppressed": True, "reason": ga.reasons[c]})
+        groups.append(entry)
+    return {"name": g.name, "groups": groups}

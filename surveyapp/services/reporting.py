@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy import func, select
 
-from ..models import Campaign
+from ..extensions import db
+from ..models import Campaign, Response
 from ..questionnaires import Questionnaire
 from ..scoring import Analysis, Design, Grouping, analyse
 from .aggregates import dimension_scores, norm_group
@@ -183,3 +185,49 @@ def analyse_campaign(
             "responses": int(previous_scores.shape[0]) if previous_scores is not None else 0,
         },
     )
+
+
+# ---------------------------------------------------------------------------------
+# Cache: a campaign's report is reused until a response arrives or the campaign changes.
+
+_CACHE: dict[tuple, CampaignReport] = {}
+_CACHE_SIZE = 32
+
+
+def campaign_version(campaign: Campaign) -> tuple:
+    """What the report depends on: responses (count, newest id), status, thresholds, and
+    the organisation's other closed campaigns (norm group and previous campaign)."""
+    count, newest = db.session.execute(
+        select(func.count(Response.id), func.max(Response.id)).where(
+            Response.campaign_id == campaign.id
+        )
+    ).one()
+    closed = db.session.execute(
+        select(func.count(Campaign.id), func.max(Campaign.id)).where(
+            Campaign.status == "closed",
+            Campaign.questionnaire_version_id == campaign.questionnaire_version_id,
+        )
+    ).one()
+    return (
+        campaign.id,
+        count,
+        newest,
+        campaign.status,
+        campaign.min_group_size,
+        campaign.min_comment_group_size,
+        tuple(closed),
+    )
+
+
+def cached_campaign_report(campaign: Campaign, **options: bool) -> CampaignReport:
+    """``analyse_campaign`` with a small in-process cache keyed by the campaign's version."""
+    key = (campaign_version(campaign), tuple(sorted(options.items())))
+    report = _CACHE.get(key)
+    if report is None:
+        report = analyse_campaign(campaign, **options)
+        for stale in [k for k in _CACHE if k[0][0] == campaign.id and k[1] == key[1]]:
+            del _CACHE[stale]
+        while len(_CACHE) >= _CACHE_SIZE:
+            del _CACHE[next(iter(_CACHE))]
+        _CACHE[key] = report
+    return report

@@ -30,7 +30,7 @@ install-test: $(UV)
 	$(MAKE) --no-print-directory translations
 
 translations:
-	$(BIN)/pybabel compile --use-fuzzy -q -d surveyapp/translations
+	$(BIN)/pybabel -q compile -d surveyapp/translations
 
 db:
 	SURVEYAPP_ENV=development $(BIN)/surveyapp db upgrade

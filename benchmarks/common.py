@@ -64,7 +64,6 @@ def write_results(name: str, payload: dict) -> Path:
 def benchmark_app(database_path: Path):
     """An app bound to a SQLite file (created if missing) with its tables."""
     from surveyapp import create_app
-    from surveyapp.extensions import db
 
     app = create_app(
         {
@@ -76,7 +75,9 @@ def benchmark_app(database_path: Path):
         }
     )
     with app.app_context():
-        db.create_all()
+        from flask_migrate import upgrade
+
+        upgrade()  # the same schema as production, built by the migrations
         yield app
 
 

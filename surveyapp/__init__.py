@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)
+    register_logging()
     return app
 
 
@@ -49,6 +50,31 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(survey.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+
+
+def register_logging() -> None:
+    """Keep survey links and client addresses out of the development server's access log.
+
+    A log line with a survey link, an address and a time could tie a response to a
+    person; production servers must be configured the same way (see the README).
+    """
+    import logging
+    import re
+
+    class _RedactSurveyRequests(logging.Filter):
+        link = re.compile(r"/s/[A-Za-z0-9_-]{20,}")
+        address = re.compile(r"^\S+ - - ")
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            message = record.getMessage()
+            if "/s/" in message or " - - [" in message:
+                message = self.link.sub("/s/<link>", message)
+                record.msg, record.args = self.address.sub("- - - ", message), ()
+            return True
+
+    logger = logging.getLogger("werkzeug")
+    if not any(type(f).__name__ == "_RedactSurveyRequests" for f in logger.filters):
+        logger.addFilter(_RedactSurveyRequests())
 
 
 def register_cli(app: Flask) -> None:
@@ -84,5 +110,7 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
         def _pragma(dbapi_connection, _record):  # pragma: no cover - trivial
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Overwrite deleted rows (submitted drafts) instead of leaving them in free pages.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()

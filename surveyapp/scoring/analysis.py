@@ -635,6 +635,7 @@ def _analyse_grouping(
     describe_union: Any,
     item_kw: dict[str, Any],
 ) -> GroupingAnalysis:
+    """Descriptives, agreement and comparisons of one grouping's groups."""
     n_dims = len(design.dimension_ids)
     own = layout.own[gi]
     heads = None if g.headcounts is None else np.array(g.headcounts, dtype=np.float64)
@@ -703,7 +704,7 @@ def _analyse_grouping(
     compared = np.flatnonzero(eligible)
     n_c = n_use[compared]
     welch = comparison.welch_anova(n_c, mean_use[compared], var_use[compared])
-    kw_counts = score_table.select(np.arange(score_table.counts.shape[0])).merge(own[compared])
+    kw_counts = score_table.merge(own[compared])
     kw_table = ValueTable(
         grid=score_table.grid[:n_dims],
         counts=kw_counts.counts[:, :n_dims] * use[compared][:, :, None],

@@ -48,5 +48,7 @@ def test_no_column_could_identify_a_respondent(app):
         assert not any(c.endswith(("_at", "_on")) for c in invitation_columns), (
             "an invitation must not record when it was used"
         )
-        submitted = next(c for c in inspector.get_columns("response") if c["name"] == "submitted_on")
+        submitted = next(
+            c for c in inspector.get_columns("response") if c["name"] == "submitted_on"
+        )
         assert isinstance(submitted["type"], sa.Date), "submission time is kept to the day"

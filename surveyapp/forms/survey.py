@@ -27,8 +27,9 @@ class SurveyForm(FlaskForm):
 
 
 class LanguageForm(SurveyForm):
+    # Bilingual on purpose: it is read before a language has been chosen.
     language = RadioField(
-        _l("Language"),
+        "Kies je taal · Choose your language",
         choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
         validators=[InputRequired(message=_l("Choose the language you want to answer in."))],
     )

@@ -258,3 +258,14 @@ def test_pages_are_accessible_markup(respondent, questionnaire):
         assert f'for="item-{item.id}-0"' in html
     assert 'lang="en"' in html
     assert "<script" not in html
+
+
+def test_closing_a_campaign_deletes_unfinished_drafts(respondent, in_app, open_campaign, count):
+    from surveyapp.services.campaigns import close_campaign
+
+    respondent.post("language", {"language": "en"})
+    assert count(Draft) == 1
+    with in_app() as make:
+        close_campaign(db.session.get(Campaign, open_campaign))
+        make.commit()
+    assert count(Draft) == 0

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Campaign, CampaignDepartment, Organisation, today
+from ..models import Campaign, CampaignDepartment, Draft, Invitation, Organisation, today
 from ..questionnaires import Questionnaire
 from . import ServiceError
 from .questionnaires import ensure_questionnaire_version
@@ -91,6 +91,14 @@ def close_campaign(campaign: Campaign) -> Campaign:
     if campaign.status != "open":
         raise ServiceError(f"Campaign {campaign.id} is {campaign.status}; only an open one closes.")
     campaign.status = "closed"
+    # Unfinished answers can no longer be submitted; they are kept with a link, so they go.
+    db.session.execute(
+        sa.delete(Draft).where(
+            Draft.invitation_id.in_(
+                sa.select(Invitation.id).where(Invitation.campaign_id == campaign.id)
+            )
+        )
+    )
     db.session.flush()
     # Keep the organisation-level scores for benchmarks. Imported here because it pulls
     # in SciPy, which every web worker and CLI command would otherwise load at start-up.

@@ -388,4 +388,46 @@ def demo(seed: int, scale: float) -> None:
     click.echo(summary.describe())
 
 
-COMMANDS = (questionnaire, org, departments, campaign, invitations, user, responses, analyze, demo)
+# --- reports ---------------------------------------------------------------------
+
+
+@click.command("report")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False), help="PDF file; - for stdout."
+)
+@click.option(
+    "--department", "department_code", help="A department code: that department's report."
+)
+@with_appcontext
+def report(campaign_id: int, lang: str, out: str, department_code: str | None) -> None:
+    """Write a campaign's PDF report (or one department's) in Dutch or English."""
+    from .pdf import render_campaign_pdf
+    from .services.campaigns import find_campaign
+
+    try:
+        document = render_campaign_pdf(find_campaign(campaign_id), lang, department_code)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        with click.open_file(out, "wb") as handle:
+            handle.write(document)
+    except OSError as exc:
+        raise click.ClickException(f"{out}: cannot be written ({exc.strerror}).") from None
+    if out != "-":
+        click.echo(f"Wrote {out} ({len(document) // 1024} KiB).")
+
+
+COMMANDS = (
+    questionnaire,
+    org,
+    departments,
+    campaign,
+    invitations,
+    user,
+    responses,
+    analyze,
+    demo,
+    report,
+)

@@ -133,7 +133,12 @@ def analyse_campaign(
         previous_scores=previous_scores,
         norm_means=norms.means if len(norms.organisation_ids) else None,
     )
+    # Response counts only where the analysis publishes the department: a withheld
+    # department's size is withheld too (and complementary suppression already makes sure
+    # it cannot be worked out from the total minus the shown departments).
     counts = np.bincount(department_codes[department_codes >= 0], minlength=len(units))
+    department_analysis = analysis.groupings[0]
+    published = department_analysis.published & analysis.organisation_published
     return CampaignReport(
         campaign={
             "id": campaign.id,
@@ -164,10 +169,12 @@ def analyse_campaign(
                 if u.parent_department_id in index
                 else None,
                 "headcount": u.headcount,
-                "responses": int(counts[k]),
+                "suppressed": not bool(published[k]),
+                "reason": None if published[k] else (department_analysis.reasons[k] or "hidden"),
+                "responses": int(counts[k]) if published[k] else None,
                 "response_rate": None
-                if not u.headcount
-                else round(min(1.0, counts[k] / u.headcount), 4),
+                if not (u.headcount and published[k])
+                else round(min(1.0, float(counts[k]) / u.headcount), 4),
             }
             for k, u in enumerate(units)
         ],

@@ -1,0 +1,281 @@
+"""The SVG charts: well-formed, escaped, accessible, and drawn where the numbers say."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+from markupsafe import Markup
+
+from surveyapp import charts
+
+SVG = "{http://www.w3.org/2000/svg}"
+EVIL = '<script>alert("x")</script> & Co\'s "team"'
+
+
+def parse(svg: Markup) -> ET.Element:
+    assert isinstance(svg, Markup)
+    return ET.fromstring(str(svg))
+
+
+def find(root: ET.Element, tag: str, cls: str | None = None) -> list[ET.Element]:
+    found = root.iter(SVG + tag)
+    return [e for e in found if cls is None or cls in (e.get("class") or "").split()]
+
+
+def texts(root: ET.Element) -> list[str]:
+    return ["".join(e.itertext()) for e in find(root, "text")]
+
+
+def group(name, mean, ci=None, **extra):
+    return {
+        "code": name,
+        "name": name,
+        "suppressed": False,
+        "mean": mean,
+        "n": 20,
+        "ci": ci,
+        **extra,
+    }
+
+
+def withheld(name):
+    return {"code": name, "name": name, "suppressed": True, "reason": "fewer than 5 respondents"}
+
+
+DIMENSIONS = [
+    {
+        "name": "Open culture",
+        "mean": 3.0,
+        "ci": (2.8, 3.2),
+        "benchmark": {"q1": 2.5, "median": 2.9, "q3": 3.4},
+        "gap": {"diff": 0.4, "ci": (0.1, 0.7), "significant": True},
+        "change": {"diff": -0.1, "ci": (-0.3, 0.1), "significant": False},
+    },
+    {"name": "Trust", "mean": 4.0, "ci": (3.9, 4.1), "benchmark": None, "gap": None},
+    {"name": "Hidden", "suppressed": True},
+]
+
+
+def all_charts() -> dict[str, Markup]:
+    rows = [
+        group("Sales", 3.5, (3.1, 3.9), agreement_ok=True),
+        group("Split", 2.5, (2.0, 3.0), agreement_ok=False),
+        withheld("Tiny"),
+    ]
+    return {
+        "dimension_bars": charts.dimension_bars(DIMENSIONS, 1, 5, title="Scores"),
+        "group_intervals": charts.group_intervals(rows, 3.0, 1, 5, title="Departments"),
+        "distribution_bar": charts.distribution_bar([0.1, 0.2, 0.3, 0.25, 0.15], list("ABCDE")),
+        "distribution_legend": charts.distribution_legend(list("ABCDE")),
+        "heatmap": charts.heatmap(
+            [{"name": "Open culture"}, {"name": "Trust"}],
+            [{"name": "Sales", "cells": [rows[0], rows[1]]}],
+            1,
+            5,
+        ),
+        "gap_bars": charts.gap_bars(DIMENSIONS),
+        "change_bars": charts.change_bars(DIMENSIONS),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(all_charts()))
+def test_every_chart_is_accessible_scalable_svg(name):
+    root = parse(all_charts()[name])
+    assert root.tag == SVG + "svg"
+    assert root.get("role") == "img"
+    assert root.get("aria-label")
+    assert root.find(SVG + "title") is not None and root.find(SVG + "title").text
+    assert root.get("viewBox").startswith("0 0 ")
+    assert "sans-serif" in root.get("font-family")
+
+
+def test_labels_are_escaped():
+    rows = [group(EVIL, 3.0, (2.5, 3.5))]
+    for svg in (
+        charts.group_intervals(rows, 3.0, 1, 5, title=EVIL),
+        charts.dimension_bars([{"name": EVIL, "mean": 3.0, "ci": None}], 1, 5, title=EVIL),
+        charts.heatmap([{"name": EVIL}], [{"name": EVIL, "cells": rows}], 1, 5, title=EVIL),
+        charts.gap_bars([{"name": EVIL, "gap": None}], title=EVIL),
+        charts.distribution_bar([1.0], [EVIL], title=EVIL),
+        charts.distribution_legend([EVIL]),
+    ):
+        assert "<script>" not in str(svg)
+        root = parse(svg)  # would fail on an unescaped quote or ampersand
+        assert not find(root, "script")
+
+
+def test_mean_of_three_on_one_to_five_ends_mid_axis():
+    root = parse(charts.dimension_bars([{"name": "A", "mean": 3.0, "ci": (2.5, 3.5)}], 1, 5))
+    axis = find(root, "line", "axis")[0]
+    x0, x1 = float(axis.get("x1")), float(axis.get("x2"))
+    bar = find(root, "rect", "bar")[0]
+    assert float(bar.get("x")) == pytest.approx(x0)
+    assert float(bar.get("x")) + float(bar.get("width")) == pytest.approx((x0 + x1) / 2, abs=0.01)
+
+
+def test_benchmark_band_spans_the_quartiles():
+    root = parse(charts.dimension_bars(DIMENSIONS[:1], 1, 5))
+    axis = find(root, "line", "axis")[0]
+    x0, x1 = float(axis.get("x1")), float(axis.get("x2"))
+    band = find(root, "rect", "benchmark-band")[0]
+    assert float(band.get("x")) == pytest.approx(x0 + (2.5 - 1) / 4 * (x1 - x0), abs=0.01)
+    assert float(band.get("width")) == pytest.approx(0.9 / 4 * (x1 - x0), abs=0.01)
+    assert find(root, "path", "benchmark-median")
+    assert not find(
+        parse(charts.dimension_bars(DIMENSIONS[:1], 1, 5, benchmark=False)),
+        "rect",
+        "benchmark-band",
+    )
+
+
+def test_interval_whisker_ends_at_the_interval():
+    root = parse(charts.group_intervals([group("A", 3.0, (2.0, 4.0))], None, 1, 5))
+    axis = find(root, "line", "axis")[0]
+    x0, x1 = float(axis.get("x1")), float(axis.get("x2"))
+    d = find(root, "path", "whisker")[0].get("d")
+    start, end = d[1:].split("H")[0].split()[0], d.split("H")[1].split("M")[0]
+    assert float(start) == pytest.approx(x0 + 0.25 * (x1 - x0), abs=0.01)
+    assert float(end) == pytest.approx(x0 + 0.75 * (x1 - x0), abs=0.01)
+    circle = find(root, "circle", "mean")[0]
+    assert float(circle.get("cx")) == pytest.approx((x0 + x1) / 2, abs=0.01)
+
+
+def test_withheld_groups_carry_no_number():
+    root = parse(
+        charts.group_intervals(
+            [withheld("Tiny"), group("Big", 3.25, (3.0, 3.5))], 3.0, 1, 5, lang="en"
+        )
+    )
+    row_texts = [t for t in texts(root) if "withheld" in t]
+    assert row_texts == ["withheld"]
+    assert "3.25" in texts(root)
+
+
+def test_suppressed_heatmap_cells_carry_no_number():
+    cells = [withheld("Tiny"), {**withheld("Tiny"), "mean": 4.44}]
+    root = parse(
+        charts.heatmap([{"name": "A"}, {"name": "B"}], [{"name": "Tiny", "cells": cells}], 1, 5)
+    )
+    assert len(find(root, "rect", "withheld")) == 2
+    values = [t for t in texts(root) if any(ch.isdigit() for ch in t)]
+    # Only the colour key's scale points are numbers: nothing from the withheld cells.
+    assert "4.44" not in str(root) and "4.4" not in values
+    assert [t for t in texts(root) if t == "–"] == ["–", "–"]
+
+
+def test_heatmap_marks_significance_and_agreement_with_shapes():
+    cells = [
+        group("A", 3.9, agreement_ok=True, vs_rest={"diff": 0.5, "significant": True}),
+        group("A", 2.1, agreement_ok=False, vs_rest={"diff": -0.6, "significant": True}),
+        group("A", 3.0, agreement_ok=True, vs_rest={"diff": 0.01, "significant": False}),
+    ]
+    root = parse(
+        charts.heatmap([{"name": c} for c in "XYZ"], [{"name": "A", "cells": cells}], 1, 5)
+    )
+    # One triangle each in the cells, one each in the legend.
+    assert len(find(root, "polygon", "above")) == 2
+    assert len(find(root, "polygon", "below")) == 2
+    assert len(find(root, "path", "no-agreement")) == 2
+    assert {"3.90", "2.10", "3.00"} <= set(texts(root))
+
+
+def test_no_agreement_group_has_its_own_symbol_and_words():
+    root = parse(
+        charts.group_intervals([group("Split", 2.5, (2, 3), agreement_ok=False)], 3.0, 1, 5)
+    )
+    assert find(root, "path", "no-agreement")
+    assert not find(root, "circle", "mean")
+    assert any("no agreement" in t for t in texts(root))
+
+
+def test_long_labels_are_wrapped_without_overlap():
+    long_name = "A department with a really remarkably long name that goes on and on " * 2
+    rows = [
+        {"name": long_name, "mean": 3.0, "ci": None},
+        {"name": "Short", "mean": 2.0, "ci": None},
+    ]
+    root = parse(charts.dimension_bars(rows, 1, 5))
+    labels = find(root, "text", "label")
+    spans = [list(label) for label in labels]
+    assert len(spans[0]) == 2  # wrapped to two lines
+    assert spans[0][1].text.endswith("…")
+    max_chars = max(len(s.text) for s in spans[0])
+    bar_x = float(find(root, "rect", "bar")[0].get("x"))
+    assert charts.text_width("x" * max_chars) <= bar_x  # the label stays left of the plot
+    last_line_of_first = float(spans[0][-1].get("y"))
+    first_line_of_second = float(spans[1][0].get("y"))
+    assert first_line_of_second - last_line_of_first >= charts.LINE_HEIGHT
+
+
+def test_wrap_label_cuts_long_words_and_limits_lines():
+    assert charts.wrap_label("short", 10) == ["short"]
+    assert charts.wrap_label("one two three", 7) == ["one two", "three"]
+    lines = charts.wrap_label("Supercalifragilistic words here and more", 8, 2)
+    assert len(lines) == 2 and all(len(line) <= 8 for line in lines)
+    assert lines[-1].endswith("…")
+
+
+def test_difference_bars_are_solid_only_when_significant():
+    root = parse(charts.gap_bars(DIMENSIONS))
+    assert len(find(root, "rect", "significant")) == 1
+    assert len(find(root, "rect", "not-significant")) == 0  # Trust has no gap
+    assert any("not available" in t for t in texts(root))
+    axis = find(root, "line", "axis")[0]
+    x0, x1 = float(axis.get("x1")), float(axis.get("x2"))
+    bar = find(root, "rect", "significant")[0]
+    assert float(bar.get("x")) == pytest.approx((x0 + x1) / 2, abs=0.01)  # starts at zero
+    change = parse(charts.change_bars(DIMENSIONS))
+    assert len(find(change, "rect", "not-significant")) == 1
+
+
+def test_distribution_segments_add_up_to_the_width():
+    root = parse(charts.distribution_bar([2, 3, 5, 0, 10], list("ABCDE"), width=200))
+    widths = [float(r.get("width")) for r in find(root, "rect", "segment")]
+    assert len(widths) == 4  # the empty answer has no segment
+    assert sum(widths) == pytest.approx(200)
+    assert "50%" in texts(root)
+
+
+def test_numbers_follow_the_language():
+    assert charts.format_number(3.14159, 2, "nl") == "3,14"
+    assert charts.format_number(-0.25, 2, "en", signed=True) == "\u22120.25"
+    assert charts.format_number(0.001, 2, "en", signed=True) == "0.00"
+    assert charts.format_number(None) == "–"
+    assert charts.format_percent(0.187, "nl") == "19%"
+    root = parse(charts.dimension_bars([{"name": "A", "mean": 3.256, "ci": None}], 1, 5, lang="nl"))
+    assert "3,26" in texts(root)
+
+
+def test_chart_text_translates_every_word():
+    words = charts.chart_text(lambda s: s.upper())
+    assert words["withheld"] == "WITHHELD"
+    root = parse(charts.group_intervals([withheld("T")], None, 1, 5, text=words))
+    assert "WITHHELD" in texts(root)
+
+
+def test_identical_input_gives_identical_svg():
+    assert all_charts() == all_charts()
+
+
+def test_charts_render_in_well_under_a_millisecond_each():
+    rows = [group(f"Department {k}", 2 + k / 15, (1.8 + k / 15, 2.2 + k / 15)) for k in range(30)]
+    start = time.perf_counter()
+    for _ in range(20):
+        charts.group_intervals(rows, 3.0, 1, 5)
+    per_chart = (time.perf_counter() - start) / 20
+    assert per_chart < 0.005  # 30 rows; typically ~0.3 ms
+
+
+def test_notes_fit_inside_the_chart_in_a_long_language():
+    words = charts.chart_text(lambda s: s)
+    words["no_agreement"] = "niet eensgezind, lees met zorg"
+    rows = [
+        group("Split", 2.5, (2, 3), agreement_ok=False, vs_rest={"diff": -1, "significant": True})
+    ]
+    root = parse(charts.group_intervals(rows, 3.0, 1, 5, text=words))
+    width = float(root.get("viewBox").split()[2])
+    value = find(root, "text", "value")[0]
+    text = "".join(value.itertext())
+    assert float(value.get("x")) + charts.text_width(text, 11) <= width

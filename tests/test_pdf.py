@@ -1,0 +1,313 @@
+"""The PDF report: renders from plain data, shows what it should, withholds what it must."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from surveyapp import charts, pdf
+from surveyapp.services import ServiceError
+from surveyapp.services.questionnaires import questionnaire_for
+from surveyapp.services.report_model import build_view, department_participation
+from surveyapp.services.reporting import cached_campaign_report
+from surveyapp.services.responses import import_responses
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+    reason="poppler-utils (pdftoppm, pdftotext) is not installed; make install-test installs it",
+)
+
+# HR has no headcount, so nothing about it in the report is a number we may print.
+DEPARTMENTS = (
+    "code,name,parent_code,headcount\n"
+    "COM,Communication,,12\nHR,Human resources,,\nIT,IT,,20\nIT-OPS,IT operations,IT,15\n"
+    "SAL,Sales & Service <Noord>,,14\n"
+)
+# Respondents per department; HR (3) is below the threshold of 5.
+SIZES = {"COM": 9, "HR": 3, "IT": 10, "IT-OPS": 11, "SAL": 12}
+
+
+def fill_campaign(factory, seed: int = 3):
+    """A campaign with answers in every department, six of them from top management."""
+    q = factory.questionnaire()
+    campaign = factory.campaign(factory.organisation("Gemeente Proefstad", DEPARTMENTS))
+    rng = np.random.default_rng(seed)
+    ids = [item.id for item in q.items]
+    lines = [",".join(["department", "role_level", *ids])]
+    top = 0
+    for code, size in SIZES.items():
+        for _ in range(size):
+            role = "top_management" if top < 6 and code in ("COM", "SAL") else "employee"
+            top += role == "top_management"
+            level = rng.normal(3.2, 0.5)
+            values = np.clip(np.rint(level + rng.normal(0, 0.8, len(ids))), 1, 5).astype(int)
+            lines.append(",".join([code, role, *map(str, values)]))
+    import_responses(campaign, "\n".join(lines) + "\n", "answers.csv")
+    factory.commit()
+    return campaign
+
+
+def make_view(campaign, lang: str, department: str | None = None) -> dict:
+    report = cached_campaign_report(campaign)
+    view = build_view(report, questionnaire_for(campaign.questionnaire_version), lang, department)
+    view["participation"] = department_participation(report, lang)
+    # Plain data only: what survives JSON is all the template may use.
+    return json.loads(json.dumps(view))
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict:
+    """PDFs rendered once per module (each takes a second or two), keyed by name."""
+    return {}
+
+
+@pytest.fixture
+def organisation_report(factory, rendered):
+    if "organisation" not in rendered:
+        view = make_view(fill_campaign(factory), "en")
+        rendered["organisation"] = (view, pdf.create_pdf(view))
+    return rendered["organisation"]
+
+
+def pdf_text(document: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(document)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def read_pgm(path: Path) -> np.ndarray:
+    """A binary PGM (P5, 8 bit) as a 2-D array: enough of the format for pdftoppm's output."""
+    data = path.read_bytes()
+    fields = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+    assert fields, f"{path.name} is not a binary PGM"
+    width, height, maxval = map(int, fields.groups())
+    assert maxval == 255
+    pixels = np.frombuffer(data, dtype=np.uint8, count=width * height, offset=fields.end())
+    return pixels.reshape(height, width)
+
+
+def test_report_has_the_expected_number_of_pages(organisation_report, tmp_path):
+    _, document = organisation_report
+    (tmp_path / "r.pdf").write_bytes(document)
+    info = subprocess.run(
+        ["pdfinfo", str(tmp_path / "r.pdf")], check=True, capture_output=True, text=True
+    ).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    # Cover, contents, summary, two pages per dimension, heatmap, gap, change, appendix.
+    assert 20 <= pages <= 36
+
+
+def test_every_page_renders_with_content(organisation_report, tmp_path):
+    _, document = organisation_report
+    (tmp_path / "r.pdf").write_bytes(document)
+    subprocess.run(
+        ["pdftoppm", "-r", "20", "-gray", str(tmp_path / "r.pdf"), str(tmp_path / "page")],
+        check=True,
+    )
+    pages = sorted(tmp_path.glob("page-*.pgm"))
+    assert pages
+    blank = [p.name for p in pages if read_pgm(p).std() < 4]
+    assert not blank, f"pages without visible content: {blank}"
+
+
+def test_text_layer_names_organisation_dimensions_and_overall_mean(organisation_report, tmp_path):
+    view, document = organisation_report
+    text = pdf_text(document, tmp_path)
+    assert "Gemeente Proefstad" in text
+    assert "Sales & Service <Noord>" in text  # escaped in HTML, printed as is
+    mean = charts.format_number(view["overall"]["mean"], 2, "en")
+    assert f"The average of all dimensions is {mean}" in " ".join(text.split())
+    for dimension in view["dimensions"]:
+        assert dimension["name"] in text, dimension["name"]
+
+
+def test_withheld_departments_show_no_numbers(organisation_report, tmp_path):
+    view, document = organisation_report
+    withheld = [g["name"] for g in view["suppressed_groups"] if g["grouping"] == "department"]
+    assert "Human resources" in withheld
+    headcounts = {d["name"]: d["headcount"] for d in view["departments"]}
+    lines = pdf_text(document, tmp_path).splitlines()
+    for name in withheld:
+        mentions = [line for line in lines if name in line]
+        assert mentions, f"{name} is not named as withheld"
+        # Only the staff count (public, not an answer) may stand beside the name.
+        staff = re.compile(rf"\b{headcounts[name]}\b") if headcounts[name] else None
+        rest = [staff.sub("", line, count=1) if staff else line for line in mentions]
+        with_numbers = [
+            line
+            for line in rest
+            if re.search(
+                r"\d", line.replace(name, "").replace(f"{view['threshold']} respondents", "")
+            )
+        ]
+        assert not with_numbers, f"numbers printed beside withheld {name}: {with_numbers}"
+
+
+def test_dutch_report_uses_decimal_commas_and_translations(factory):
+    from babel.support import Translations
+
+    view = make_view(fill_campaign(factory), "nl")
+    html = pdf.report_html(view)
+    assert charts.format_number(view["overall"]["mean"], 2, "nl") in html
+    assert view["dimensions"][0]["name"] in html  # the questionnaire's Dutch name
+    catalogue = Translations.load(str(pdf.TRANSLATIONS), ["nl"])
+    dutch = catalogue.gettext("Summary")
+    if dutch == "Summary":
+        pytest.skip("the Dutch report texts are not merged into the catalogue yet")
+    assert f">{dutch}<" in html
+
+
+def test_url_fetcher_serves_only_files_in_reports():
+    fetcher = pdf.url_fetcher()
+    css = fetcher.fetch((pdf.REPORTS / "report.css").as_uri())
+    assert b"@page" in css.read()
+    outside = pdf.REPORTS.parent / "pyproject.toml"
+    for url in (
+        "https://example.org/style.css",
+        "http://127.0.0.1:5000/",
+        "ftp://example.org/x",
+        outside.as_uri(),
+        pdf.REPORTS.as_uri() + "/../pyproject.toml",
+        "file:///etc/passwd",
+        "data:text/css,body{}",
+    ):
+        with pytest.raises(pdf.ReportFetchError):
+            fetcher.fetch(url)
+
+
+def test_chart_images_round_trip_through_the_fetcher():
+    svg = charts.distribution_bar([0.5, 0.5], ["No", "Yes"], title="A & B")
+    image = pdf.chart_image(svg)
+    src = re.search(r'src="([^"]+)"', image).group(1)
+    assert pdf.url_fetcher().fetch(src).read().decode() == str(svg)
+    assert 'alt="A &amp; B"' in image
+
+
+def test_department_report_shows_the_department_beside_the_organisation(runner, factory, tmp_path):
+    campaign = fill_campaign(factory)
+    out = tmp_path / "it.pdf"
+    result = runner.invoke(
+        args=[
+            "report",
+            "--campaign",
+            str(campaign.id),
+            "--lang",
+            "en",
+            "--out",
+            str(out),
+            "--department",
+            "SAL",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out.read_bytes(), tmp_path)
+    assert "Department report: Sales & Service <Noord>" in text
+    view = make_view(campaign, "en", "SAL")
+    own = next(r["group"] for r in view["department"]["rows"] if r["group"])
+    assert charts.format_number(own["mean"], 2, "en") in text
+
+
+def test_withheld_or_unknown_department_is_refused(factory):
+    campaign = fill_campaign(factory)
+    with pytest.raises(ServiceError, match="withheld to protect anonymity"):
+        pdf.render_campaign_pdf(campaign, "en", department="HR")
+    with pytest.raises(ServiceError, match="has no department 'XX'"):
+        pdf.render_campaign_pdf(campaign, "en", department="XX")
+    with pytest.raises(ServiceError, match="withheld"):
+        pdf.create_pdf(make_view(campaign, "en", "HR"))  # the view alone is checked too
+
+
+def test_cli_report_exits_1_with_a_message(runner, factory, tmp_path):
+    campaign = fill_campaign(factory)
+    out = str(tmp_path / "x.pdf")
+    cases = [
+        (["--campaign", "999"], "No campaign with id 999"),
+        (["--campaign", str(campaign.id), "--department", "HR"], "withheld"),
+        (["--campaign", str(campaign.id), "--department", "XX"], "no department 'XX'"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(args=["report", *args, "--out", out])
+        assert result.exit_code == 1, args
+        assert message in result.output
+    assert not Path(out).exists()
+
+
+def test_every_report_text_has_a_dutch_translation():
+    import runpy
+
+    from babel.messages.extract import extract_from_file
+    from babel.support import Translations
+
+    pending = pdf.REPORTS.parent / "surveyapp" / "translations" / "pending" / "pdf.py"
+    dutch = runpy.run_path(str(pending))["NL"] if pending.exists() else {}
+    catalogue = Translations.load(str(pdf.TRANSLATIONS), ["nl"])
+    sources = [("jinja2", path) for path in sorted(pdf.REPORTS.glob("*.html"))]
+    sources.append(("python", pdf.REPORTS.parent / "surveyapp" / "charts.py"))
+    missing = set()
+    for method, path in sources:
+        for _line, message, _comments, _context in extract_from_file(method, str(path)):
+            if message not in dutch and catalogue.gettext(message) == message:
+                missing.add(message)
+    assert not missing, sorted(missing)
+
+
+def test_organisation_below_the_threshold_gets_a_report_without_results(factory, tmp_path):
+    q = factory.questionnaire()
+    campaign = factory.campaign()
+    ids = [item.id for item in q.items]
+    rows = [",".join(["department", "role_level", *ids])]
+    rows += [",".join(["COM", "employee", *["4"] * len(ids)]) for _ in range(3)]
+    import_responses(campaign, "\n".join(rows) + "\n", "answers.csv")
+    view = make_view(campaign, "en")
+    assert not view["published"]
+    text = pdf_text(pdf.create_pdf(view), tmp_path)
+    assert "No results to show" in text
+    assert "4.00" not in text
+
+
+def test_department_with_one_withheld_dimension_still_renders(factory):
+    view = make_view(fill_campaign(factory), "en", "SAL")
+    row = view["department"]["rows"][0]
+    reason = "fewer than 5 answers"
+    view["department"]["rows"][0] = {
+        "dimension": row["dimension"],
+        "group": {
+            "code": "SAL",
+            "name": row["group"]["name"],
+            "suppressed": True,
+            "reason": reason,
+        },
+    }
+    html = pdf.report_html(view)
+    assert reason in html
+    assert (
+        html.count("Recommendation for Sales &amp; Service &lt;Noord&gt;")
+        == len(view["department"]["rows"]) - 1
+    )
+
+
+def test_comparison_of_organisations_prints_each_one(factory, tmp_path):
+    from surveyapp.services.comparison import compare_campaigns
+
+    first = fill_campaign(factory, seed=4)
+    q = factory.questionnaire()
+    other = factory.campaign(factory.organisation("Waterschap Test"))
+    ids = [item.id for item in q.items]
+    rng = np.random.default_rng(5)
+    rows = [",".join(["department", "role_level", *ids])]
+    for code in ("COM", "IT", "IT-OPS") * 4:
+        rows.append(",".join([code, "employee", *map(str, rng.integers(1, 6, len(ids)))]))
+    import_responses(other, "\n".join(rows) + "\n", "answers.csv")
+    view = compare_campaigns([first, other], "en")
+    text = pdf_text(pdf.create_pdf(view, template="comparison.html"), tmp_path)
+    assert "Gemeente Proefstad" in text and "Waterschap Test" in text
+    for dimension in view["dimensions"]:
+        assert dimension["name"] in text

@@ -297,6 +297,26 @@ def user_create(email, role, org_ref, password) -> None:
     click.echo(f"Created {account.role} {account.email}.")
 
 
+@user.command("token")
+@click.option("--email", required=True, help="The account the token acts for.")
+@click.option("--name", required=True, help="What will use it, for example a script's name.")
+@with_appcontext
+def user_token(email: str, name: str) -> None:
+    """Issue a read-only API token; it is printed once and only its hash is kept."""
+    import sqlalchemy as sa
+
+    from .models import User
+    from .services.tokens import issue_token
+
+    with transaction():
+        account = db.session.scalar(sa.select(User).filter_by(email=email.strip().lower()))
+        if account is None:
+            raise ServiceError(f"No account for {email}.")
+        _, secret = issue_token(account, name)
+    click.echo(secret)
+    click.echo("Keep it safe: it cannot be shown again.", err=True)
+
+
 # --- responses -------------------------------------------------------------------
 
 

@@ -289,3 +289,21 @@ class CampaignScore(db.Model):
     n: Mapped[int]
     mean: Mapped[float | None]
     sd: Mapped[float | None]
+
+
+class ApiToken(db.Model):
+    """A read-only API token of one user. Only the SHA-256 of the token is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_on: Mapped[dt.date] = mapped_column(default=today)
+    # To the day only, like everything else we store about use.
+    last_used_on: Mapped[dt.date | None]
+
+    user: Mapped[User] = relationship()

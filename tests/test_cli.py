@@ -180,3 +180,27 @@ def test_questionnaire_check_names_file_and_key(runner, tmp_path):
         args=["questionnaire", "check", "questionnaires/social-business-maturity-v1.toml"]
     )
     assert good.exit_code == 0, good.output
+
+
+def test_user_token_prints_a_token_that_opens_the_api(runner, app, tmp_path):
+    with app.app_context():
+        assert (
+            runner.invoke(
+                args=["org", "create", "--name", "Org", "--sector", "retail", "--size", "1-49"]
+            ).exit_code
+            == 0
+        )
+        result = runner.invoke(
+            args=["user", "create", "--email", "c@example.org", "--role", "consultant"],
+            input="a-long-password\na-long-password\n",
+        )
+        assert result.exit_code == 0, result.output
+        result = runner.invoke(args=["user", "token", "--email", "c@example.org", "--name", "bi"])
+        assert result.exit_code == 0, result.output
+        secret = result.stdout.strip().splitlines()[0]
+        missing = runner.invoke(args=["user", "token", "--email", "x@example.org", "--name", "bi"])
+        assert missing.exit_code == 1 and "No account" in missing.output
+    response = app.test_client().get(
+        "/api/v1/campaigns", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 200

@@ -240,25 +240,6 @@ def test_cli_report_exits_1_with_a_message(runner, factory, tmp_path):
     assert not Path(out).exists()
 
 
-def test_every_report_text_has_a_dutch_translation():
-    import runpy
-
-    from babel.messages.extract import extract_from_file
-    from babel.support import Translations
-
-    pending = pdf.REPORTS.parent / "surveyapp" / "translations" / "pending" / "pdf.py"
-    dutch = runpy.run_path(str(pending))["NL"] if pending.exists() else {}
-    catalogue = Translations.load(str(pdf.TRANSLATIONS), ["nl"])
-    sources = [("jinja2", path) for path in sorted(pdf.REPORTS.glob("*.html"))]
-    sources.append(("python", pdf.REPORTS.parent / "surveyapp" / "charts.py"))
-    missing = set()
-    for method, path in sources:
-        for _line, message, _comments, _context in extract_from_file(method, str(path)):
-            if message not in dutch and catalogue.gettext(message) == message:
-                missing.add(message)
-    assert not missing, sorted(missing)
-
-
 def test_organisation_below_the_threshold_gets_a_report_without_results(factory, tmp_path):
     q = factory.questionnaire()
     campaign = factory.campaign()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,7 +62,7 @@ class NormGroup:
     organisation_ids: tuple[int, ...]
 
 
-def norm_group(
+def norm_group_uncached(
     campaign: Campaign,
     dimension_ids: tuple[str, ...],
     *,
@@ -69,8 +70,8 @@ def norm_group(
     size_band: str | None = None,
     min_respondents: int | None = None,
 ) -> NormGroup:
-    """The latest closed campaign of every *other* organisation on the same questionnaire
-    version (optionally the same sector or size band)."""
+    """The norm group read with one plain query and no cache: the reference that the
+    cached :func:`norm_group` is tested against, and the benchmark's baseline."""
     threshold = min_respondents if min_respondents is not None else campaign.min_group_size
     latest = (
         sa.select(
@@ -119,3 +120,196 @@ def norm_group(
     if size_band:
         parts.append(f"size {size_band}")
     return NormGroup(" and ".join(parts), dimension_ids, means, tuple(organisations))
+
+
+@dataclass(frozen=True, slots=True)
+class NormTable:
+    """Every organisation's latest closed campaign on one questionnaire version.
+
+    Rows are organisations (ascending id); ``means`` and ``counts`` are organisations ×
+    dimensions (NaN and 0 where a campaign has no score for a dimension).
+    """
+
+    organisation_ids: np.ndarray  # int64
+    sectors: np.ndarray  # str
+    size_bands: np.ndarray  # str
+    min_group_sizes: np.ndarray  # int64, of each organisation's campaign
+    means: np.ndarray
+    counts: np.ndarray
+
+
+_NORM_TABLES: dict[tuple, NormTable] = {}
+_NORM_TABLES_SIZE = 8
+
+
+def _closed_version(questionnaire_version_id: int) -> tuple:
+    """What the stored scores of a questionnaire version depend on: scores are written
+    when a campaign closes, and a closed campaign never changes."""
+    return tuple(
+        db.session.execute(
+            sa.select(sa.func.count(Campaign.id), sa.func.max(Campaign.id)).where(
+                Campaign.status == "closed",
+                Campaign.questionnaire_version_id == questionnaire_version_id,
+            )
+        ).one()
+    )
+
+
+# A score row travels as two numbers: (campaign id × 64 + dimension position + 1) × 2^20 +
+# respondents, and the mean. Fewer numbers to print and parse than four.
+_POSITIONS = 64
+_COUNT_SLOTS = 2**20
+
+
+def _score_text(key, dialect: str):
+    """``key,mean`` as text, the mean exact."""
+    if dialect == "postgresql":
+        # float8 → text is the shortest exact representation (PostgreSQL 12 and later).
+        return sa.func.concat_ws(",", key, sa.cast(CampaignScore.mean, sa.Text))
+    # SQLite prints REAL with 15 digits by default, and its plain %.17g is not exact
+    # either; the "!" flag makes it compute every digit, so 17 round-trip exactly.
+    return sa.func.printf("%d,%!.17g", key, CampaignScore.mean)
+
+
+def _aggregate_text(expression, dialect: str):
+    if dialect == "postgresql":
+        return sa.func.string_agg(expression, sa.literal_column("','"))
+    return sa.func.group_concat(expression, sa.literal_column("','"))
+
+
+def _load_norm_table(questionnaire_version_id: int, dimension_ids: tuple[str, ...]) -> NormTable:
+    latest = (
+        sa.select(
+            Campaign.id,
+            Campaign.organisation_id,
+            Campaign.min_group_size,
+            sa.func.row_number()
+            .over(
+                partition_by=Campaign.organisation_id,
+                order_by=(Campaign.closes_on.desc(), Campaign.id.desc()),
+            )
+            .label("recency"),
+        )
+        .where(
+            Campaign.status == "closed",
+            Campaign.questionnaire_version_id == questionnaire_version_id,
+        )
+        .subquery()
+    )
+    # Core, not ORM, rows: ten thousand organisations come back in a few milliseconds.
+    connection = db.session.connection()
+    campaigns = connection.execute(
+        sa.select(
+            latest.c.id,
+            latest.c.organisation_id,
+            latest.c.min_group_size,
+            Organisation.sector,
+            Organisation.size_band,
+        )
+        .join(Organisation, Organisation.id == latest.c.organisation_id)
+        .where(latest.c.recency == 1)
+        .order_by(latest.c.organisation_id)
+    ).all()
+    k = len(dimension_ids)
+    m = len(campaigns)
+    means = np.full((m, k), np.nan)
+    counts = np.zeros((m, k), dtype=np.int64)
+    if m:
+        campaign_ids = np.array([row[0] for row in campaigns], dtype=np.int64)
+        position = sa.case(
+            {dimension: j for j, dimension in enumerate(dimension_ids)},
+            value=CampaignScore.dimension_id,
+            else_=-1,
+        )
+        dialect = connection.dialect.name
+        smaller = sa.func.least if dialect == "postgresql" else sa.func.min
+        key = (
+            sa.cast(CampaignScore.campaign_id, sa.BigInteger) * _POSITIONS + position + 1
+        ) * _COUNT_SLOTS + smaller(CampaignScore.n, _COUNT_SLOTS - 1)
+        # The scores come back as one long text that NumPy parses in C (as in matrix.py):
+        # fetching 90,000 rows one by one would cost several times the whole budget. Rows
+        # of campaigns other than the latest closed ones are dropped below, in NumPy:
+        # a join or IN filter would cost SQLite more than parsing them.
+        packed = connection.execute(
+            sa.select(_aggregate_text(_score_text(key, dialect), dialect)).where(
+                CampaignScore.mean.is_not(None)
+            )
+        ).scalar()
+        if packed:
+            values = np.fromstring(packed, sep=",").reshape(-1, 2)
+            keys = values[:, 0].astype(np.int64)
+            slots, n = np.divmod(keys, _COUNT_SLOTS)
+            score_campaigns, columns = np.divmod(slots, _POSITIONS)
+            columns -= 1
+            # Keep the scores of each organisation's latest campaign and known dimensions.
+            order = np.argsort(campaign_ids)
+            at = np.searchsorted(campaign_ids, score_campaigns, sorter=order)
+            at = np.minimum(at, len(order) - 1)
+            rows = order[at]
+            keep = (campaign_ids[rows] == score_campaigns) & (columns >= 0)
+            means[rows[keep], columns[keep]] = values[keep, 1]
+            counts[rows[keep], columns[keep]] = n[keep]
+    return NormTable(
+        organisation_ids=np.array([row[1] for row in campaigns], dtype=np.int64),
+        sectors=np.array([row[3] for row in campaigns], dtype=object),
+        size_bands=np.array([row[4] for row in campaigns], dtype=object),
+        min_group_sizes=np.array([row[2] for row in campaigns], dtype=np.int64),
+        means=means,
+        counts=counts,
+    )
+
+
+def norm_table(questionnaire_version_id: int, dimension_ids: Sequence[str]) -> NormTable:
+    """The stored scores of every organisation's latest closed campaign, cached until
+    another campaign of this questionnaire version closes."""
+    key = (
+        questionnaire_version_id,
+        tuple(dimension_ids),
+        _closed_version(questionnaire_version_id),
+    )
+    table = _NORM_TABLES.get(key)
+    if table is None:
+        table = _load_norm_table(questionnaire_version_id, tuple(dimension_ids))
+        for stale in [k for k in _NORM_TABLES if k[:2] == key[:2]]:
+            del _NORM_TABLES[stale]
+        while len(_NORM_TABLES) >= _NORM_TABLES_SIZE:
+            del _NORM_TABLES[next(iter(_NORM_TABLES))]
+        _NORM_TABLES[key] = table
+    return table
+
+
+def norm_group(
+    campaign: Campaign,
+    dimension_ids: tuple[str, ...],
+    *,
+    sector: str | None = None,
+    size_band: str | None = None,
+    min_respondents: int | None = None,
+) -> NormGroup:
+    """The latest closed campaign of every *other* organisation on the same questionnaire
+    version (optionally the same sector or size band), from the cached :func:`norm_table`.
+
+    :func:`norm_group_uncached` computes the same with a plain query; the tests hold the
+    two equal and ``benchmarks/bench_norms.py`` compares their speed.
+    """
+    table = norm_table(campaign.questionnaire_version_id, dimension_ids)
+    threshold = min_respondents if min_respondents is not None else campaign.min_group_size
+    rows = table.organisation_ids != campaign.organisation_id
+    if sector:
+        rows &= table.sectors == sector
+    if size_band:
+        rows &= table.size_bands == size_band
+    counts = table.counts[rows]
+    means = np.where(counts >= threshold, table.means[rows], np.nan)
+    present = (counts >= threshold).any(axis=1)
+    parts = ["all organisations"]
+    if sector:
+        parts = [f"sector {sector}"]
+    if size_band:
+        parts.append(f"size {size_band}")
+    return NormGroup(
+        " and ".join(parts),
+        tuple(dimension_ids),
+        means[present],
+        tuple(int(i) for i in table.organisation_ids[rows][present]),
+    )

@@ -379,3 +379,45 @@ def build_view(
 ) -> dict[str, Any]:
     """The report's plain, localised view data; ``department`` narrows it to one department."""
     return _Builder(report, questionnaire, lang).build(department)
+
+
+# ---------------------------------------------------------------------------------
+# Participation: added for the dashboard, separate from build_view so the PDF is untouched.
+
+
+def department_participation(report: CampaignReport, lang: str) -> list[dict[str, Any]]:
+    """Responses and response rate per department; a withheld department shows only why.
+
+    The counts come from ``report.departments``, where the reporting service has already
+    removed them for every department the analysis withholds.
+    """
+    words = REASONS.get(lang, REASONS["en"])
+    threshold = report.campaign["min_group_size"]
+    organisation_shown = report.analysis.organisation_published
+    rows = []
+    for department in report.departments:
+        base = {
+            "code": department["code"],
+            "name": department["name"],
+            "parent": department.get("parent"),
+            "headcount": department.get("headcount"),
+        }
+        if department["suppressed"] or not organisation_shown:
+            reason = department["reason"] if organisation_shown else "organisation_below_threshold"
+            rows.append(
+                {
+                    **base,
+                    "suppressed": True,
+                    "reason": words.get(reason, reason).format(n=threshold),
+                }
+            )
+        else:
+            rows.append(
+                {
+                    **base,
+                    "suppressed": False,
+                    "responses": department["responses"],
+                    "rate": department["response_rate"],
+                }
+            )
+    return rows

@@ -29,9 +29,13 @@ def index():
 @bp.route("/organisations")
 @login_required
 def home():
+    # The result pages replace these lists: consultants start at every organisation,
+    # a manager at their own organisation's campaigns.
+    if g.user.role == "consultant":
+        return redirect(url_for("consultant.organisations"))
     organisations = _visible_organisations()
     if g.user.role == "manager" and len(organisations) == 1:
-        return redirect(url_for("admin.organisation", organisation_id=organisations[0].id))
+        return redirect(url_for("dashboard.organisation", organisation_id=organisations[0].id))
     counts = dict(
         db.session.execute(
             sa.select(Campaign.organisation_id, sa.func.count(Response.id))

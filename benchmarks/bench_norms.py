@@ -1,0 +1,170 @@
+"""Benchmarks against 10,000 organisations, read from stored per-campaign scores.
+
+Usage: python benchmarks/bench_norms.py [--organisations 10000] [--repeat 5]
+Writes 10,000 synthetic organisations, each with one closed campaign and its
+``campaign_score`` rows (9 dimensions), straight into a temporary SQLite file, plus one
+organisation with an open campaign to benchmark. Times, best of ``--repeat``:
+
+* a campaign's percentile ranks and quartiles (``scoring.benchmark``) with its norm group
+  read by ``aggregates.norm_group_uncached`` (one plain query) and by
+  ``aggregates.norm_group`` (packed text, cached until a campaign closes), first
+  read and cached: target < 100 ms; the two must give the same norm group;
+* the consultant's norm-group table by sector and size band (``comparison.norm_groups``).
+
+Nothing is recomputed from answers. Writes benchmarks/results/norms.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import benchmark_app, best_of, write_results  # noqa: E402
+
+SECTORS = ("government", "healthcare", "education", "finance", "retail", "industry", "ngo")
+SIZE_BANDS = ("1-49", "50-249", "250-999", "1000+")
+TARGET_MS = 100
+
+
+def fill(path: Path, organisations: int, version_id: int, dimensions: list[str], seed: int) -> int:
+    """Write the organisations, campaigns and scores with sqlite3; return the open campaign."""
+    rng = np.random.default_rng(seed)
+    closes = dt.date(2026, 6, 30)
+    means = np.clip(rng.normal(3.1, 0.35, (organisations, len(dimensions))), 1, 5)
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.executemany(
+            "INSERT INTO organisation (id, name, sector, size_band, created_on)"
+            " VALUES (?, ?, ?, ?, '2026-01-01')",
+            (
+                (i + 1, f"Organisation {i + 1:05d}", SECTORS[i % 7], SIZE_BANDS[(i // 7) % 4])
+                for i in range(organisations + 1)
+            ),
+        )
+        connection.executemany(
+            "INSERT INTO campaign (id, organisation_id, questionnaire_version_id, name,"
+            " opens_on, closes_on, status, min_group_size, min_comment_group_size)"
+            " VALUES (?, ?, ?, 'Survey', ?, ?, ?, 5, 10)",
+            (
+                (
+                    i + 1,
+                    i + 1,
+                    version_id,
+                    (closes - dt.timedelta(days=28 + i % 300)).isoformat(),
+                    (closes - dt.timedelta(days=i % 300)).isoformat(),
+                    "open" if i == organisations else "closed",
+                )
+                for i in range(organisations + 1)
+            ),
+        )
+        connection.executemany(
+            "INSERT INTO campaign_score (campaign_id, dimension_id, n, mean, sd)"
+            " VALUES (?, ?, ?, ?, 0.8)",
+            (
+                (i + 1, dimension, 20 + i % 400, float(means[i, k]))
+                for i in range(organisations)
+                for k, dimension in enumerate(dimensions)
+            ),
+        )
+    connection.close()
+    return organisations + 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--organisations", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    path = Path(tempfile.mkdtemp()) / "norms.sqlite3"
+    with benchmark_app(path):
+        from surveyapp.extensions import db
+        from surveyapp.models import Campaign
+        from surveyapp.scoring.benchmark import benchmark
+        from surveyapp.services import comparison
+        from surveyapp.services.aggregates import norm_group as cached_norm_group
+        from surveyapp.services.aggregates import norm_group_uncached as norm_group
+        from surveyapp.services.comparison import norm_groups
+        from surveyapp.services.questionnaires import (
+            ensure_questionnaire_version,
+            latest_questionnaire,
+        )
+
+        questionnaire = latest_questionnaire("social-business-maturity")
+        version = ensure_questionnaire_version(questionnaire)
+        db.session.commit()
+        dimensions = [d.id for d in questionnaire.dimensions]
+        campaign_id = fill(path, args.organisations, version.id, dimensions, seed=7)
+        campaign = db.session.get(Campaign, campaign_id)
+        own = np.full(len(dimensions), 3.2)
+        dims = tuple(dimensions)
+
+        def percentiles(read):
+            norms = read(campaign, dims)
+            return norms, benchmark(own, norms.means)
+
+        def cold(function):
+            def run():
+                comparison._NORM_TABLES.clear()  # as right after a campaign closed
+                return function()
+
+            return run
+
+        uncached_s, (reference, _) = best_of(lambda: percentiles(norm_group), args.repeat)
+        cold_s, _ = best_of(cold(lambda: percentiles(cached_norm_group)), args.repeat)
+        warm_s, (norms, result) = best_of(lambda: percentiles(cached_norm_group), args.repeat)
+        assert result is not None and result.n_organisations == args.organisations
+        assert norms.organisation_ids == reference.organisation_ids
+        assert np.array_equal(norms.means, reference.means, equal_nan=True)
+        sector_s, _ = best_of(
+            lambda: cached_norm_group(campaign, dims, sector="government"), args.repeat
+        )
+        table_cold_s, _ = best_of(
+            cold(lambda: norm_groups(questionnaire, version.id, "en")), args.repeat
+        )
+        table_s, table = best_of(lambda: norm_groups(questionnaire, version.id, "en"), args.repeat)
+        assert table["organisations"] == args.organisations
+
+    def ms(seconds: float) -> float:
+        return round(seconds * 1000, 1)
+
+    payload = {
+        "organisations": args.organisations,
+        "dimensions": len(dimensions),
+        "campaign_score_rows": args.organisations * len(dimensions),
+        "repeat": args.repeat,
+        "percentiles_ms": {
+            "norm_group_uncached (ORM rows, no cache)": ms(uncached_s),
+            "norm_group, first read after a campaign closed": ms(cold_s),
+            "norm_group, cached": ms(warm_s),
+            "norm_group, one sector, cached": ms(sector_s),
+        },
+        "consultant_norm_table_ms": {"first read": ms(table_cold_s), "cached": ms(table_s)},
+        "target_ms": TARGET_MS,
+        "meets_target": {
+            "cached": warm_s * 1000 < TARGET_MS,
+            "first read after a campaign closed": cold_s * 1000 < TARGET_MS,
+        },
+    }
+    out = write_results("norms", payload)
+    print(
+        f"{args.organisations} organisations × {len(dimensions)} dimensions (best of {args.repeat})"
+    )
+    print("| percentile ranks and quartiles for one campaign | ms |")
+    print("|---|---:|")
+    for name, value in payload["percentiles_ms"].items():
+        print(f"| {name} | {value} |")
+    for name, value in payload["consultant_norm_table_ms"].items():
+        print(f"| consultant's table by sector and size band, {name} | {value} |")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""Downloads of a campaign: anonymised responses (CSV, XLSX) and aggregate results (CSV).
+
+Every function returns an iterator of chunks, so a view can stream the file instead of
+building it in memory. Anonymity is never decided here: the response rows come from
+``responses.export_responses`` (which folds small groups), the aggregate rows from the
+report view model (which carries the analysis' suppression); a withheld group is written
+with empty numbers and ``suppressed = yes``, never with a figure.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..models import Campaign
+from .csvfiles import write_csv
+from .responses import export_responses
+
+CHUNK_BYTES = 64 * 1024
+
+RESULT_COLUMNS = [
+    "section",
+    "dimension_id",
+    "dimension",
+    "group_code",
+    "group",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "level",
+    "level_name",
+    "level_uncertain",
+    "agreement_ok",
+    "vs_rest_diff",
+    "vs_rest_p_bh",
+    "vs_rest_significant",
+    "benchmark_percentile",
+    "benchmark_q1",
+    "benchmark_median",
+    "benchmark_q3",
+    "benchmark_organisations",
+    "change_diff",
+    "change_ci_low",
+    "change_ci_high",
+    "change_p_holm",
+    "change_significant",
+    "gap_diff",
+    "gap_ci_low",
+    "gap_ci_high",
+    "gap_p_holm",
+    "gap_significant",
+    "headcount",
+    "response_rate",
+    "favourable",
+    "suppressed",
+    "reason",
+]
+
+
+CHANGE_COLUMNS = [c for c in RESULT_COLUMNS if c.startswith("change_")]
+GAP_COLUMNS = [c for c in RESULT_COLUMNS if c.startswith("gap_")]
+
+
+def responses_csv(campaign: Campaign) -> Iterator[str]:
+    """The anonymised responses in the import format, line by line."""
+    header, rows = export_responses(campaign)
+    return iter(write_csv(header, rows))
+
+
+def responses_xlsx(campaign: Campaign, sheet_title: str = "Responses") -> Iterator[bytes]:
+    """The anonymised responses as an Excel workbook, in chunks.
+
+    openpyxl's write-only mode keeps one row in memory at a time; the workbook is
+    written to an anonymous temporary file (deleted when closed) and read back in chunks.
+    """
+    from openpyxl import Workbook
+
+    header, rows = export_responses(campaign)  # raises before any byte is sent
+
+    def chunks() -> Iterator[bytes]:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(sheet_title[:31])
+        sheet.append(header)
+        for row in rows:
+            sheet.append(["" if v is None else v for v in row])
+        with tempfile.TemporaryFile() as spool:
+            workbook.save(spool)
+            spool.seek(0)
+            while block := spool.read(CHUNK_BYTES):
+                yield block
+
+    return chunks()
+
+
+def _flag(value: bool | None) -> str:
+    if value is None:
+        return ""
+    return "yes" if value else "no"
+
+
+def _interval(ci) -> tuple[Any, Any]:
+    return (ci[0], ci[1]) if ci else (None, None)
+
+
+def _difference(entry: dict[str, Any] | None) -> list[Any]:
+    if not entry:
+        return [None] * 5
+    low, high = _interval(entry.get("ci"))
+    return [entry["diff"], low, high, entry.get("p_holm"), _flag(entry.get("significant"))]
+
+
+def _withheld(section: str, dimension: dict | None, code: str, name: str, reason: str) -> dict:
+    return {
+        "section": section,
+        "dimension_id": dimension["id"] if dimension else "",
+        "dimension": dimension["name"] if dimension else "",
+        "group_code": code,
+        "group": name,
+        "suppressed": "yes",
+        "reason": reason,
+    }
+
+
+def _group_row(section: str, dimension: dict, group: dict) -> dict:
+    if group["suppressed"]:
+        return _withheld(section, dimension, group["code"], group["name"], group["reason"])
+    versus = group.get("vs_rest") or {}
+    low, high = _interval(group.get("ci"))
+    return {
+        "section": section,
+        "dimension_id": dimension["id"],
+        "dimension": dimension["name"],
+        "group_code": group["code"],
+        "group": group["name"],
+        "n": group.get("n"),
+        "mean": group.get("mean"),
+        "sd": group.get("sd"),
+        "ci_low": low,
+        "ci_high": high,
+        "agreement_ok": _flag(group.get("agreement_ok")),
+        "vs_rest_diff": versus.get("diff"),
+        "vs_rest_p_bh": versus.get("p_bh"),
+        "vs_rest_significant": _flag(versus.get("significant")) if versus else "",
+        "suppressed": "no",
+    }
+
+
+def _level(maturity: dict[str, Any]) -> dict[str, Any]:
+    level = maturity.get("level")
+    if not level:
+        return {}
+    return {
+        "level": level["number"],
+        "level_name": level["name"],
+        "level_uncertain": _flag(maturity.get("uncertain")),
+    }
+
+
+def result_rows(view: dict[str, Any], participation: list[dict[str, Any]]) -> Iterator[dict]:
+    """The aggregate results of a report view as flat rows (dicts keyed by column)."""
+    overall = view["overall"]
+    if not view["published"]:
+        yield _withheld("overall", None, "", view["organisation"]["name"], "not published")
+        return
+    low, high = _interval(overall.get("ci"))
+    yield {
+        "section": "overall",
+        "group": view["organisation"]["name"],
+        "n": overall.get("n"),
+        "mean": overall.get("mean"),
+        "ci_low": low,
+        "ci_high": high,
+        **_level(overall),
+        "headcount": view["campaign"].get("headcount"),
+        "response_rate": view["campaign"].get("response_rate"),
+        "suppressed": "no",
+    }
+    for row in participation:
+        if row["suppressed"]:
+            yield _withheld("participation", None, row["code"], row["name"], row["reason"])
+        else:
+            yield {
+                "section": "participation",
+                "group_code": row["code"],
+                "group": row["name"],
+                "n": row["responses"],
+                "headcount": row["headcount"],
+                "response_rate": None if row["rate"] is None else round(row["rate"], 4),
+                "suppressed": "no",
+            }
+    for dimension in view["dimensions"]:
+        if dimension["suppressed"]:
+            yield _withheld("dimension", dimension, "", "", dimension["reason"])
+            continue
+        low, high = _interval(dimension.get("ci"))
+        benchmark = dimension.get("benchmark") or {}
+        change = _difference(dimension.get("change"))
+        gap = _difference(dimension.get("gap"))
+        yield {
+            "section": "dimension",
+            "dimension_id": dimension["id"],
+            "dimension": dimension["name"],
+            "group": view["organisation"]["name"],
+            "n": dimension.get("n"),
+            "mean": dimension.get("mean"),
+            "sd": dimension.get("sd"),
+            "ci_low": low,
+            "ci_high": high,
+            **_level(dimension["maturity"]),
+            "benchmark_percentile": benchmark.get("percentile"),
+            "benchmark_q1": benchmark.get("q1"),
+            "benchmark_median": benchmark.get("median"),
+            "benchmark_q3": benchmark.get("q3"),
+            "benchmark_organisations": benchmark.get("organisations"),
+            **dict(zip(CHANGE_COLUMNS, change, strict=True)),
+            **dict(zip(GAP_COLUMNS, gap, strict=True)),
+            "suppressed": "no",
+        }
+        for group in dimension["departments"]:
+            yield _group_row("department", dimension, group)
+        for group in dimension["roles"]:
+            yield _group_row("role_level", dimension, group)
+        for item in dimension["items"]:
+            if item["suppressed"]:
+                yield _withheld("item", dimension, item["id"], item["text"], item["reason"])
+                continue
+            low, high = _interval(item.get("ci"))
+            yield {
+                "section": "item",
+                "dimension_id": dimension["id"],
+                "dimension": dimension["name"],
+                "group_code": item["id"],
+                "group": item["text"],
+                "n": item.get("n"),
+                "mean": item.get("mean"),
+                "ci_low": low,
+                "ci_high": high,
+                "favourable": item.get("favourable"),
+                "suppressed": "no",
+            }
+
+
+def results_csv(view: dict[str, Any], participation: list[dict[str, Any]]) -> Iterator[str]:
+    """The aggregate results CSV, line by line (one row per figure group; see RESULT_COLUMNS)."""
+    rows: Iterable[list[Any]] = (
+        [row.get(column) for column in RESULT_COLUMNS] for row in result_rows(view, participation)
+    )
+    return iter(write_csv(RESULT_COLUMNS, rows))

@@ -1,0 +1,203 @@
+"""Pages for consultants: every organisation, organisations side by side, norm groups."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from .. import charts
+from ..extensions import db
+from ..models import Campaign, Organisation, QuestionnaireVersion
+from ..services import ServiceError
+from ..services.comparison import (
+    MAX_COMPARED,
+    comparable_campaign,
+    compare_campaigns,
+    norm_groups,
+    organisation_overview,
+)
+from ..services.questionnaires import questionnaire_for
+from .auth import consultant_required
+from .dashboard import NARROW, WIDE, _filename, _renamed, current_lang
+
+bp = Blueprint("consultant", __name__, url_prefix="/consultant")
+
+COMPARISON_TEMPLATE = "comparison.html"
+
+
+def _selected_campaigns() -> tuple[list[Campaign], list[str]]:
+    """The campaigns of the organisations ticked in the form, and why any was left out."""
+    ids = []
+    for raw in request.args.getlist("organisation"):
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            abort(400)
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return [], []
+    found = {
+        o.id: o for o in db.session.scalars(sa.select(Organisation).where(Organisation.id.in_(ids)))
+    }
+    campaigns, skipped = [], []
+    for organisation_id in ids:
+        organisation = found.get(organisation_id)
+        if organisation is None:
+            abort(404)
+        campaign = comparable_campaign(organisation)
+        if campaign is None:
+            skipped.append(organisation.name)
+        else:
+            campaigns.append(campaign)
+    return campaigns, skipped
+
+
+def _chart_rows(comparison: dict, dimension: dict) -> list[dict]:
+    """One row per organisation in the shape ``charts.group_intervals`` reads."""
+    rows = []
+    for column, cell in zip(comparison["columns"], dimension["cells"], strict=True):
+        row = {"code": str(column["organisation"]["id"]), "name": column["organisation"]["name"]}
+        if cell["suppressed"]:
+            rows.append({**row, "suppressed": True})
+        else:
+            rows.append(
+                {**row, "suppressed": False, "n": cell["n"], "mean": cell["mean"], "ci": cell["ci"]}
+            )
+    return rows
+
+
+def comparison_charts(comparison: dict) -> dict[str, Markup]:
+    """One interval chart per dimension: each organisation's mean with its 95% interval,
+    drawn at desktop and at phone width."""
+    lang = current_lang()
+    words = charts.chart_text(_)
+    scale = comparison["scale"]
+    out = {}
+    for dimension in comparison["dimensions"]:
+        rows = _chart_rows(comparison, dimension)
+        title = _("%(dimension)s: average score per organisation", dimension=dimension["name"])
+
+        def draw(width: int, rows=rows, title=title) -> Markup:
+            return charts.group_intervals(
+                rows,
+                None,
+                scale["min"],
+                scale["max"],
+                title=title,
+                text=words,
+                lang=lang,
+                width=width,
+            )
+
+        out[dimension["id"]] = Markup(
+            f'<div class="chart-wide">{draw(WIDE)}</div>'
+            f'<div class="chart-narrow">{_renamed(draw(NARROW), "n")}</div>'
+        )
+    return out
+
+
+@bp.route("/")
+@consultant_required
+def organisations():
+    return render_template(
+        "consultant/organisations.html",
+        organisations=organisation_overview(current_lang()),
+        max_compared=MAX_COMPARED,
+    )
+
+
+@bp.route("/compare")
+@consultant_required
+def compare():
+    campaigns, skipped = _selected_campaigns()
+    try:
+        comparison = compare_campaigns(campaigns, current_lang())
+    except ServiceError:
+        message = (
+            _("Choose at least two organisations to compare.")
+            if len(campaigns) < 2
+            else _("Choose at most %(n)d organisations to compare.", n=MAX_COMPARED)
+            if len(campaigns) > MAX_COMPARED
+            else _(
+                "These organisations were surveyed with different questionnaire versions, "
+                "whose scores cannot be compared. Choose organisations that used the same one."
+            )
+        )
+        return (
+            render_template(
+                "consultant/organisations.html",
+                organisations=organisation_overview(current_lang()),
+                max_compared=MAX_COMPARED,
+                error=message,
+                skipped=skipped,
+                selected={c.organisation_id for c in campaigns},
+            ),
+            400,
+        )
+    return render_template(
+        "consultant/compare.html",
+        comparison=comparison,
+        charts=comparison_charts(comparison),
+        skipped=skipped,
+        query=request.query_string.decode(),
+        pdf_available=comparison_pdf_available(),
+    )
+
+
+def comparison_pdf_available() -> bool:
+    """Whether the print template for comparisons exists in ``reports/`` (owned by the PDF
+    module); until it does the page offers no PDF."""
+    from ..pdf import REPORTS
+
+    return (REPORTS / COMPARISON_TEMPLATE).is_file()
+
+
+@bp.route("/compare.pdf")
+@consultant_required
+def compare_pdf():
+    from ..pdf import create_pdf
+
+    if not comparison_pdf_available():
+        abort(404)
+    campaigns, _skipped = _selected_campaigns()
+    try:
+        comparison = compare_campaigns(campaigns, current_lang())
+    except ServiceError:
+        abort(400)
+    data = create_pdf(comparison, template=COMPARISON_TEMPLATE)
+    name = _filename(
+        "comparison", *(c["organisation"]["name"] for c in comparison["columns"]), suffix="pdf"
+    )
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/norms")
+@consultant_required
+def norms():
+    versions = list(
+        db.session.scalars(
+            sa.select(QuestionnaireVersion)
+            .where(
+                QuestionnaireVersion.id.in_(
+                    sa.select(Campaign.questionnaire_version_id).where(Campaign.status == "closed")
+                )
+            )
+            .order_by(QuestionnaireVersion.key, QuestionnaireVersion.version)
+        )
+    )
+    if not versions:
+        return render_template("consultant/norms.html", norms=None, versions=[], version=None)
+    chosen = request.args.get("version", type=int)
+    version = next((v for v in versions if v.id == chosen), versions[-1])
+    questionnaire = questionnaire_for(version)
+    return render_template(
+        "consultant/norms.html",
+        norms=norm_groups(questionnaire, version.id, current_lang()),
+        versions=versions,
+        version=version,
+    )

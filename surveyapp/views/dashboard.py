@@ -1,0 +1,481 @@
+"""Results pages for managers (their own organisation) and consultants (every organisation).
+
+Every page renders ``report_model.build_view`` of the cached campaign report, the same
+plain data the PDF and the aggregate CSV are made from, so the numbers agree everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from .. import charts
+from ..extensions import db
+from ..models import Campaign, Organisation
+from ..services import ServiceError
+from ..services.exports import responses_csv, responses_xlsx, results_csv
+from ..services.questionnaires import questionnaire_for
+from ..services.report_model import build_view, department_participation
+from ..services.reporting import cached_campaign_report
+from ..services.tokens import issue_token, revoke_token, tokens_of
+from .auth import login_required
+
+bp = Blueprint("dashboard", __name__, url_prefix="/results")
+
+# Charts are drawn twice: at desktop width, and at phone width so their text stays
+# readable on a 360 px screen; CSS shows one of the two.
+WIDE = 720
+NARROW = 340
+
+
+# ---------------------------------------------------------------------------------
+# Access
+
+
+def may_see(organisation_id: int) -> bool:
+    """Consultants see every organisation, a manager only their own."""
+    user = g.user
+    return user is not None and (
+        user.role == "consultant" or user.organisation_id == organisation_id
+    )
+
+
+def authorised_campaign(campaign_id: int) -> Campaign:
+    """The campaign, or 404 if there is none and 403 if the user may not see it."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if not may_see(campaign.organisation_id):
+        abort(403)
+    return campaign
+
+
+def current_lang() -> str:
+    return str(get_locale())
+
+
+# ---------------------------------------------------------------------------------
+# Template helpers
+
+
+@bp.app_template_filter("num")
+def number_filter(value, digits: int = 2, signed: bool = False) -> str:
+    """A figure as every report prints it (``charts.format_number``)."""
+    return charts.format_number(value, digits, current_lang(), signed=signed)
+
+
+@bp.app_template_filter("pct")
+def percent_filter(value, digits: int = 0) -> str:
+    return charts.format_percent(value, current_lang(), digits)
+
+
+@bp.app_template_filter("pvalue")
+def p_value_filter(value) -> str:
+    """p-values: three decimals, and "< 0.001" below that."""
+    if value is None:
+        return "–"
+    if value < 0.001:
+        return "< " + charts.format_number(0.001, 3, current_lang())
+    return charts.format_number(value, 3, current_lang())
+
+
+_UID = re.compile(r'aria-describedby="([^"]+)-d"')
+
+
+def _renamed(svg: Markup, suffix: str) -> Markup:
+    """The same chart with its element ids made unique, so two copies can share a page."""
+    match = _UID.search(svg)
+    if not match:
+        return svg
+    uid = match.group(1)
+    return Markup(str(svg).replace(uid, uid + suffix))
+
+
+def responsive(draw, *args, scroll: bool = False, **kwargs) -> Markup:
+    """A chart drawn at desktop and at phone width; CSS shows the one that fits.
+
+    ``scroll`` keeps one desktop-width drawing that scrolls sideways inside its box on a
+    phone instead (for the heatmap, whose cells need the room).
+    """
+    wide = draw(*args, width=WIDE, **kwargs)
+    if scroll:
+        return Markup(f'<div class="chart-scroll" tabindex="0">{wide}</div>')
+    narrow = _renamed(draw(*args, width=NARROW, **kwargs), "n")
+    return Markup(f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>')
+
+
+def campaign_charts(view: dict) -> dict[str, Markup]:
+    """The charts of the campaign page."""
+    lang = current_lang()
+    words = charts.chart_text(_)
+    scale = view["scale"]
+    shown = [d for d in view["dimensions"] if not d["suppressed"]]
+    out: dict[str, Markup] = {}
+    if not view["published"]:
+        return out
+    out["dimensions"] = responsive(
+        charts.dimension_bars,
+        view["dimensions"],
+        scale["min"],
+        scale["max"],
+        benchmark=view["has_benchmark"],
+        levels=view["levels"],
+        title=_("Average score per dimension, with 95% intervals"),
+        text=words,
+        lang=lang,
+    )
+    if view["heatmap"]["rows"]:
+        out["heatmap"] = responsive(
+            charts.heatmap,
+            view["heatmap"]["columns"],
+            view["heatmap"]["rows"],
+            scale["min"],
+            scale["max"],
+            title=_("Average score per department and dimension"),
+            text=words,
+            lang=lang,
+            scroll=True,
+        )
+    if view["has_gap"]:
+        out["gap"] = responsive(
+            charts.gap_bars,
+            shown,
+            title=_("Top management's score minus the rest of the staff's, per dimension"),
+            text=words,
+            lang=lang,
+        )
+    if view["has_change"]:
+        out["change"] = responsive(
+            charts.change_bars,
+            shown,
+            title=_("Change in score since the previous campaign, per dimension"),
+            text=words,
+            lang=lang,
+        )
+    return out
+
+
+def _count_differences(dimensions: list[dict], key: str) -> dict[str, int]:
+    entries = [d[key] for d in dimensions if d.get(key)]
+    return {
+        "total": len(entries),
+        "higher": sum(1 for e in entries if e["significant"] and e["diff"] > 0),
+        "lower": sum(1 for e in entries if e["significant"] and e["diff"] < 0),
+    }
+
+
+def campaign_findings(view: dict) -> dict:
+    """What the campaign page says in words: ranking, flagged departments, counts."""
+    shown = [d for d in view["dimensions"] if not d["suppressed"]]
+    ranked = sorted(
+        (d for d in shown if d.get("mean") is not None), key=lambda d: d["mean"], reverse=True
+    )
+    flagged = []
+    columns = view["heatmap"]["columns"]
+    for row in view["heatmap"]["rows"]:
+        for column, cell in zip(columns, row["cells"], strict=True):
+            if cell and not cell["suppressed"] and (cell.get("vs_rest") or {}).get("significant"):
+                flagged.append(
+                    {
+                        "department": row["name"],
+                        "dimension": column["name"],
+                        "diff": cell["vs_rest"]["diff"],
+                    }
+                )
+    flagged.sort(key=lambda f: -f["diff"])
+    return {
+        "shown": shown,
+        "ranked": ranked,
+        "flagged": flagged,
+        "gap": _count_differences(shown, "gap"),
+        "change": _count_differences(shown, "change"),
+    }
+
+
+def dimension_charts(view: dict, dimension: dict) -> dict[str, Markup]:
+    """The charts of a dimension page."""
+    lang = current_lang()
+    words = charts.chart_text(_)
+    scale = view["scale"]
+    out: dict[str, Markup] = {}
+    if dimension["departments"]:
+        out["departments"] = responsive(
+            charts.group_intervals,
+            dimension["departments"],
+            dimension["mean"],
+            scale["min"],
+            scale["max"],
+            title=_("%(dimension)s: average score per department", dimension=dimension["name"]),
+            text=words,
+            lang=lang,
+        )
+    if dimension["roles"]:
+        out["roles"] = responsive(
+            charts.group_intervals,
+            dimension["roles"],
+            dimension["mean"],
+            scale["min"],
+            scale["max"],
+            title=_("%(dimension)s: average score per role", dimension=dimension["name"]),
+            text=words,
+            lang=lang,
+        )
+    labels = view["scale"]["labels"]
+    out["legend"] = charts.distribution_legend(labels, title=_("Answer options"), width=WIDE)
+    out["legend_narrow"] = _renamed(
+        charts.distribution_legend(labels, title=_("Answer options"), width=NARROW), "n"
+    )
+    for item in dimension["items"]:
+        if item["suppressed"]:
+            continue
+        out["item-" + item["id"]] = charts.distribution_bar(
+            [point["share"] for point in item["distribution"]],
+            [point["label"] for point in item["distribution"]],
+            title=_("How people answered: %(statement)s", statement=item["text"]),
+            text=words,
+            lang=lang,
+            width=300,
+        )
+    return out
+
+
+def _filename(*parts: object, suffix: str) -> str:
+    """An ASCII file name such as ``demohaven-city-council-2.pdf``."""
+    text = "-".join(str(p) for p in parts if p not in (None, ""))
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "results"
+    return f"{text}.{suffix}"
+
+
+def _download(body, mimetype: str, filename: str) -> Response:
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Downloads hold personal-data-adjacent figures: never keep them in shared caches.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# Derived data of a cached report (its view per language, its JSON), kept as long as
+# the report itself: turning the analysis into dicts costs more than rendering the page.
+# Values are shared between requests and must never be changed.
+_DERIVED: dict[tuple, tuple[weakref.ref, Any]] = {}
+_DERIVED_LOCK = threading.Lock()
+
+
+def derived(report, key: tuple, build: Callable[[], Any]) -> Any:
+    """``build()`` for this report object and ``key``, computed once while it is cached."""
+    entry = _DERIVED.get((id(report), *key))
+    if entry is not None and entry[0]() is report:
+        return entry[1]
+    value = build()
+    with _DERIVED_LOCK:
+        for stale in [k for k, (ref, _) in _DERIVED.items() if ref() is None]:
+            del _DERIVED[stale]
+        _DERIVED[(id(report), *key)] = (weakref.ref(report), value)
+    return value
+
+
+def _load(campaign: Campaign, department: str | None = None):
+    report = cached_campaign_report(campaign)
+    lang = current_lang()
+    view = derived(
+        report,
+        ("view", lang, department),
+        lambda: build_view(
+            report, questionnaire_for(campaign.questionnaire_version), lang, department=department
+        ),
+    )
+    return report, view
+
+
+def _participation(report) -> list[dict]:
+    lang = current_lang()
+    return derived(report, ("participation", lang), lambda: department_participation(report, lang))
+
+
+def _published_departments(report) -> set[str]:
+    return {row["code"] for row in _participation(report) if not row["suppressed"]}
+
+
+# ---------------------------------------------------------------------------------
+# Pages
+
+
+@bp.route("/organisations/<int:organisation_id>")
+@login_required
+def organisation(organisation_id: int):
+    org = db.get_or_404(Organisation, organisation_id)
+    if not may_see(org.id):
+        abort(403)
+    return render_template("dashboard/organisation.html", organisation=org)
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@login_required
+def campaign(campaign_id: int):
+    campaign = authorised_campaign(campaign_id)
+    report, view = _load(campaign)
+    participation = _participation(report)
+    return render_template(
+        "dashboard/campaign.html",
+        view=view,
+        participation=participation,
+        findings=campaign_findings(view),
+        charts=campaign_charts(view),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/dimensions/<dimension_id>")
+@login_required
+def dimension(campaign_id: int, dimension_id: str):
+    campaign = authorised_campaign(campaign_id)
+    _report, view = _load(campaign)
+    found = next((d for d in view["dimensions"] if d["id"] == dimension_id), None)
+    if found is None or not view["published"]:
+        abort(404)
+    position = view["dimensions"].index(found)
+    return render_template(
+        "dashboard/dimension.html",
+        view=view,
+        dimension=found,
+        previous=view["dimensions"][position - 1] if position > 0 else None,
+        following=view["dimensions"][position + 1]
+        if position + 1 < len(view["dimensions"])
+        else None,
+        charts={} if found["suppressed"] else dimension_charts(view, found),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/departments/<code>")
+@login_required
+def department(campaign_id: int, code: str):
+    campaign = authorised_campaign(campaign_id)
+    report, view = _load(campaign, department=code)
+    if code not in _published_departments(report):
+        abort(404)
+    return render_template("dashboard/department.html", view=view)
+
+
+# ---------------------------------------------------------------------------------
+# Downloads
+
+
+@bp.route("/campaigns/<int:campaign_id>/report.pdf")
+@login_required
+def report_pdf(campaign_id: int):
+    from ..pdf import render_campaign_pdf
+
+    campaign = authorised_campaign(campaign_id)
+    department = request.args.get("department") or None
+    if department is not None and department not in _published_departments(
+        cached_campaign_report(campaign)
+    ):
+        abort(404)
+    data = render_campaign_pdf(campaign, current_lang(), department=department)
+    name = _filename(campaign.organisation.name, campaign.name, department, suffix="pdf")
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _too_few_responses(campaign: Campaign):
+    return (
+        render_template(
+            "error.html",
+            title=_("Nothing to download yet"),
+            message=_(
+                "This campaign has fewer responses than its anonymity threshold of "
+                "%(n)d, so no answers can be downloaded without risking that someone is "
+                "recognised. Try again when more people have responded.",
+                n=campaign.min_group_size,
+            ),
+        ),
+        409,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/responses.csv")
+@login_required
+def responses_csv_download(campaign_id: int):
+    campaign = authorised_campaign(campaign_id)
+    try:
+        body = responses_csv(campaign)
+    except ServiceError:
+        return _too_few_responses(campaign)
+    name = _filename(campaign.organisation.name, campaign.name, "responses", suffix="csv")
+    return _download(body, "text/csv; charset=utf-8", name)
+
+
+@bp.route("/campaigns/<int:campaign_id>/responses.xlsx")
+@login_required
+def responses_xlsx_download(campaign_id: int):
+    campaign = authorised_campaign(campaign_id)
+    try:
+        body = responses_xlsx(campaign, _("Responses"))
+    except ServiceError:
+        return _too_few_responses(campaign)
+    name = _filename(campaign.organisation.name, campaign.name, "responses", suffix="xlsx")
+    return _download(
+        body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/results.csv")
+@login_required
+def results_csv_download(campaign_id: int):
+    campaign = authorised_campaign(campaign_id)
+    report, view = _load(campaign)
+    body = results_csv(view, _participation(report))
+    name = _filename(campaign.organisation.name, campaign.name, "results", suffix="csv")
+    return _download(body, "text/csv; charset=utf-8", name)
+
+
+# ---------------------------------------------------------------------------------
+# API tokens of the signed-in user
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens():
+    secret = None
+    error = None
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "revoke":
+                revoke_token(g.user, int(request.form.get("token_id", "0") or 0))
+                db.session.commit()
+                flash(_("The token was revoked. Scripts that used it no longer have access."))
+                return redirect(url_for("dashboard.api_tokens"))
+            _token, secret = issue_token(g.user, request.form.get("name", ""))
+            db.session.commit()
+        except (ServiceError, ValueError):
+            db.session.rollback()
+            error = _(
+                "Give the token a name of at most 100 characters (for example the script "
+                "that will use it). You can have at most 20 tokens."
+            )
+    return (
+        render_template(
+            "dashboard/api_tokens.html", tokens=tokens_of(g.user), secret=secret, error=error
+        ),
+        400 if error else 200,
+    )

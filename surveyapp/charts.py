@@ -193,6 +193,7 @@ def _n(x: float) -> str:
 
 
 def _uid(kind: str, *parts: Any) -> str:
+    """Element ids of one chart: the same chart drawn at two widths gets two sets."""
     digest = hashlib.blake2s(repr((kind, parts)).encode(), digest_size=5).hexdigest()
     return f"{kind}-{digest}"
 
@@ -217,7 +218,7 @@ def _label(x: float, y: float, lines: Sequence[str], anchor: str = "end", **attr
         f'<tspan x="{_n(x)}" y="{_n(first + k * LINE_HEIGHT)}">{_e(line)}</tspan>'
         for k, line in enumerate(lines)
     )
-    return f'<text class="label" text-anchor="{anchor}"{extra}>{spans}</text>'
+    return f'<text class="chart-label" text-anchor="{anchor}"{extra}>{spans}</text>'
 
 
 def _get(row: Any, key: str, default: Any = None) -> Any:
@@ -371,7 +372,7 @@ def dimension_bars(
     legend. Bars start at ``scale_min``, so a mean of 3 on 1–5 ends mid-axis.
     """
     words = _text(text)
-    uid = _uid("dimbars", title, [(_get(r, "name"), _get(r, "mean")) for r in rows])
+    uid = _uid("dimbars", width, title, [(_get(r, "name"), _get(r, "mean")) for r in rows])
     label_width = min(210.0, width * 0.34)
     x0, x1 = label_width + 14, width - 52
     axis = _Axis(scale_min, scale_max, x0, x1)
@@ -518,7 +519,7 @@ def group_intervals(
     (``parent`` set) are indented. ``highlight`` (a group ``code``) is drawn in bold.
     """
     words = _text(text)
-    uid = _uid("groups", title, [(_get(r, "code"), _get(r, "mean")) for r in rows])
+    uid = _uid("groups", width, title, [(_get(r, "code"), _get(r, "mean")) for r in rows])
     label_width = min(190.0, width * 0.3)
     # Room right of the plot for "▲ 3.25 no agreement": as wide as the longest note needs.
     note_width = 14 + text_width("0.00 ", 11) + 8
@@ -680,7 +681,7 @@ def distribution_bar(
     is also in the chart's description. Use :func:`distribution_legend` once per table.
     Segments wide enough for their percentage print it; every share is in the description.
     """
-    uid = _uid("dist", title, tuple(shares))
+    uid = _uid("dist", width, title, tuple(shares))
     total = sum(s for s in shares if not _missing(s)) or 1.0
     colours = answer_colours(len(shares))
     body, x = [], 0.0
@@ -709,7 +710,7 @@ def distribution_legend(
     labels: Sequence[str], *, title: str = "Answer options", width: float = 640
 ) -> Markup:
     """The colour key of :func:`distribution_bar` for ``labels``, flowed over one or more lines."""
-    uid = _uid("distlegend", tuple(labels))
+    uid = _uid("distlegend", width, tuple(labels))
     colours = answer_colours(len(labels))
     entries = [
         (
@@ -763,7 +764,9 @@ def heatmap(
     hatched, shows a dash and no number. ``domain`` (default the scale) sets the colour ramp.
     """
     words = _text(text)
-    uid = _uid("heat", title, [_get(c, "name") for c in columns], [_get(r, "name") for r in rows])
+    uid = _uid(
+        "heat", width, title, [_get(c, "name") for c in columns], [_get(r, "name") for r in rows]
+    )
     low, high = domain or (scale_min, scale_max)
     label_width = min(170.0, width * 0.27)
     ncol = max(len(columns), 1)
@@ -907,7 +910,11 @@ def difference_bars(
     """
     words = _text(text)
     uid = _uid(
-        "diff", key, title, [(_get(r, "name"), _get(_get(r, key) or {}, "diff")) for r in rows]
+        "diff",
+        width,
+        key,
+        title,
+        [(_get(r, "name"), _get(_get(r, key) or {}, "diff")) for r in rows],
     )
     label_width = min(210.0, width * 0.34)
     x0, x1 = label_width + 14, width - 60

@@ -197,7 +197,7 @@ def test_long_labels_are_wrapped_without_overlap():
         {"name": "Short", "mean": 2.0, "ci": None},
     ]
     root = parse(charts.dimension_bars(rows, 1, 5))
-    labels = find(root, "text", "label")
+    labels = find(root, "text", "chart-label")
     spans = [list(label) for label in labels]
     assert len(spans[0]) == 2  # wrapped to two lines
     assert spans[0][1].text.endswith("…")

@@ -205,3 +205,16 @@ def test_api_tokens_page_shows_a_new_token_once_and_revokes(client, results, in_
         "/results/api-tokens", data={"csrf_token": csrf_token(listing), "name": " "}
     )
     assert empty.status_code == 400
+
+
+@pytest.mark.parametrize("page", ["", "/dimensions/trust"])
+def test_element_ids_are_unique_on_result_pages(client, results, page):
+    # Charts are drawn at two widths on one page; their ids (hatch patterns, titles that
+    # aria-describedby points to) must not collide.
+    login(client, MANAGER)
+    response = client.get(f"/results/campaigns/{results.campaign_id}{page}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    assert not duplicates, sorted(duplicates)[:5]

@@ -20,7 +20,7 @@ from ..services.comparison import (
 )
 from ..services.questionnaires import questionnaire_for
 from .auth import consultant_required
-from .dashboard import NARROW, WIDE, _filename, _renamed, current_lang
+from .dashboard import NARROW, WIDE, _filename, current_lang
 
 bp = Blueprint("consultant", __name__, url_prefix="/consultant")
 
@@ -93,7 +93,7 @@ def comparison_charts(comparison: dict) -> dict[str, Markup]:
 
         out[dimension["id"]] = Markup(
             f'<div class="chart-wide">{draw(WIDE)}</div>'
-            f'<div class="chart-narrow">{_renamed(draw(NARROW), "n")}</div>'
+            f'<div class="chart-narrow">{draw(NARROW)}</div>'
         )
     return out
 

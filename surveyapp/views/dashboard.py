@@ -97,18 +97,6 @@ def p_value_filter(value) -> str:
     return charts.format_number(value, 3, current_lang())
 
 
-_UID = re.compile(r'aria-describedby="([^"]+)-d"')
-
-
-def _renamed(svg: Markup, suffix: str) -> Markup:
-    """The same chart with its element ids made unique, so two copies can share a page."""
-    match = _UID.search(svg)
-    if not match:
-        return svg
-    uid = match.group(1)
-    return Markup(str(svg).replace(uid, uid + suffix))
-
-
 def responsive(draw, *args, scroll: bool = False, **kwargs) -> Markup:
     """A chart drawn at desktop and at phone width; CSS shows the one that fits.
 
@@ -118,7 +106,7 @@ def responsive(draw, *args, scroll: bool = False, **kwargs) -> Markup:
     wide = draw(*args, width=WIDE, **kwargs)
     if scroll:
         return Markup(f'<div class="chart-scroll" tabindex="0">{wide}</div>')
-    narrow = _renamed(draw(*args, width=NARROW, **kwargs), "n")
+    narrow = draw(*args, width=NARROW, **kwargs)
     return Markup(f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>')
 
 
@@ -240,8 +228,8 @@ def dimension_charts(view: dict, dimension: dict) -> dict[str, Markup]:
         )
     labels = view["scale"]["labels"]
     out["legend"] = charts.distribution_legend(labels, title=_("Answer options"), width=WIDE)
-    out["legend_narrow"] = _renamed(
-        charts.distribution_legend(labels, title=_("Answer options"), width=NARROW), "n"
+    out["legend_narrow"] = charts.distribution_legend(
+        labels, title=_("Answer options"), width=NARROW
     )
     for item in dimension["items"]:
         if item["suppressed"]:

@@ -34,6 +34,23 @@ REASONS = {
 }
 
 
+NORM_WORDS = {
+    "nl": {"all": "alle organisaties", "sector": "sector {}", "size": "{} medewerkers"},
+    "en": {"all": "all organisations", "sector": "sector {}", "size": "{} employees"},
+}
+
+
+def norm_description(norm_group: dict[str, Any], lang: str) -> str:
+    """Who the benchmark compares with, in the reader's language."""
+    words = NORM_WORDS.get(lang, NORM_WORDS["en"])
+    parts = []
+    if norm_group.get("sector"):
+        parts.append(words["sector"].format(norm_group["sector"]))
+    if norm_group.get("size_band"):
+        parts.append(words["size"].format(norm_group["size_band"]))
+    return ", ".join(parts) or words["all"]
+
+
 def _text(texts, lang: str) -> str:
     if not texts:
         return ""
@@ -308,7 +325,10 @@ class _Builder:
             "organisation": report.organisation,
             "campaign": report.campaign,
             "departments": report.departments,
-            "norm_group": report.norm_group,
+            "norm_group": {
+                **report.norm_group,
+                "description": norm_description(report.norm_group, self.lang),
+            },
             "previous_campaign": report.previous_campaign,
             "threshold": self.threshold,
             "published": not organisation.get("suppressed", False),

@@ -181,6 +181,8 @@ def analyse_campaign(
         analysis=analysis,
         norm_group={
             "description": norms.description,
+            "sector": campaign.organisation.sector if sector_norm else None,
+            "size_band": campaign.organisation.size_band if size_norm else None,
             "organisations": len(norms.organisation_ids),
         },
         previous_campaign=None

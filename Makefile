@@ -16,6 +16,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .PHONY: run test install install-test translations db demo serve lint bench clean
 
 $(UV):
+	$(PYTHON) -c "import ensurepip" 2>/dev/null || ./scripts/system-packages.sh venv
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 

@@ -3,6 +3,10 @@
 set -euo pipefail
 what=${1:-run}
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+if [ "$what" = "venv" ]; then
+  # Debian's own Python needs python3-venv before it can create a virtual environment.
+  packages=(python3-venv)
+fi
 if [ "$what" = "test" ]; then
   packages+=(chromium poppler-utils postgresql)
 fi

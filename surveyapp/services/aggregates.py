@@ -11,22 +11,38 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Campaign, CampaignScore, Organisation
 from ..questionnaires import Questionnaire
+from ..scoring import Design
 from ..scoring.scales import score_scales
-from .matrix import CampaignMatrix, load_matrix
+from .matrix import CampaignMatrix, concatenated, load_matrix
 from .questionnaires import questionnaire_for
+
+
+def design_for(questionnaire: Questionnaire) -> Design:
+    """The scoring design of a questionnaire."""
+    dimension_index = {d.id: k for k, d in enumerate(questionnaire.dimensions)}
+    items = questionnaire.items
+    return Design(
+        item_ids=tuple(item.id for item in items),
+        dimension_ids=tuple(d.id for d in questionnaire.dimensions),
+        item_dimension=tuple(dimension_index[item.dimension] for item in items),
+        reverse=tuple(item.reverse for item in items),
+        scale_min=questionnaire.scale.min,
+        scale_max=questionnaire.scale.max,
+        level_min_scores=tuple(level.min_score for level in questionnaire.levels),
+    )
 
 
 def dimension_scores(questionnaire: Questionnaire, data: CampaignMatrix) -> np.ndarray:
     """Respondents × dimensions scale scores (NaN where too few items were answered)."""
-    dimension_index = {d.id: k for k, d in enumerate(questionnaire.dimensions)}
-    items = questionnaire.items
+    design = design_for(questionnaire)
     return score_scales(
         data.matrix,
-        item_dimension=[dimension_index[item.dimension] for item in items],
-        reverse=[item.reverse for item in items],
-        scale_min=questionnaire.scale.min,
-        scale_max=questionnaire.scale.max,
-        n_dimensions=len(questionnaire.dimensions),
+        item_dimension=design.item_dimension,
+        reverse=design.reverse,
+        scale_min=design.scale_min,
+        scale_max=design.scale_max,
+        min_answered_share=design.min_answered_share,
+        n_dimensions=len(design.dimension_ids),
     ).scores
 
 
@@ -171,12 +187,6 @@ def _score_text(key, dialect: str):
     return sa.func.printf("%d,%!.17g", key, CampaignScore.mean)
 
 
-def _aggregate_text(expression, dialect: str):
-    if dialect == "postgresql":
-        return sa.func.string_agg(expression, sa.literal_column("','"))
-    return sa.func.group_concat(expression, sa.literal_column("','"))
-
-
 def _load_norm_table(questionnaire_version_id: int, dimension_ids: tuple[str, ...]) -> NormTable:
     latest = (
         sa.select(
@@ -231,7 +241,7 @@ def _load_norm_table(questionnaire_version_id: int, dimension_ids: tuple[str, ..
         # of campaigns other than the latest closed ones are dropped below, in NumPy:
         # a join or IN filter would cost SQLite more than parsing them.
         packed = connection.execute(
-            sa.select(_aggregate_text(_score_text(key, dialect), dialect)).where(
+            sa.select(concatenated(_score_text(key, dialect), dialect)).where(
                 CampaignScore.mean.is_not(None)
             )
         ).scalar()

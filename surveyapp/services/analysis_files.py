@@ -8,7 +8,8 @@ import numpy as np
 
 from ..questionnaires import Questionnaire
 from ..scoring import Grouping, analyse
-from .reporting import design_for, role_grouping, top_management_of
+from .aggregates import design_for
+from .reporting import role_grouping, top_management_of
 from .responses import META_COLUMNS, parse_responses
 
 

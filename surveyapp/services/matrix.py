@@ -37,7 +37,8 @@ class CampaignMatrix:
     role_levels: np.ndarray  # object (str), per respondent
 
 
-def _aggregate(expression, dialect: str):
+def concatenated(expression, dialect: str):
+    """All values of ``expression`` joined by commas into one text, by the database."""
     if dialect == "postgresql":
         return sa.func.string_agg(sa.cast(expression, sa.Text), sa.literal_column("','"))
     return sa.func.group_concat(expression, sa.literal_column("','"))
@@ -79,7 +80,7 @@ def load_matrix(campaign: Campaign) -> CampaignMatrix:
         if high is not None:
             condition.append(Answer.response_id < high)
         packed = db.session.scalar(
-            sa.select(_aggregate(code, dialect))
+            sa.select(concatenated(code, dialect))
             .select_from(Answer)
             .join(Response, Response.id == Answer.response_id)
             .join(

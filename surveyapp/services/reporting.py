@@ -16,29 +16,14 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Campaign, Response
 from ..questionnaires import Questionnaire
-from ..scoring import Analysis, Design, Grouping, analyse
-from .aggregates import dimension_scores, norm_group
+from ..scoring import Analysis, Grouping, analyse
+from .aggregates import design_for, dimension_scores, norm_group
 from .campaigns import campaign_departments, previous_campaign
 from .matrix import load_matrix
 from .questionnaires import questionnaire_for
 
 ROLE_QUESTION = "role_level"
 TOP_MANAGEMENT = "top_management"
-
-
-def design_for(questionnaire: Questionnaire) -> Design:
-    """The scoring design of a questionnaire."""
-    dimension_index = {d.id: k for k, d in enumerate(questionnaire.dimensions)}
-    items = questionnaire.items
-    return Design(
-        item_ids=tuple(item.id for item in items),
-        dimension_ids=tuple(d.id for d in questionnaire.dimensions),
-        item_dimension=tuple(dimension_index[item.dimension] for item in items),
-        reverse=tuple(item.reverse for item in items),
-        scale_min=questionnaire.scale.min,
-        scale_max=questionnaire.scale.max,
-        level_min_scores=tuple(level.min_score for level in questionnaire.levels),
-    )
 
 
 def role_grouping(questionnaire: Questionnaire, roles: Sequence[str] | np.ndarray) -> Grouping:

@@ -20,12 +20,11 @@ def select_locale() -> str:
 
 def localised(texts: Mapping[str, str] | None, lang: str | None = None) -> str:
     """Pick a questionnaire text in the current language (falling back to English)."""
-    if not texts:
-        return ""
     from flask_babel import get_locale
 
-    lang = lang or str(get_locale())
-    return texts.get(lang) or texts.get("en") or next(iter(texts.values()))
+    from .questionnaires import pick_text
+
+    return pick_text(texts, lang or str(get_locale()))
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -263,6 +263,13 @@ class Questionnaire:
         return f"questionnaire {self.id!r} version {self.version}"
 
 
+def pick_text(texts: Mapping[str, str] | None, lang: str) -> str:
+    """A text in ``lang``, else in English, else in any language the mapping has."""
+    if not texts:
+        return ""
+    return texts.get(lang) or texts.get("en") or next(iter(texts.values()))
+
+
 def load_questionnaire(path: str | os.PathLike[str]) -> Questionnaire:
     """Load and validate one questionnaire file; raise QuestionnaireError on the first problem."""
     questionnaire, errors = _parse(path)

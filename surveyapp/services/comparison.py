@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import SIZE_BANDS, Campaign, CampaignScore, Organisation, Response
-from ..questionnaires import Questionnaire
+from ..questionnaires import Questionnaire, pick_text
 from ..scoring.benchmark import benchmark
 from ..scoring.gap import holm, welch_difference
 from . import ServiceError
@@ -41,12 +41,6 @@ MAX_COMPARED = 8
 # Quartiles of fewer organisations come close to publishing their means (as in benchmarks).
 MIN_NORM_ORGANISATIONS = 5
 ADJUSTMENT = "holm"
-
-
-def _text(texts, lang: str) -> str:
-    if not texts:
-        return ""
-    return texts.get(lang) or texts.get("en") or next(iter(texts.values()))
 
 
 # ---------------------------------------------------------------------------------
@@ -104,9 +98,9 @@ def organisation_overview(lang: str) -> list[dict[str, Any]]:
                 levels.append(
                     {
                         "dimension_id": dimension.id,
-                        "dimension": _text(dimension.name, lang),
+                        "dimension": pick_text(dimension.name, lang),
                         "level": level.number if level else None,
-                        "level_name": _text(level.name, lang) if level else None,
+                        "level_name": pick_text(level.name, lang) if level else None,
                     }
                 )
         rows.append(
@@ -265,8 +259,8 @@ def compare_campaigns(
         dimensions.append(
             {
                 "id": dimension.id,
-                "name": _text(dimension.name, lang),
-                "description": _text(dimension.description, lang),
+                "name": pick_text(dimension.name, lang),
+                "description": pick_text(dimension.description, lang),
                 "cells": cells,
                 "pairs": pairs,
                 "significant_pairs": sorted(
@@ -276,14 +270,14 @@ def compare_campaigns(
         )
     return {
         "lang": lang,
-        "title": _text(questionnaire.title, lang),
+        "title": pick_text(questionnaire.title, lang),
         "questionnaire": {"id": questionnaire.id, "version": questionnaire.version},
         "columns": columns,
         "dimensions": dimensions,
         "levels": [
             {
                 "number": level.number,
-                "name": _text(level.name, lang),
+                "name": pick_text(level.name, lang),
                 "min_score": level.min_score,
             }
             for level in questionnaire.levels
@@ -351,7 +345,9 @@ def norm_groups(questionnaire: Questionnaire, questionnaire_version_id: int, lan
     for band in (b for b in SIZE_BANDS if b in bands):
         groups["size_band"].append(_norm_row(band, band, means[size_bands == band]))
     return {
-        "dimensions": [{"id": d.id, "name": _text(d.name, lang)} for d in questionnaire.dimensions],
+        "dimensions": [
+            {"id": d.id, "name": pick_text(d.name, lang)} for d in questionnaire.dimensions
+        ],
         "groups": groups,
         "organisations": int(means.shape[0]),
         "min_organisations": MIN_NORM_ORGANISATIONS,

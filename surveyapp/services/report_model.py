@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..questionnaires import Questionnaire
+from ..questionnaires import Questionnaire, pick_text
 from .reporting import CampaignReport
 
 SIGNIFICANCE = 0.05
@@ -51,12 +51,6 @@ def norm_description(norm_group: dict[str, Any], lang: str) -> str:
     return ", ".join(parts) or words["all"]
 
 
-def _text(texts, lang: str) -> str:
-    if not texts:
-        return ""
-    return texts.get(lang) or texts.get("en") or next(iter(texts.values()))
-
-
 def _significant(p: float | None) -> bool:
     return p is not None and p < SIGNIFICANCE
 
@@ -76,7 +70,7 @@ class _Builder:
         self.threshold = report.campaign["min_group_size"]
         self.department_names = {d["code"]: d["name"] for d in report.departments}
         role = questionnaire.background_question("role_level")
-        self.role_names = {o.id: _text(o.label, lang) for o in role.options}
+        self.role_names = {o.id: pick_text(o.label, lang) for o in role.options}
         self.levels = {level.number: level for level in questionnaire.levels}
 
     def reason(self, code: str | None) -> str:
@@ -97,8 +91,8 @@ class _Builder:
         return {
             "number": number,
             "id": level.id,
-            "name": _text(level.name, self.lang),
-            "description": _text(level.description, self.lang),
+            "name": pick_text(level.name, self.lang),
+            "description": pick_text(level.description, self.lang),
             "min_score": level.min_score,
         }
 
@@ -198,7 +192,7 @@ class _Builder:
 
     def item(self, entry: dict[str, Any]) -> dict[str, Any]:
         item = self.q.item(entry["id"])
-        base = {"id": item.id, "text": _text(item.text, self.lang), "reverse": item.reverse}
+        base = {"id": item.id, "text": pick_text(item.text, self.lang), "reverse": item.reverse}
         if entry.get("suppressed"):
             return {**base, "suppressed": True, "reason": self.reason(entry.get("reason"))}
         counts = entry.get("distribution") or []
@@ -213,7 +207,7 @@ class _Builder:
             "favourable": entry.get("favourable"),
             "distribution": [
                 {
-                    "label": _text(p.label, self.lang),
+                    "label": pick_text(p.label, self.lang),
                     "value": p.value,
                     "count": c,
                     "share": c / total,
@@ -227,8 +221,8 @@ class _Builder:
         dimension = self.q.dimension(entry["id"])
         base = {
             "id": dimension.id,
-            "name": _text(dimension.name, self.lang),
-            "description": _text(dimension.description, self.lang),
+            "name": pick_text(dimension.name, self.lang),
+            "description": pick_text(dimension.description, self.lang),
         }
         if entry.get("suppressed"):
             return {**base, "suppressed": True, "reason": self.reason(entry.get("reason"))}
@@ -266,7 +260,7 @@ class _Builder:
                 "n": entry.get("alpha_n"),
                 "items": [
                     {
-                        "text": _text(self.q.item(item_id).text, self.lang),
+                        "text": pick_text(self.q.item(item_id).text, self.lang),
                         "item_rest_r": reliability_items.get(item_id, {}).get("item_rest_r"),
                         "alpha_if_deleted": reliability_items.get(item_id, {}).get(
                             "alpha_if_deleted"
@@ -321,7 +315,7 @@ class _Builder:
         view = {
             "lang": self.lang,
             "generated_on": dt.date.today().isoformat(),
-            "title": _text(self.q.title, self.lang),
+            "title": pick_text(self.q.title, self.lang),
             "organisation": report.organisation,
             "campaign": report.campaign,
             "departments": report.departments,
@@ -341,7 +335,7 @@ class _Builder:
             "scale": {
                 "min": self.q.scale.min,
                 "max": self.q.scale.max,
-                "labels": [_text(p.label, self.lang) for p in self.q.scale.points],
+                "labels": [pick_text(p.label, self.lang) for p in self.q.scale.points],
             },
             "levels": [self.level(level.number) for level in self.q.levels],
             "dimensions": dimensions,

@@ -6,7 +6,7 @@ number has one origin.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +50,8 @@ class CampaignReport:
     analysis: Analysis
     norm_group: dict[str, Any]
     previous_campaign: dict[str, Any] | None
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Values derived from this report (view models, JSON text), kept while it is cached.
+    memo: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``docs/analysis-json.md`` with a ``campaign`` context block."""
@@ -63,6 +64,15 @@ class CampaignReport:
             "previous_campaign": self.previous_campaign,
         }
         return data
+
+
+def memoised(report: CampaignReport, key: tuple, build: Callable[[], Any]) -> Any:
+    """``build()`` once per cached report and ``key`` (a view model, the JSON text): the
+    value lives and dies with the report in the cache. Shared between requests: never
+    change it. Two requests may both build it; the first stored value wins."""
+    if key not in report.memo:
+        report.memo.setdefault(key, build())
+    return report.memo[key]
 
 
 def analyse_campaign(

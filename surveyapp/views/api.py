@@ -17,9 +17,9 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import csrf, db
 from ..models import Campaign, Organisation
 from ..models import Response as SurveyResponse
-from ..services.reporting import cached_campaign_report, campaign_version
+from ..services.reporting import cached_campaign_report, campaign_version, memoised
 from ..services.tokens import user_for_token
-from .dashboard import derived, may_see
+from .dashboard import may_see
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Nothing here changes state, and token requests carry no CSRF token.
@@ -134,7 +134,7 @@ def campaign_results(campaign_id: int):
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     report = cached_campaign_report(campaign)
-    body = derived(
+    body = memoised(
         report,
         ("api",),
         lambda: json.dumps(report.to_dict(), allow_nan=False, ensure_ascii=False),

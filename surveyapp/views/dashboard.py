@@ -7,11 +7,7 @@ plain data the PDF and the aggregate CSV are made from, so the numbers agree eve
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
-import weakref
-from collections.abc import Callable
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -36,7 +32,7 @@ from ..services import ServiceError
 from ..services.exports import responses_csv, responses_xlsx, results_csv
 from ..services.questionnaires import questionnaire_for
 from ..services.report_model import build_view, department_participation
-from ..services.reporting import cached_campaign_report
+from ..services.reporting import cached_campaign_report, memoised
 from ..services.tokens import issue_token, revoke_token, tokens_of
 from .auth import login_required
 
@@ -261,30 +257,10 @@ def _download(body, mimetype: str, filename: str) -> Response:
     return response
 
 
-# Derived data of a cached report (its view per language, its JSON), kept as long as
-# the report itself: turning the analysis into dicts costs more than rendering the page.
-# Values are shared between requests and must never be changed.
-_DERIVED: dict[tuple, tuple[weakref.ref, Any]] = {}
-_DERIVED_LOCK = threading.Lock()
-
-
-def derived(report, key: tuple, build: Callable[[], Any]) -> Any:
-    """``build()`` for this report object and ``key``, computed once while it is cached."""
-    entry = _DERIVED.get((id(report), *key))
-    if entry is not None and entry[0]() is report:
-        return entry[1]
-    value = build()
-    with _DERIVED_LOCK:
-        for stale in [k for k, (ref, _) in _DERIVED.items() if ref() is None]:
-            del _DERIVED[stale]
-        _DERIVED[(id(report), *key)] = (weakref.ref(report), value)
-    return value
-
-
 def _load(campaign: Campaign, department: str | None = None):
     report = cached_campaign_report(campaign)
     lang = current_lang()
-    view = derived(
+    view = memoised(
         report,
         ("view", lang, department),
         lambda: build_view(
@@ -296,7 +272,7 @@ def _load(campaign: Campaign, department: str | None = None):
 
 def _participation(report) -> list[dict]:
     lang = current_lang()
-    return derived(report, ("participation", lang), lambda: department_participation(report, lang))
+    return memoised(report, ("participation", lang), lambda: department_participation(report, lang))
 
 
 def _published_departments(report) -> set[str]:

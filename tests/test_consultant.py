@@ -101,6 +101,17 @@ def test_compare_page_names_the_method_and_the_significant_pairs(client, results
     assert "higher than" in html
 
 
+def test_comparison_pdf_for_consultants_only(client, results):
+    query = f"organisation={results.organisation_id}&organisation={results.other_organisation_id}"
+    login(client, CONSULTANT)
+    page = client.get(f"/consultant/compare?{query}").get_data(as_text=True)
+    assert "/consultant/compare.pdf?" in page
+    response = client.get(f"/consultant/compare.pdf?{query}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+
+
 def test_compare_needs_two_organisations(client, results):
     login(client, CONSULTANT)
     response = client.get(f"/consultant/compare?organisation={results.organisation_id}")

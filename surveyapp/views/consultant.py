@@ -142,16 +142,7 @@ def compare():
         charts=comparison_charts(comparison),
         skipped=skipped,
         query=request.query_string.decode(),
-        pdf_available=comparison_pdf_available(),
     )
-
-
-def comparison_pdf_available() -> bool:
-    """Whether the print template for comparisons exists in ``reports/`` (owned by the PDF
-    module); until it does the page offers no PDF."""
-    from ..pdf import REPORTS
-
-    return (REPORTS / COMPARISON_TEMPLATE).is_file()
 
 
 @bp.route("/compare.pdf")
@@ -159,8 +150,6 @@ def comparison_pdf_available() -> bool:
 def compare_pdf():
     from ..pdf import create_pdf
 
-    if not comparison_pdf_available():
-        abort(404)
     campaigns, _skipped = _selected_campaigns()
     try:
         comparison = compare_campaigns(campaigns, current_lang())

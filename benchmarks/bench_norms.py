@@ -88,9 +88,7 @@ def main() -> None:
         from surveyapp.extensions import db
         from surveyapp.models import Campaign
         from surveyapp.scoring.benchmark import benchmark
-        from surveyapp.services import comparison
-        from surveyapp.services.aggregates import norm_group as cached_norm_group
-        from surveyapp.services.aggregates import norm_group_uncached as norm_group
+        from surveyapp.services import aggregates
         from surveyapp.services.comparison import norm_groups
         from surveyapp.services.questionnaires import (
             ensure_questionnaire_version,
@@ -112,19 +110,21 @@ def main() -> None:
 
         def cold(function):
             def run():
-                comparison._NORM_TABLES.clear()  # as right after a campaign closed
+                aggregates._NORM_TABLES.clear()  # as right after a campaign closed
                 return function()
 
             return run
 
-        uncached_s, (reference, _) = best_of(lambda: percentiles(norm_group), args.repeat)
-        cold_s, _ = best_of(cold(lambda: percentiles(cached_norm_group)), args.repeat)
-        warm_s, (norms, result) = best_of(lambda: percentiles(cached_norm_group), args.repeat)
+        uncached_s, (reference, _) = best_of(
+            lambda: percentiles(aggregates.norm_group_uncached), args.repeat
+        )
+        cold_s, _ = best_of(cold(lambda: percentiles(aggregates.norm_group)), args.repeat)
+        warm_s, (norms, result) = best_of(lambda: percentiles(aggregates.norm_group), args.repeat)
         assert result is not None and result.n_organisations == args.organisations
         assert norms.organisation_ids == reference.organisation_ids
         assert np.array_equal(norms.means, reference.means, equal_nan=True)
         sector_s, _ = best_of(
-            lambda: cached_norm_group(campaign, dims, sector="government"), args.repeat
+            lambda: aggregates.norm_group(campaign, dims, sector="government"), args.repeat
         )
         table_cold_s, _ = best_of(
             cold(lambda: norm_groups(questionnaire, version.id, "en")), args.repeat

@@ -11,6 +11,7 @@ import pytest
 from surveyapp.services.exports import RESULT_COLUMNS, result_rows
 
 from .dashboard_data import (
+    CONSULTANT,
     CURRENT,
     MANAGER,
     build_results,
@@ -40,8 +41,23 @@ def manager(client, results):
     return client
 
 
-def test_responses_csv_is_streamed_and_folds_small_departments(manager, results):
-    response = manager.get(f"/results/campaigns/{results.campaign_id}/responses.csv")
+@pytest.fixture
+def consultant(client, results):
+    login(client, CONSULTANT)
+    return client
+
+
+def test_managers_cannot_download_individual_answers(manager, results):
+    # The survey tells staff that managers never see individual answers.
+    for suffix in ("responses.csv", "responses.xlsx"):
+        response = manager.get(f"/results/campaigns/{results.campaign_id}/{suffix}")
+        assert response.status_code == 403, suffix
+    page = manager.get(f"/results/campaigns/{results.campaign_id}").get_data(as_text=True)
+    assert "responses.csv" not in page and "results.csv" in page
+
+
+def test_responses_csv_is_streamed_and_folds_small_departments(consultant, results):
+    response = consultant.get(f"/results/campaigns/{results.campaign_id}/responses.csv")
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -54,10 +70,10 @@ def test_responses_csv_is_streamed_and_folds_small_departments(manager, results)
     assert "submitted_on" not in rows[0]
 
 
-def test_responses_xlsx_is_streamed_and_matches_the_csv(manager, results):
+def test_responses_xlsx_is_streamed_and_matches_the_csv(consultant, results):
     from openpyxl import load_workbook
 
-    response = manager.get(f"/results/campaigns/{results.campaign_id}/responses.xlsx")
+    response = consultant.get(f"/results/campaigns/{results.campaign_id}/responses.xlsx")
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).active

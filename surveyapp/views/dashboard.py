@@ -34,7 +34,7 @@ from ..services.questionnaires import questionnaire_for
 from ..services.report_model import build_view, department_participation
 from ..services.reporting import cached_campaign_report, memoised
 from ..services.tokens import issue_token, revoke_token, tokens_of
-from .auth import login_required
+from .auth import consultant_required, login_required
 
 bp = Blueprint("dashboard", __name__, url_prefix="/results")
 
@@ -378,7 +378,7 @@ def _too_few_responses(campaign: Campaign):
 
 
 @bp.route("/campaigns/<int:campaign_id>/responses.csv")
-@login_required
+@consultant_required  # managers never see individual answers (the survey promises it)
 def responses_csv_download(campaign_id: int):
     campaign = authorised_campaign(campaign_id)
     try:
@@ -390,7 +390,7 @@ def responses_csv_download(campaign_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/responses.xlsx")
-@login_required
+@consultant_required  # managers never see individual answers (the survey promises it)
 def responses_xlsx_download(campaign_id: int):
     campaign = authorised_campaign(campaign_id)
     try:

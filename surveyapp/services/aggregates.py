@@ -171,20 +171,22 @@ def _closed_version(questionnaire_version_id: int) -> tuple:
     )
 
 
-# A score row travels as two numbers: (campaign id × 64 + dimension position + 1) × 2^20 +
-# respondents, and the mean. Fewer numbers to print and parse than four.
-_POSITIONS = 64
+# A score row travels as three numbers: the campaign id less the smallest id of interest,
+# (dimension position + 1) × 2^20 + respondents, and the mean. NumPy parses them as float64,
+# exact for integers below 2^53: the campaign id is therefore never packed with anything
+# (an id × 2^26 would lose digits from id 2^27 on), and it is sent as an offset so that a
+# database whose ids start high (SQLite allows ids up to 2^63) still reads exactly.
 _COUNT_SLOTS = 2**20
 
 
-def _score_text(key, dialect: str):
-    """``key,mean`` as text, the mean exact."""
+def _score_text(campaign_offset, slot, dialect: str):
+    """``campaign offset,slot,mean`` as text, the mean exact."""
     if dialect == "postgresql":
         # float8 → text is the shortest exact representation (PostgreSQL 12 and later).
-        return sa.func.concat_ws(",", key, sa.cast(CampaignScore.mean, sa.Text))
+        return sa.func.concat_ws(",", campaign_offset, slot, sa.cast(CampaignScore.mean, sa.Text))
     # SQLite prints REAL with 15 digits by default, and its plain %.17g is not exact
     # either; the "!" flag makes it compute every digit, so 17 round-trip exactly.
-    return sa.func.printf("%d,%!.17g", key, CampaignScore.mean)
+    return sa.func.printf("%d,%d,%!.17g", campaign_offset, slot, CampaignScore.mean)
 
 
 def _load_norm_table(questionnaire_version_id: int, dimension_ids: tuple[str, ...]) -> NormTable:
@@ -233,23 +235,26 @@ def _load_norm_table(questionnaire_version_id: int, dimension_ids: tuple[str, ..
         )
         dialect = connection.dialect.name
         smaller = sa.func.least if dialect == "postgresql" else sa.func.min
-        key = (
-            sa.cast(CampaignScore.campaign_id, sa.BigInteger) * _POSITIONS + position + 1
-        ) * _COUNT_SLOTS + smaller(CampaignScore.n, _COUNT_SLOTS - 1)
+        base = int(campaign_ids.min())
+        campaign_offset = sa.cast(CampaignScore.campaign_id, sa.BigInteger) - sa.cast(
+            base, sa.BigInteger
+        )
+        slot = (position + 1) * _COUNT_SLOTS + smaller(CampaignScore.n, _COUNT_SLOTS - 1)
         # The scores come back as one long text that NumPy parses in C (as in matrix.py):
-        # fetching 90,000 rows one by one would cost several times the whole budget. Rows
-        # of campaigns other than the latest closed ones are dropped below, in NumPy:
-        # a join or IN filter would cost SQLite more than parsing them.
+        # fetching 90,000 rows one by one would cost several times the whole budget. The
+        # range on the key keeps offsets between 0 and the id span; rows of campaigns
+        # other than the latest closed ones are dropped below, in NumPy: a join or IN
+        # filter would cost SQLite more than parsing them.
         packed = connection.execute(
-            sa.select(concatenated(_score_text(key, dialect), dialect)).where(
-                CampaignScore.mean.is_not(None)
+            sa.select(concatenated(_score_text(campaign_offset, slot, dialect), dialect)).where(
+                CampaignScore.mean.is_not(None),
+                CampaignScore.campaign_id.between(base, int(campaign_ids.max())),
             )
         ).scalar()
         if packed:
-            values = np.fromstring(packed, sep=",").reshape(-1, 2)
-            keys = values[:, 0].astype(np.int64)
-            slots, n = np.divmod(keys, _COUNT_SLOTS)
-            score_campaigns, columns = np.divmod(slots, _POSITIONS)
+            values = np.fromstring(packed, sep=",").reshape(-1, 3)
+            score_campaigns = values[:, 0].astype(np.int64) + base
+            columns, n = np.divmod(values[:, 1].astype(np.int64), _COUNT_SLOTS)
             columns -= 1
             # Keep the scores of each organisation's latest campaign and known dimensions.
             order = np.argsort(campaign_ids)
@@ -257,7 +262,7 @@ def _load_norm_table(questionnaire_version_id: int, dimension_ids: tuple[str, ..
             at = np.minimum(at, len(order) - 1)
             rows = order[at]
             keep = (campaign_ids[rows] == score_campaigns) & (columns >= 0)
-            means[rows[keep], columns[keep]] = values[keep, 1]
+            means[rows[keep], columns[keep]] = values[keep, 2]
             counts[rows[keep], columns[keep]] = n[keep]
     return NormTable(
         organisation_ids=np.array([row[1] for row in campaigns], dtype=np.int64),

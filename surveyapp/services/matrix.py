@@ -17,11 +17,16 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Answer, Campaign, QuestionnaireItem, Response
 
-# Answer packing: code = (respondent row × ITEM_SLOTS + item position) × VALUE_SLOTS + value.
+# Answer packing, in 64-bit arithmetic on every database:
+#   code = ((response id − chunk's first id) × ITEM_SLOTS + item position) × VALUE_SLOTS + value.
 # Values run 0..100 (the widest scale allowed); VALUE_SLOTS − 1 encodes "don't know".
+# Response ids are global (shared by every campaign), so the packing is relative to the
+# first id of each chunk: the code grows with the span of ids in one chunk, never with the
+# id itself, and a chunk is cut short before its span could overflow a signed 64-bit code.
 VALUE_SLOTS = 128
 DONT_KNOW = VALUE_SLOTS - 1
 ITEM_SLOTS = 1024
+MAX_SPAN = 2**63 // (ITEM_SLOTS * VALUE_SLOTS)  # 2^46 ids between a chunk's first and last
 # Responses per aggregated string: keeps each string under about 100 MB.
 CHUNK = 200_000
 
@@ -42,6 +47,20 @@ def concatenated(expression, dialect: str):
     if dialect == "postgresql":
         return sa.func.string_agg(sa.cast(expression, sa.Text), sa.literal_column("','"))
     return sa.func.group_concat(expression, sa.literal_column("','"))
+
+
+def chunk_bounds(response_ids: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, stop)`` row ranges of at most CHUNK responses whose ids span < MAX_SPAN."""
+    bounds: list[tuple[int, int]] = []
+    start, n = 0, len(response_ids)
+    while start < n:
+        stop = min(start + CHUNK, n)
+        if int(response_ids[stop - 1]) - int(response_ids[start]) >= MAX_SPAN:
+            limit = int(response_ids[start]) + MAX_SPAN
+            stop = int(np.searchsorted(response_ids, limit, side="left"))
+        bounds.append((start, stop))
+        start = stop
+    return bounds
 
 
 def load_matrix(campaign: Campaign) -> CampaignMatrix:
@@ -70,15 +89,15 @@ def load_matrix(campaign: Campaign) -> CampaignMatrix:
 
     dialect = db.engine.dialect.name
     value = sa.func.coalesce(Answer.value, DONT_KNOW)
-    # Pack (response id, item position, value) into one integer; response ids are
-    # turned into matrix rows afterwards with a binary search.
-    code = (Answer.response_id * ITEM_SLOTS + QuestionnaireItem.position) * VALUE_SLOTS + value
-    bounds = response_ids[::CHUNK].tolist()
-    for start, low in enumerate(bounds):
-        high = bounds[start + 1] if start + 1 < len(bounds) else None
+    for start, stop in chunk_bounds(response_ids):
+        low = int(response_ids[start])
+        # Pack (response id, item position, value) into one 64-bit integer; response
+        # ids are turned into matrix rows afterwards with a binary search.
+        offset = sa.cast(Answer.response_id, sa.BigInteger) - sa.cast(low, sa.BigInteger)
+        code = (offset * ITEM_SLOTS + QuestionnaireItem.position) * VALUE_SLOTS + value
         condition = [Answer.response_id >= low]
-        if high is not None:
-            condition.append(Answer.response_id < high)
+        if stop < n:
+            condition.append(Answer.response_id < int(response_ids[stop]))
         packed = db.session.scalar(
             sa.select(concatenated(code, dialect))
             .select_from(Answer)
@@ -99,6 +118,6 @@ def load_matrix(campaign: Campaign) -> CampaignMatrix:
         values = codes % VALUE_SLOTS
         rest = codes // VALUE_SLOTS
         positions = rest % ITEM_SLOTS
-        rows = np.searchsorted(response_ids, rest // ITEM_SLOTS)
+        rows = np.searchsorted(response_ids, rest // ITEM_SLOTS + low)
         matrix[rows, positions] = np.where(values == DONT_KNOW, np.nan, values)
     return CampaignMatrix(item_ids, matrix, response_ids, department_ids, role_levels)

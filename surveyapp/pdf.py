@@ -259,12 +259,12 @@ def render_campaign_pdf(campaign: Campaign, lang: str, department: str | None = 
 
     from .services.questionnaires import questionnaire_for
     from .services.report_model import build_view, department_participation
-    from .services.reporting import cached_campaign_report
+    from .services.reporting import released_report
 
     languages = current_app.config.get("LANGUAGES", ("nl", "en"))
     if lang not in languages:
         raise ServiceError(f"There is no report in {lang!r}; choose one of {', '.join(languages)}.")
-    report = cached_campaign_report(campaign)
+    report = released_report(campaign)
     if department is not None:
         # Checked before the view is built, with the reason in English for the operator.
         _check_participation(campaign.id, department, department_participation(report, "en"))

@@ -1,7 +1,8 @@
 """Organisations with known results for the dashboard, consultant, API and export tests.
 
 ``Acme`` (the factory's departments COM 12, HR 8, IT 20, IT-OPS 15 under IT) has a closed
-campaign last year and an open one now. Now: COM 9, HR 3 (below the threshold of 5, so
+campaign last year and one that closed now (results are released only once a campaign
+has closed). Now: COM 9, HR 3 (below the threshold of 5, so
 withheld, and COM with it so that HR cannot be worked out by subtraction), IT 10,
 IT-OPS 11; top management scores higher than the rest. ``Beta`` has one closed campaign.
 """
@@ -83,6 +84,7 @@ def build_results(make) -> Results:
     close_campaign(previous)
     current = make.campaign(acme, name="This year")
     import_responses(current, responses_csv(questionnaire, CURRENT, 2, lift=0.4), "now.csv")
+    close_campaign(current)
     beta = make.organisation("Beta")
     other = make.campaign(beta, name="Beta survey")
     import_responses(

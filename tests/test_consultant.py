@@ -35,7 +35,7 @@ def test_list_shows_every_organisation_with_campaigns_and_levels(client, results
     login(client, CONSULTANT)
     html = client.get("/consultant/").get_data(as_text=True)
     assert "Acme" in html and "Beta" in html
-    assert html.count('class="tag tag-closed"') == 2 and html.count('class="tag tag-open"') == 1
+    assert html.count('class="tag tag-closed"') == 3 and html.count('class="tag tag-open"') == 0
     with in_app() as make:
         dimensions = len(make.questionnaire().dimensions)
     # Both organisations have a closed campaign: one level square per dimension each.
@@ -96,7 +96,7 @@ def test_compare_page_names_the_method_and_the_significant_pairs(client, results
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Holm" in html and "Welch" in html
-    assert "Last year" in html  # Acme is compared by its latest closed campaign
+    assert "This year" in html  # Acme is compared by its latest closed campaign
     assert html.count("chart-groups") >= 2
     assert "higher than" in html
 

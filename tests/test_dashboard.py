@@ -161,6 +161,7 @@ def test_consultant_sees_every_organisation(client, results):
 
 
 def test_campaign_below_threshold_publishes_nothing(client, in_app, fast_password_hashes):  # noqa: F811
+    from surveyapp.services.campaigns import close_campaign
     from surveyapp.services.responses import import_responses
     from surveyapp.services.users import create_user
 
@@ -170,6 +171,7 @@ def test_campaign_below_threshold_publishes_nothing(client, in_app, fast_passwor
         organisation = make.organisation("Tiny")
         campaign = make.campaign(organisation)
         import_responses(campaign, responses_csv(make.questionnaire(), {"IT": 3}, 4), "x.csv")
+        close_campaign(campaign)
         create_user(*MANAGER, "manager", organisation)
         make.commit()
         campaign_id = campaign.id

@@ -13,6 +13,7 @@ import pytest
 
 from surveyapp import charts, pdf
 from surveyapp.services import ServiceError
+from surveyapp.services.campaigns import close_campaign
 from surveyapp.services.questionnaires import questionnaire_for
 from surveyapp.services.report_model import build_view, department_participation
 from surveyapp.services.reporting import cached_campaign_report
@@ -49,6 +50,7 @@ def fill_campaign(factory, seed: int = 3):
             values = np.clip(np.rint(level + rng.normal(0, 0.8, len(ids))), 1, 5).astype(int)
             lines.append(",".join([code, role, *map(str, values)]))
     import_responses(campaign, "\n".join(lines) + "\n", "answers.csv")
+    close_campaign(campaign)  # results are released once a campaign has closed
     factory.commit()
     return campaign
 
@@ -247,6 +249,7 @@ def test_organisation_below_the_threshold_gets_a_report_without_results(factory,
     rows = [",".join(["department", "role_level", *ids])]
     rows += [",".join(["COM", "employee", *["4"] * len(ids)]) for _ in range(3)]
     import_responses(campaign, "\n".join(rows) + "\n", "answers.csv")
+    close_campaign(campaign)
     view = make_view(campaign, "en")
     assert not view["published"]
     text = pdf_text(pdf.create_pdf(view), tmp_path)
@@ -287,6 +290,7 @@ def test_comparison_of_organisations_prints_each_one(factory, tmp_path):
     for code in ("COM", "IT", "IT-OPS") * 4:
         rows.append(",".join([code, "employee", *map(str, rng.integers(1, 6, len(ids)))]))
     import_responses(other, "\n".join(rows) + "\n", "answers.csv")
+    close_campaign(other)
     view = compare_campaigns([first, other], "en")
     text = pdf_text(pdf.create_pdf(view, template="comparison.html"), tmp_path)
     assert "Gemeente Proefstad" in text and "Waterschap Test" in text

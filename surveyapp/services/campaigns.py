@@ -131,14 +131,18 @@ def campaign_departments(campaign: Campaign) -> list[CampaignDepartment]:
 
 
 def previous_campaign(campaign: Campaign) -> Campaign | None:
-    """The organisation's latest earlier campaign on the same questionnaire, if any."""
+    """The organisation's latest earlier closed campaign on the same questionnaire, if any.
+
+    Only a closed one: an open campaign's figures are not released, so comparing with
+    them would publish them by the back door.
+    """
     return db.session.scalar(
         sa.select(Campaign)
         .where(
             Campaign.organisation_id == campaign.organisation_id,
             Campaign.questionnaire_version_id == campaign.questionnaire_version_id,
             Campaign.opens_on < campaign.opens_on,
-            Campaign.status != "draft",
+            Campaign.status == "closed",
         )
         .order_by(Campaign.opens_on.desc())
         .limit(1)

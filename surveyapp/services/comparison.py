@@ -26,7 +26,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import SIZE_BANDS, Campaign, CampaignScore, Organisation, Response
+from ..models import SIZE_BANDS, Campaign, CampaignScore, Organisation
 from ..questionnaires import Questionnaire, pick_text
 from ..scoring.benchmark import benchmark
 from ..scoring.gap import holm, welch_difference
@@ -34,8 +34,9 @@ from . import ServiceError
 from .aggregates import dimension_scores, norm_table
 from .matrix import load_matrix
 from .questionnaires import questionnaire_for
+from .release import response_counts, visible_response_count
 from .report_model import REASONS, SIGNIFICANCE, build_view
-from .reporting import cached_campaign_report
+from .reporting import released_report
 
 MAX_COMPARED = 8
 # Quartiles of fewer organisations come close to publishing their means (as in benchmarks).
@@ -63,13 +64,7 @@ def organisation_overview(lang: str) -> list[dict[str, Any]]:
     campaigns: dict[int, list[Campaign]] = {}
     for campaign in db.session.scalars(sa.select(Campaign).order_by(Campaign.opens_on)):
         campaigns.setdefault(campaign.organisation_id, []).append(campaign)
-    responses = dict(
-        db.session.execute(
-            sa.select(Response.campaign_id, sa.func.count(Response.id)).group_by(
-                Response.campaign_id
-            )
-        ).all()
-    )
+    responses = response_counts([c.id for group in campaigns.values() for c in group])
     latest = _latest_closed_campaigns()
     scores: dict[int, dict[str, CampaignScore]] = {}
     if latest:
@@ -116,7 +111,8 @@ def organisation_overview(lang: str) -> list[dict[str, Any]]:
                         "status": c.status,
                         "opens_on": c.opens_on.isoformat(),
                         "closes_on": c.closes_on.isoformat(),
-                        "responses": int(responses.get(c.id, 0)),
+                        "responses": visible_response_count(c, int(responses.get(c.id, 0))),
+                        "threshold": c.min_group_size,
                     }
                     for c in campaigns.get(organisation.id, [])
                 ],
@@ -180,7 +176,7 @@ def compare_campaigns(
     questionnaire = questionnaire_for(campaigns[0].questionnaire_version)
     loaded = []
     for campaign in campaigns:
-        view = build_view(cached_campaign_report(campaign), questionnaire, lang)
+        view = build_view(released_report(campaign), questionnaire, lang)
         scores = dimension_scores(questionnaire, load_matrix(campaign))
         loaded.append(_Loaded(campaign, view, scores))
     columns = [

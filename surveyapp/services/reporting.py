@@ -21,6 +21,7 @@ from .aggregates import design_for, dimension_scores, norm_group
 from .campaigns import campaign_departments, previous_campaign
 from .matrix import load_matrix
 from .questionnaires import questionnaire_for
+from .release import ensure_results_released, visible_response_count
 
 ROLE_QUESTION = "role_level"
 TOP_MANAGEMENT = "top_management"
@@ -110,8 +111,13 @@ def analyse_campaign(
 
     previous = previous_campaign(campaign)
     previous_scores = None
+    previous_responses = None
     if previous is not None:
         previous_scores = dimension_scores(questionnaire, load_matrix(previous))
+        previous_responses = visible_response_count(previous, previous_scores.shape[0])
+        if previous_responses is None:
+            # Its own report withholds everything; a comparison would give its scores away.
+            previous_scores = None
     norms = norm_group(
         campaign,
         design.dimension_ids,
@@ -144,10 +150,12 @@ def analyse_campaign(
             "questionnaire": {"id": questionnaire.id, "version": questionnaire.version},
             "min_group_size": campaign.min_group_size,
             "min_comment_group_size": campaign.min_comment_group_size,
-            "responses": int(len(data.response_ids)),
+            # A count under the threshold is itself a disclosure: shown only when the
+            # organisation's results are.
+            "responses": int(len(data.response_ids)) if analysis.organisation_published else None,
             "headcount": None if headcount is None else int(headcount),
             "response_rate": None
-            if not headcount
+            if not (headcount and analysis.organisation_published)
             else round(len(data.response_ids) / headcount, 4),
         },
         organisation={
@@ -186,7 +194,7 @@ def analyse_campaign(
             "id": previous.id,
             "name": previous.name,
             "opens_on": previous.opens_on.isoformat(),
-            "responses": int(previous_scores.shape[0]) if previous_scores is not None else 0,
+            "responses": previous_responses,
         },
     )
 
@@ -221,6 +229,16 @@ def campaign_version(campaign: Campaign) -> tuple:
         campaign.min_comment_group_size,
         tuple(closed),
     )
+
+
+def released_report(campaign: Campaign, **options: bool) -> CampaignReport:
+    """The report every output is rendered from, if the release policy allows it.
+
+    Raises :class:`~.release.ResultsNotReleased` for a campaign that has not closed: no
+    page, PDF, CSV or API response may show an open campaign's results.
+    """
+    ensure_results_released(campaign)
+    return cached_campaign_report(campaign, **options)
 
 
 def cached_campaign_report(campaign: Campaign, **options: bool) -> CampaignReport:

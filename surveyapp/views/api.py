@@ -11,13 +11,19 @@ import json
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, g, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import csrf, db
 from ..models import Campaign, Organisation
-from ..models import Response as SurveyResponse
-from ..services.reporting import cached_campaign_report, campaign_version, memoised
+from ..services.release import (
+    ResultsNotReleased,
+    opaque_tag,
+    participation,
+    response_counts,
+    visible_response_count,
+)
+from ..services.reporting import campaign_version, memoised, released_report
 from ..services.tokens import user_for_token
 from .dashboard import may_see
 
@@ -73,6 +79,26 @@ def json_error(error: HTTPException):
     return response
 
 
+@bp.errorhandler(ResultsNotReleased)
+def results_not_released(error: ResultsNotReleased):
+    response = jsonify(
+        {
+            "error": {
+                "status": 409,
+                "title": "Results not released",
+                "detail": str(error),
+                "participation_url": url_for(
+                    "api.campaign_participation",
+                    campaign_id=request.view_args["campaign_id"],
+                    _external=True,
+                ),
+            }
+        }
+    )
+    response.status_code = 409
+    return response
+
+
 def _campaign_entry(campaign: Campaign, responses: int) -> dict:
     return {
         "id": campaign.id,
@@ -81,7 +107,8 @@ def _campaign_entry(campaign: Campaign, responses: int) -> dict:
         "opens_on": campaign.opens_on.isoformat(),
         "closes_on": campaign.closes_on.isoformat(),
         "organisation": {"id": campaign.organisation.id, "name": campaign.organisation.name},
-        "responses": responses,
+        # Rounded while open, exact once closed, null under the threshold.
+        "responses": visible_response_count(campaign, responses),
         "results_url": url_for("api.campaign_results", campaign_id=campaign.id, _external=True),
     }
 
@@ -96,13 +123,7 @@ def campaigns():
     if organisation is not None:
         query = query.where(Campaign.organisation_id == organisation)
     rows = list(db.session.scalars(query))
-    counts = dict(
-        db.session.execute(
-            sa.select(SurveyResponse.campaign_id, sa.func.count(SurveyResponse.id))
-            .where(SurveyResponse.campaign_id.in_([c.id for c in rows]))
-            .group_by(SurveyResponse.campaign_id)
-        ).all()
-    )
+    counts = response_counts([c.id for c in rows])
     return jsonify({"campaigns": [_campaign_entry(c, int(counts.get(c.id, 0))) for c in rows]})
 
 
@@ -124,16 +145,17 @@ def organisations():
 
 @bp.get("/campaigns/<int:campaign_id>/results")
 def campaign_results(campaign_id: int):
-    """The campaign's analysis: ``CampaignReport.to_dict()`` (docs/analysis-json.md)."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        abort(404)
-    if not may_see(campaign.organisation_id):
-        abort(403)
-    etag = "-".join(str(part) for part in campaign_version(campaign))
-    if etag in request.if_none_match:
+    """The campaign's analysis: ``CampaignReport.to_dict()`` (docs/analysis-json.md).
+
+    409 while the campaign is open: results are released once, when it closes.
+    """
+    campaign = _visible_campaign(campaign_id)
+    # The ETag is an HMAC of the report's version: it changes when the figures do and
+    # says nothing about counts or ids.
+    etag = opaque_tag(current_app.config["SECRET_KEY"], "results", *campaign_version(campaign))
+    if campaign.status == "closed" and etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    report = cached_campaign_report(campaign)
+    report = released_report(campaign)
     body = memoised(
         report,
         ("api",),
@@ -143,6 +165,38 @@ def campaign_results(campaign_id: int):
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+@bp.get("/campaigns/<int:campaign_id>/participation")
+def campaign_participation(campaign_id: int):
+    """An open campaign's participation, rounded down to multiples of the threshold."""
+    campaign = _visible_campaign(campaign_id)
+    if campaign.status != "open":
+        response = jsonify(
+            {
+                "error": {
+                    "status": 409,
+                    "title": "Not open",
+                    "detail": f"Campaign {campaign.id} is {campaign.status}; participation is "
+                    "reported while a campaign is open. A closed campaign's response counts "
+                    "are in its results.",
+                }
+            }
+        )
+        response.status_code = 409
+        return response
+    response = jsonify(participation(campaign).to_dict())
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _visible_campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    if not may_see(campaign.organisation_id):
+        abort(403)
+    return campaign
 
 
 @bp.get("/openapi.json")

@@ -1,7 +1,8 @@
 """Results pages for managers (their own organisation) and consultants (every organisation).
 
-Every page renders ``report_model.build_view`` of the cached campaign report, the same
+Every page renders ``report_model.build_view`` of the released campaign report, the same
 plain data the PDF and the aggregate CSV are made from, so the numbers agree everywhere.
+An open campaign shows only its rounded participation (``services/release.py``).
 """
 
 from __future__ import annotations
@@ -31,8 +32,14 @@ from ..models import Campaign, Organisation
 from ..services import ServiceError
 from ..services.exports import responses_csv, responses_xlsx, results_csv
 from ..services.questionnaires import questionnaire_for
+from ..services.release import (
+    ResultsNotReleased,
+    ensure_results_released,
+    participation,
+    results_released,
+)
 from ..services.report_model import build_view, department_participation
-from ..services.reporting import cached_campaign_report, memoised
+from ..services.reporting import memoised, released_report
 from ..services.tokens import issue_token, revoke_token, tokens_of
 from .auth import consultant_required, login_required
 
@@ -53,6 +60,23 @@ def may_see(organisation_id: int) -> bool:
     user = g.user
     return user is not None and (
         user.role == "consultant" or user.organisation_id == organisation_id
+    )
+
+
+@bp.errorhandler(ResultsNotReleased)
+def results_not_released(error: ResultsNotReleased):
+    """Any results URL of a campaign that has not closed: say when results come."""
+    return (
+        render_template(
+            "error.html",
+            title=_("Results are not released yet"),
+            message=_(
+                "Results are published once, when the campaign closes, so that nobody's "
+                "answers can be worked out by comparing results before and after they "
+                "respond. Until then the campaign page shows how many people have responded."
+            ),
+        ),
+        409,
     )
 
 
@@ -258,7 +282,7 @@ def _download(body, mimetype: str, filename: str) -> Response:
 
 
 def _load(campaign: Campaign, department: str | None = None):
-    report = cached_campaign_report(campaign)
+    report = released_report(campaign)
     lang = current_lang()
     view = memoised(
         report,
@@ -296,12 +320,17 @@ def organisation(organisation_id: int):
 @login_required
 def campaign(campaign_id: int):
     campaign = authorised_campaign(campaign_id)
+    if not results_released(campaign):
+        return render_template(
+            "dashboard/campaign_open.html",
+            campaign=campaign,
+            participation=participation(campaign) if campaign.status == "open" else None,
+        )
     report, view = _load(campaign)
-    participation = _participation(report)
     return render_template(
         "dashboard/campaign.html",
         view=view,
-        participation=participation,
+        participation=_participation(report),
         findings=campaign_findings(view),
         charts=campaign_charts(view),
     )
@@ -350,7 +379,7 @@ def report_pdf(campaign_id: int):
     campaign = authorised_campaign(campaign_id)
     department = request.args.get("department") or None
     if department is not None and department not in _published_departments(
-        cached_campaign_report(campaign)
+        released_report(campaign)
     ):
         abort(404)
     data = render_campaign_pdf(campaign, current_lang(), department=department)
@@ -381,6 +410,7 @@ def _too_few_responses(campaign: Campaign):
 @consultant_required  # managers never see individual answers (the survey promises it)
 def responses_csv_download(campaign_id: int):
     campaign = authorised_campaign(campaign_id)
+    ensure_results_released(campaign)  # answer files follow the results' release policy
     try:
         body = responses_csv(campaign)
     except ServiceError:
@@ -393,6 +423,7 @@ def responses_csv_download(campaign_id: int):
 @consultant_required  # managers never see individual answers (the survey promises it)
 def responses_xlsx_download(campaign_id: int):
     campaign = authorised_campaign(campaign_id)
+    ensure_results_released(campaign)  # answer files follow the results' release policy
     try:
         body = responses_xlsx(campaign, _("Responses"))
     except ServiceError:

@@ -1,0 +1,191 @@
+"""The release policy: what a reader may learn about a campaign, and when.
+
+Every output that shows a campaign's figures (result pages, PDF reports, the results
+CSV, the JSON API, consultants' lists and answer files) asks this module first, so the
+policy lives in one place (``docs/privacy.md`` states it for readers):
+
+* **draft**: nothing.
+* **open**: no results at all, only *participation*: how many people have responded,
+  per department and in total, rounded down to a multiple of the anonymity threshold
+  and shown only from the threshold up. Results that changed while a campaign is open
+  would let a reader subtract two reads around one person's submission and recover that
+  person's answers, department and role; counts rounded this way change only once per
+  ``threshold`` submissions and carry no answer at all.
+* **closed**: the results, once, through the analysis's suppression. A closed campaign
+  accepts no more responses (see :func:`ensure_accepts_writes`), so the release never
+  changes afterwards and cannot be differenced against itself.
+
+Response counts follow the same rule everywhere: an open campaign's rounded count, a
+closed campaign's exact count only when it reaches the threshold, else nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Campaign, Response
+from . import ServiceError
+from .campaigns import campaign_departments
+
+
+class ResultsNotReleased(ServiceError):
+    """The campaign's results are not released (yet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentParticipation:
+    """One department's rounded count; ``responses`` is None below the threshold."""
+
+    code: str
+    name: str
+    parent: str | None
+    responses: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Participation:
+    """An open campaign's participation, coarse enough that one submission shows nothing."""
+
+    campaign_id: int
+    threshold: int
+    closes_on: str
+    responses: int | None  # the organisation, rounded down; None below the threshold
+    departments: tuple[DepartmentParticipation, ...]
+
+    def to_dict(self) -> dict:
+        """The JSON of ``GET /api/v1/campaigns/<id>/participation``."""
+        return {
+            "campaign_id": self.campaign_id,
+            "status": "open",
+            "results_released": False,
+            "closes_on": self.closes_on,
+            "rounded_down_to_multiples_of": self.threshold,
+            "responses": self.responses,
+            "departments": [
+                {
+                    "code": d.code,
+                    "name": d.name,
+                    "parent": d.parent,
+                    "responses": d.responses,
+                }
+                for d in self.departments
+            ],
+        }
+
+
+def results_released(campaign: Campaign) -> bool:
+    """Results are released once, when the campaign has closed."""
+    return campaign.status == "closed"
+
+
+def ensure_results_released(campaign: Campaign) -> None:
+    """Raise :class:`ResultsNotReleased` with a sentence a reader can act on."""
+    if campaign.status == "closed":
+        return
+    if campaign.status == "open":
+        raise ResultsNotReleased(
+            f"The results of campaign {campaign.id} are released when it closes "
+            f"(it closes on {campaign.closes_on.isoformat()}). While it is open only "
+            "participation is shown, so that nobody's answers can be worked out by "
+            "comparing the results before and after they respond."
+        )
+    raise ResultsNotReleased(
+        f"Campaign {campaign.id} has not opened yet; there are no results to show."
+    )
+
+
+def ensure_accepts_writes(campaign: Campaign, action: str) -> None:
+    """Refuse any change to a closed campaign's responses: its results are published."""
+    if campaign.status == "closed":
+        raise ServiceError(
+            f"Campaign {campaign.id} is closed and its results are published, so it cannot "
+            f"{action}: a change now would alter figures that readers already have, and the "
+            "difference would reveal the added answers. Create a new campaign instead."
+        )
+
+
+def rounded_count(n: int, threshold: int) -> int | None:
+    """``n`` rounded down to a multiple of ``threshold``; None below the threshold."""
+    if n < threshold:
+        return None
+    return n - n % threshold
+
+
+def visible_response_count(campaign: Campaign, n: int) -> int | None:
+    """The response count a reader may see: rounded while open, exact once closed and at
+    least the threshold, otherwise nothing (a small number is itself a disclosure)."""
+    if campaign.status == "open":
+        return rounded_count(n, campaign.min_group_size)
+    if campaign.status == "closed" and n >= campaign.min_group_size:
+        return n
+    return None
+
+
+def response_counts(campaign_ids: list[int]) -> dict[int, int]:
+    """Exact response counts of the given campaigns (for :func:`visible_response_count`)."""
+    if not campaign_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(Response.campaign_id, sa.func.count(Response.id))
+            .where(Response.campaign_id.in_(campaign_ids))
+            .group_by(Response.campaign_id)
+        ).all()
+    )
+
+
+def participation(campaign: Campaign) -> Participation:
+    """An open campaign's rounded participation per department (rolled up over its subtree)
+    and in total."""
+    threshold = campaign.min_group_size
+    units = campaign_departments(campaign)
+    own = dict(
+        db.session.execute(
+            sa.select(Response.department_id, sa.func.count(Response.id))
+            .where(Response.campaign_id == campaign.id)
+            .group_by(Response.department_id)
+        ).all()
+    )
+    by_id = {u.department_id: u for u in units}
+    children: dict[int, list[int]] = {}
+    for unit in units:
+        if unit.parent_department_id in by_id:
+            children.setdefault(unit.parent_department_id, []).append(unit.department_id)
+
+    def subtree(department_id: int) -> int:
+        return own.get(department_id, 0) + sum(subtree(c) for c in children.get(department_id, []))
+
+    return Participation(
+        campaign_id=campaign.id,
+        threshold=threshold,
+        closes_on=campaign.closes_on.isoformat(),
+        responses=rounded_count(sum(own.values()), threshold),
+        departments=tuple(
+            DepartmentParticipation(
+                code=u.code,
+                name=u.name,
+                parent=by_id[u.parent_department_id].code
+                if u.parent_department_id in by_id
+                else None,
+                responses=rounded_count(subtree(u.department_id), threshold),
+            )
+            for u in units
+        ),
+    )
+
+
+def opaque_tag(secret: str | bytes, *parts: object) -> str:
+    """An ETag or cache key that identifies a version without saying anything about it.
+
+    A tag built from counts or ids (``"12-48-9731"``) tells a poller how many responses
+    arrived and the newest response id across every organisation; an HMAC of the same
+    parts changes just as often and reveals nothing else.
+    """
+    key = secret if isinstance(secret, bytes) else secret.encode()
+    message = "\x1f".join(str(part) for part in parts).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]

@@ -43,10 +43,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "REASON_BELOW_THRESHOLD",
@@ -60,9 +59,6 @@ REASON_BELOW_THRESHOLD = "below_threshold"
 REASON_COMPLEMENTARY = "complementary"
 REASON_HIDDEN = "hidden"
 
-# Entries of a null-space basis below this are rounding noise: the set equations
-# have coefficients 0 and ±1, so a cell that is free has a component far larger.
-_NULL_TOLERANCE = 1e-9
 # Candidates tried when looking for a complement that frees a determined cell.
 _MAX_TESTED_CANDIDATES = 64
 
@@ -84,6 +80,93 @@ class Suppression:
     reasons: tuple[str | None, ...]
 
 
+class _Span:
+    """The set equations in reduced row form over the unknown cells, updated cell by cell.
+
+    Each row is a combination of the original equations (``combination``: equation →
+    coefficient). A row is either a *pivot row*, equal on the unknown cells to one
+    pivot cell plus entries in non-pivot (free) columns, or a *spare row*, zero on every
+    unknown cell (a dependency among the equations, or an equation with no unknown cell
+    yet). A pivot cell is determined exactly when its row has no free entry: the row is
+    then the unit vector of that cell, so the published counts fix it.
+
+    Withholding a cell appends its column. Its entry in row r is the row's combination
+    applied to the column. If a spare row has a non-zero entry, that row becomes the new
+    cell's pivot row (the cell is determined; no other cell changes, since the spare row
+    is zero elsewhere) and is subtracted from the other rows to clear the column.
+    Otherwise the column is free and every pivot row with a non-zero entry gains a free
+    entry, which frees its pivot cell. So cells are only ever freed, which makes the
+    test of a candidate complement a single column computation. Arithmetic is exact
+    (integers, fractions only after a pivot other than ±1), so there is no rank
+    tolerance; each cell lies in few sets, so the rows stay sparse.
+    """
+
+    def __init__(self, n_equations: int, cell_equations: list[list[tuple[int, int]]]) -> None:
+        self.cell_equations = cell_equations
+        self.combination: list[dict[int, int | Fraction]] = [{e: 1} for e in range(n_equations)]
+        self.rows_of_equation: list[set[int]] = [{e} for e in range(n_equations)]
+        self.pivot: list[int | None] = [None] * n_equations
+        self.free_entries = [0] * n_equations
+        self.row_of_cell: dict[int, int] = {}
+
+    def _column(self, cell: int) -> dict[int, int | Fraction]:
+        """Non-zero entries of ``cell``'s column in the current rows."""
+        column: dict[int, int | Fraction] = {}
+        for equation, sign in self.cell_equations[cell]:
+            for row in self.rows_of_equation[equation]:
+                column[row] = column.get(row, 0) + sign * self.combination[row][equation]
+        return {row: value for row, value in column.items() if value}
+
+    def _spare(self, column: dict[int, int | Fraction]) -> list[int]:
+        return [row for row in column if self.pivot[row] is None]
+
+    def add(self, cell: int) -> None:
+        """Make ``cell`` unknown."""
+        column = self._column(cell)
+        spare = self._spare(column)
+        if not spare:
+            for row in column:
+                self.free_entries[row] += 1
+            return
+        combination = self.combination
+        # A pivot of ±1 keeps the arithmetic in integers; a short combination limits fill.
+        pivot_row = min(spare, key=lambda r: (abs(column[r]) != 1, len(combination[r]), r))
+        value = column.pop(pivot_row)
+        if value != 1:
+            scale = value if abs(value) == 1 else Fraction(1) / value
+            combination[pivot_row] = {e: c * scale for e, c in combination[pivot_row].items()}
+        self.pivot[pivot_row] = cell
+        self.row_of_cell[cell] = pivot_row
+        source = combination[pivot_row]
+        for row, factor in column.items():
+            target = combination[row]
+            for equation, coefficient in source.items():
+                updated = target.get(equation, 0) - factor * coefficient
+                if updated:
+                    if equation not in target:
+                        self.rows_of_equation[equation].add(row)
+                    target[equation] = updated
+                elif equation in target:
+                    del target[equation]
+                    self.rows_of_equation[equation].discard(row)
+
+    def is_determined(self, cell: int) -> bool:
+        row = self.row_of_cell.get(cell)
+        return row is not None and self.free_entries[row] == 0
+
+    def determined_cells(self) -> list[int]:
+        return [cell for cell, row in self.row_of_cell.items() if self.free_entries[row] == 0]
+
+    def frees(self, cell: int, watched: int | None) -> bool:
+        """Whether making ``cell`` unknown leaves ``watched`` (None: ``cell``) undetermined."""
+        column = self._column(cell)
+        if self._spare(column):  # the cell would be determined and nothing else would change
+            return watched is not None and not self.is_determined(watched)
+        if watched is None or not self.is_determined(watched):
+            return True
+        return self.row_of_cell[watched] in column
+
+
 class _Table:
     """Cells, set equations and the current publication state."""
 
@@ -99,73 +182,50 @@ class _Table:
         self.threshold = threshold
         self.unpublished = unpublished
         self.sets_of_cell: list[list[int]] = [[] for _ in range(counts.size)]
-        rows: list[int] = []
-        cols: list[int] = []
-        values: list[float] = []
+        # Equation s: total - sum(members) = 0; per cell its (equation, coefficient) pairs.
+        cell_equations: list[list[tuple[int, int]]] = [[] for _ in range(counts.size)]
         for index, (total, members) in enumerate(sets):
             self.sets_of_cell[total].append(index)
-            rows.append(index)
-            cols.append(total)
-            values.append(1.0)
+            cell_equations[total].append((index, 1))
             for member in members:
                 self.sets_of_cell[member].append(index)
-                rows.append(index)
-                cols.append(member)
-                values.append(-1.0)
-        # Equation s: total - sum(members) = 0, as a dense sets × cells matrix.
-        self.equations = np.zeros((len(sets), counts.size))
-        self.equations[rows, cols] = values
+                cell_equations[member].append((index, -1))
+        self.span = _Span(len(sets), cell_equations)
+        # Cells in fewer sets first: their columns pivot on short combinations.
+        initial = sorted(
+            (int(c) for c in np.flatnonzero(self.unknown())),
+            key=lambda c: (len(self.sets_of_cell[c]), c),
+        )
+        for cell in initial:
+            self.span.add(cell)
 
     def cells_of(self, index: int) -> tuple[int, ...]:
         total, members = self.sets[index]
         return (total, *members)
 
-    def unknown(self, extra: int | None = None) -> np.ndarray:
+    def unknown(self) -> np.ndarray:
         """Cells a reader cannot see: unpublished and not empty."""
-        unknown = self.unpublished & (self.counts > 0)
-        if extra is not None:
-            unknown = unknown.copy()
-            unknown[extra] = True
-        return unknown
+        return self.unpublished & (self.counts > 0)
 
-    def determined(self, unknown: np.ndarray) -> np.ndarray:
+    def withhold(self, cell: int) -> None:
+        self.unpublished[cell] = True
+        if self.counts[cell] > 0:
+            self.span.add(cell)
+
+    def determined(self) -> np.ndarray:
         """Unknown cells whose value follows from the published counts.
 
         The published cells turn the set equations into A x = b over the unknown
-        cells x. A cell is determined exactly when its row of a null-space basis
-        of A is zero. Each connected block of unknown cells is solved on its own.
+        cells x; a cell is determined exactly when its unit vector lies in the row
+        space of A (see :class:`_Span`).
         """
         determined = np.zeros(self.counts.size, dtype=bool)
-        columns = np.flatnonzero(unknown)
-        if columns.size == 0 or not self.sets:
-            return determined
-        matrix = self.equations[:, columns]
-        rows = np.flatnonzero(np.abs(matrix).sum(axis=1) > 0)
-        if rows.size == 0:
-            return determined
-        matrix = matrix[rows]
-        # Bipartite graph equations ↔ unknown cells; its components are independent.
-        eq, col = np.nonzero(matrix)
-        graph = coo_array(
-            (np.ones(eq.size), (eq, rows.size + col)),
-            shape=(rows.size + columns.size,) * 2,
-        )
-        _, labels = connected_components(graph, directed=False)
-        cell_labels = labels[rows.size :]
-        row_labels = labels[: rows.size]
-        for label in np.unique(cell_labels):
-            block_cols = np.flatnonzero(cell_labels == label)
-            block_rows = np.flatnonzero(row_labels == label)
-            if block_rows.size == 0:
-                continue
-            block = matrix[np.ix_(block_rows, block_cols)]
-            _, singular, vt = np.linalg.svd(block)
-            tolerance = max(block.shape) * np.finfo(float).eps * singular.max()
-            rank = int((singular > tolerance).sum())
-            null_space = vt[rank:]
-            free = (np.abs(null_space) > _NULL_TOLERANCE).any(axis=0)
-            determined[columns[block_cols[~free]]] = True
+        determined[self.span.determined_cells()] = True
         return determined
+
+    def frees(self, candidate: int, watched: int | None) -> bool:
+        """Whether withholding ``candidate`` leaves ``watched`` (None: itself) undetermined."""
+        return self.span.frees(candidate, watched)
 
 
 def _validate(
@@ -317,7 +377,7 @@ def suppress(
         if table.unpublished[cell]:  # pragma: no cover - would break the termination proof
             raise RuntimeError(f"complement {cell} is already withheld")
         reasons[cell] = REASON_COMPLEMENTARY
-        table.unpublished[cell] = True
+        table.withhold(cell)
 
     return Suppression(
         suppressed=tuple(bool(flag) for flag in table.unpublished),
@@ -328,7 +388,7 @@ def suppress(
 def _next_complement(table: _Table) -> int | None:
     """One more cell to withhold, or None when both conditions hold."""
     unknown = table.unknown()
-    determined = table.determined(unknown)
+    determined = table.determined()
     known = ~unknown | determined
     counts = table.counts
 
@@ -445,7 +505,6 @@ def _first_freeing(table: _Table, candidates: list[int], watched: int | None) ->
     unknown once withheld.
     """
     for candidate in candidates[:_MAX_TESTED_CANDIDATES]:
-        target = candidate if watched is None else watched
-        if not table.determined(table.unknown(candidate))[target]:
+        if table.frees(candidate, watched):
             return candidate
     return candidates[0]

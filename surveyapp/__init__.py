@@ -114,6 +114,8 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             # Overwrite deleted rows (submitted drafts) instead of leaving them in free pages.
+            # The WAL's copies of those pages go at the checkpoint after each submission
+            # (services.responses.empty_write_ahead_log).
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()

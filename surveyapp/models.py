@@ -176,19 +176,16 @@ class Invitation(db.Model):
 
 
 class Draft(db.Model):
-    """Unsubmitted answers kept with their link so a respondent can resume; deleted on submit."""
+    """Unsubmitted answers, encrypted with a key from their link; deleted on submit."""
 
     __tablename__ = "draft"
 
     invitation_id: Mapped[int] = mapped_column(
         sa.ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True
     )
-    language: Mapped[str | None] = mapped_column(sa.String(5))
-    role_level: Mapped[str | None] = mapped_column(sa.String(40))
-    # {"item_id": value or null for "don't know"}
-    answers: Mapped[dict[str, int | None]] = mapped_column(sa.JSON, default=dict)
-    comment: Mapped[str | None] = mapped_column(sa.Text)
-    step: Mapped[str] = mapped_column(sa.String(40), default="intro")
+    # Language, role level, answers, comment and step, sealed by services/drafts.py under
+    # a key derived from the link's token: the database alone cannot read them back.
+    ciphertext: Mapped[bytes] = mapped_column(sa.LargeBinary)
     updated_on: Mapped[dt.date] = mapped_column(default=today, onupdate=today)
 
     invitation: Mapped[Invitation] = relationship(back_populates="draft")

@@ -6,10 +6,11 @@ import datetime as dt
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sqlalchemy as sa
+from flask import current_app
 
 from ..extensions import db
 from ..models import (
@@ -25,6 +26,7 @@ from ..questionnaires import Questionnaire
 from . import ServiceError
 from .campaigns import accepts_responses, campaign_departments
 from .csvfiles import CSVFileError, RowError, read_csv
+from .drafts import DraftContent, DraftKey, open_draft, seal_draft
 from .questionnaires import questionnaire_for
 
 
@@ -38,13 +40,41 @@ class NotAccepting(ServiceError):
 
 # ---------------------------------------------------------------------------
 # Drafts and web submissions
+#
+# A draft is stored sealed (see drafts.py); these functions take the key derived from
+# the respondent's link and hand the views plain DraftContent.
 
 
-def get_or_create_draft(invitation: Invitation) -> Draft:
+def read_draft(invitation: Invitation, key: DraftKey) -> DraftContent | None:
+    """The invitation's draft, decrypted, or None if the respondent has not started."""
     if invitation.draft is None:
-        invitation.draft = Draft(answers={}, step="language")
+        return None
+    return open_draft(invitation.draft.ciphertext, key, invitation.id)
+
+
+def save_draft(invitation: Invitation, key: DraftKey, content: DraftContent) -> DraftContent:
+    """Seal ``content`` into the invitation's draft, replacing what was saved before."""
+    ciphertext = seal_draft(content, key, invitation.id)
+    if invitation.draft is None:
+        invitation.draft = Draft(ciphertext=ciphertext)
+    else:
+        invitation.draft.ciphertext = ciphertext
+    db.session.flush()
+    return content
+
+
+def get_or_create_draft(invitation: Invitation, key: DraftKey) -> DraftContent:
+    """The invitation's draft, starting an empty one at the language step if there is none."""
+    draft = read_draft(invitation, key)
+    return draft if draft is not None else save_draft(invitation, key, DraftContent())
+
+
+def discard_draft(invitation: Invitation) -> None:
+    """Delete the invitation's draft (used when it cannot be decrypted any more)."""
+    if invitation.draft is not None:
+        db.session.delete(invitation.draft)
+        invitation.draft = None
         db.session.flush()
-    return invitation.draft
 
 
 def check_answers(
@@ -71,29 +101,30 @@ def check_answers(
 
 
 def save_draft_answers(
-    invitation: Invitation, questionnaire: Questionnaire, answers: Mapping[str, int | None]
-) -> Draft:
-    """Merge one page's answers into the draft (a page may also clear answers: pass absent)."""
-    draft = get_or_create_draft(invitation)
-    merged = dict(draft.answers or {})
-    merged.update(check_answers(questionnaire, answers))
-    draft.answers = merged  # reassign so the JSON column is marked dirty
-    db.session.flush()
-    return draft
+    invitation: Invitation,
+    key: DraftKey,
+    questionnaire: Questionnaire,
+    answers: Mapping[str, int | None],
+    step: str,
+) -> DraftContent:
+    """Merge one page's answers into the draft and move it to ``step``."""
+    draft = get_or_create_draft(invitation, key)
+    merged = {**draft.answers, **check_answers(questionnaire, answers)}
+    return save_draft(invitation, key, replace(draft, answers=merged, step=step))
 
 
-def submit_response(invitation: Invitation, on: dt.date | None = None) -> Response:
+def submit_response(invitation: Invitation, key: DraftKey, on: dt.date | None = None) -> Response:
     """Turn a draft into a response that carries no link to the invitation."""
     if invitation.used:
         raise AlreadySubmitted("These answers were already received.")
     campaign = invitation.campaign
     if not accepts_responses(campaign, on):
         raise NotAccepting(f"Campaign {campaign.id} is not accepting responses.")
-    draft = invitation.draft
+    draft = read_draft(invitation, key)
     if draft is None or draft.role_level is None:
         raise ServiceError("The survey is not complete: choose your role first.")
     questionnaire = questionnaire_for(campaign.questionnaire_version)
-    answers = check_answers(questionnaire, draft.answers or {})
+    answers = check_answers(questionnaire, draft.answers)
     if draft.role_level not in ROLE_LEVELS:
         raise ServiceError(f"Unknown role level {draft.role_level!r}.")
     # Mark the link used in the same statement-level step that guards against a
@@ -129,10 +160,32 @@ def submit_response(invitation: Invitation, on: dt.date | None = None) -> Respon
             for item_id, value in answers.items()
         ],
     ) if answers else None
-    db.session.delete(draft)
+    db.session.delete(invitation.draft)
     db.session.flush()
     db.session.expire(invitation)
     return response
+
+
+def empty_write_ahead_log() -> None:
+    """Empty SQLite's write-ahead log so deleted drafts leave no old page in it.
+
+    Call after the commit that deleted a draft. ``secure_delete`` already zeroes freed
+    space in the database file, but the WAL still holds every earlier version of the
+    draft's pages, keyed by invitation id, until a checkpoint resets it. TRUNCATE copies
+    the log into the database file and cuts the log to zero bytes. PostgreSQL has no
+    equivalent (dead tuples stay until VACUUM, WAL segments until recycled); there old
+    draft versions are only ciphertext, readable by no one without the link.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as connection:
+        busy, _log, _copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:
+        # Another connection kept reading an old snapshot past the busy timeout. The
+        # frames stay until a later checkpoint completes (the next submission tries again).
+        current_app.logger.warning(
+            "the write-ahead log could not be emptied after a submission: the database was busy"
+        )
 
 
 # ---------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import (
     Blueprint,
     abort,
@@ -26,12 +28,17 @@ from ..forms.survey import (
 )
 from ..models import Invitation, today
 from ..services import ServiceError
+from ..services.drafts import DraftContent, DraftKey, DraftUnreadable, draft_key
 from ..services.invitations import find_invitation
 from ..services.questionnaires import questionnaire_for
 from ..services.responses import (
     AlreadySubmitted,
     NotAccepting,
+    discard_draft,
+    empty_write_ahead_log,
     get_or_create_draft,
+    read_draft,
+    save_draft,
     save_draft_answers,
     submit_response,
 )
@@ -51,13 +58,15 @@ def _stop(stop: SurveyStop):
     return render_template(stop.template, **stop.context), stop.status
 
 
-def _load(token: str) -> Invitation:
-    """The invitation for this link, if it can still be answered."""
+def _load(token: str) -> tuple[Invitation, DraftKey]:
+    """The invitation for this link, if it can still be answered, and its draft's key."""
     invitation = find_invitation(token)
     if invitation is None:
         raise SurveyStop("survey/unknown_link.html", 404)
-    if invitation.draft is not None and invitation.draft.language:
-        g.survey_language = invitation.draft.language
+    key = draft_key(token)
+    draft = _readable_draft(invitation, key)
+    if draft is not None and draft.language:
+        g.survey_language = draft.language
     campaign = invitation.campaign
     if invitation.used:
         raise SurveyStop("survey/already_received.html", 410)
@@ -66,7 +75,19 @@ def _load(token: str) -> Invitation:
     if campaign.status == "draft" or today() < campaign.opens_on:
         raise SurveyStop("survey/not_open.html", 403, campaign=campaign)
     g.questionnaire = questionnaire_for(campaign.questionnaire_version)
-    return invitation
+    return invitation, key
+
+
+def _readable_draft(invitation: Invitation, key: DraftKey) -> DraftContent | None:
+    try:
+        return read_draft(invitation, key)
+    except DraftUnreadable as exc:
+        # Only this link's key can open the draft and it does not, so no one can ever
+        # read it: keeping it would only lock the respondent out. They start afresh.
+        current_app.logger.warning("survey draft discarded: %s", exc)
+        discard_draft(invitation)
+        db.session.commit()
+        return None
 
 
 def _steps(questionnaire) -> list[str]:
@@ -110,8 +131,8 @@ def _replace_choice_errors(form: SurveyForm) -> None:
 @bp.route("/<token>")
 def start(token: str):
     """Entry point from the invitation e-mail: resume where the respondent stopped."""
-    invitation = _load(token)
-    draft = get_or_create_draft(invitation)
+    invitation, key = _load(token)
+    draft = get_or_create_draft(invitation, key)
     db.session.commit()
     step = draft.step if draft.step in _steps(g.questionnaire) else "language"
     return _go(token, step)
@@ -119,12 +140,12 @@ def start(token: str):
 
 @bp.route("/<token>/<step>", methods=["GET", "POST"])
 def step(token: str, step: str):
-    invitation = _load(token)
+    invitation, key = _load(token)
     questionnaire = g.questionnaire
     steps = _steps(questionnaire)
     if step not in steps:
         abort(404)
-    draft = get_or_create_draft(invitation)
+    draft = get_or_create_draft(invitation, key)
     if step != "language" and not draft.language:
         return _go(token, "language")
     lang = draft.language or request.accept_languages.best_match(("nl", "en")) or "en"
@@ -146,8 +167,7 @@ def step(token: str, step: str):
         form = LanguageForm(data={"language": draft.language or lang})
         errors = _refuse_extra_fields(form) if request.method == "POST" else []
         if request.method == "POST" and not errors and form.validate_on_submit():
-            draft.language = form.language.data
-            draft.step = "intro"
+            save_draft(invitation, key, replace(draft, language=form.language.data, step="intro"))
             db.session.commit()
             return _go(token, "intro")
         return _render("survey/language.html", form, errors, context)
@@ -155,7 +175,7 @@ def step(token: str, step: str):
     if step == "intro":
         form = SubmitForm()
         if request.method == "POST" and form.validate_on_submit():
-            draft.step = "about"
+            save_draft(invitation, key, replace(draft, step="about"))
             db.session.commit()
             return _go(token, "about")
         return _render("survey/intro.html", form, [], context)
@@ -166,12 +186,12 @@ def step(token: str, step: str):
         errors = _refuse_extra_fields(form) if request.method == "POST" else []
         if request.method == "POST" and not errors:
             if action == "back":
-                draft.step = "intro"
+                save_draft(invitation, key, replace(draft, step="intro"))
                 db.session.commit()
                 return _go(token, "intro")
             if form.validate_on_submit():
-                draft.role_level = form.role_level.data
-                draft.step = "page-1"
+                role_level = form.role_level.data
+                save_draft(invitation, key, replace(draft, role_level=role_level, step="page-1"))
                 db.session.commit()
                 return _go(token, "page-1")
             _replace_choice_errors(form)
@@ -180,7 +200,7 @@ def step(token: str, step: str):
     if step.startswith("page-"):
         number = int(step.removeprefix("page-"))
         dimension = questionnaire.dimensions[number - 1]
-        form = dimension_form(questionnaire, dimension, lang, draft.answers or {})
+        form = dimension_form(questionnaire, dimension, lang, draft.answers)
         context["dimension"] = dimension
         context["page_number"] = number
         errors = _refuse_extra_fields(form) if request.method == "POST" else []
@@ -191,15 +211,16 @@ def step(token: str, step: str):
                 valid = {
                     item_id: value for item_id, value in answers_from_valid(form, dimension).items()
                 }
-                save_draft_answers(invitation, questionnaire, valid)
-                draft.step = _neighbour(steps, step, -1)
+                previous = _neighbour(steps, step, -1)
+                save_draft_answers(invitation, key, questionnaire, valid, previous)
                 db.session.commit()
-                return _go(token, draft.step)
+                return _go(token, previous)
             if form.validate_on_submit():
-                save_draft_answers(invitation, questionnaire, answers_from(form, dimension))
-                draft.step = _neighbour(steps, step, 1)
+                following = _neighbour(steps, step, 1)
+                answers = answers_from(form, dimension)
+                save_draft_answers(invitation, key, questionnaire, answers, following)
                 db.session.commit()
-                return _go(token, draft.step)
+                return _go(token, following)
             _replace_choice_errors(form)
         return _render("survey/page.html", form, errors, context)
 
@@ -207,10 +228,11 @@ def step(token: str, step: str):
         form = CommentForm(data={"comment": draft.comment or ""})
         errors = _refuse_extra_fields(form) if request.method == "POST" else []
         if request.method == "POST" and not errors and form.validate_on_submit():
-            draft.comment = (form.comment.data or "").strip() or None
-            draft.step = "review" if action != "back" else _neighbour(steps, step, -1)
+            comment = (form.comment.data or "").strip() or None
+            going = "review" if action != "back" else _neighbour(steps, step, -1)
+            save_draft(invitation, key, replace(draft, comment=comment, step=going))
             db.session.commit()
-            return _go(token, draft.step)
+            return _go(token, going)
         context["comment_threshold"] = invitation.campaign.min_comment_group_size
         return _render("survey/comment.html", form, errors, context)
 
@@ -222,16 +244,17 @@ def step(token: str, step: str):
     context["draft"] = draft
     if request.method == "POST" and not errors and form.validate_on_submit():
         if action == "back":
-            draft.step = _neighbour(steps, step, -1)
+            previous = _neighbour(steps, step, -1)
+            save_draft(invitation, key, replace(draft, step=previous))
             db.session.commit()
-            return _go(token, draft.step)
+            return _go(token, previous)
         if missing:
             errors = [_("Some pages are not complete yet. Answer the statements listed below.")]
         elif draft.role_level is None:
             return _go(token, "about")
         else:
             try:
-                submit_response(invitation)
+                submit_response(invitation, key)
             except AlreadySubmitted:
                 db.session.rollback()
                 raise SurveyStop("survey/already_received.html", 409) from None
@@ -244,8 +267,12 @@ def step(token: str, step: str):
                 errors = [str(exc)]
             else:
                 db.session.commit()
+                # After the commit, so the log holds no page that still has the draft.
+                empty_write_ahead_log()
                 return redirect(url_for("survey.done", lang=lang))
-    draft.step = "review"
+    if draft.step != "review":
+        # Only when it changes: re-sealing would write a new blob on every view of the page.
+        save_draft(invitation, key, replace(draft, step="review"))
     db.session.commit()
     return _render("survey/review.html", form, errors, context)
 
@@ -263,8 +290,8 @@ def answers_from_valid(form: SurveyForm, dimension) -> dict[str, int | None]:
     return answers
 
 
-def _unanswered(questionnaire, draft) -> list[tuple[int, object]]:
-    answers = draft.answers or {}
+def _unanswered(questionnaire, draft: DraftContent) -> list[tuple[int, object]]:
+    answers = draft.answers
     return [
         (number, item)
         for number, dimension in enumerate(questionnaire.dimensions, start=1)

@@ -9,5 +9,15 @@ policies, ``docs/analysis-json.md`` the JSON.
 from __future__ import annotations
 
 from surveyapp.scoring.analysis import Analysis, Design, Grouping, GroupingAnalysis, analyse
+from surveyapp.scoring.disclosure import CellInterval, DisclosureAudit, audit_disclosure
 
-__all__ = ["Analysis", "Design", "Grouping", "GroupingAnalysis", "analyse"]
+__all__ = [
+    "Analysis",
+    "CellInterval",
+    "Design",
+    "DisclosureAudit",
+    "Grouping",
+    "GroupingAnalysis",
+    "analyse",
+    "audit_disclosure",
+]

@@ -31,12 +31,23 @@ Policy
   A withheld total therefore protects its set only if it cannot itself be
   worked out, for example as the sum of sub-departments that are all shown; and a
   hidden cell that its own parts add up to counts as known.
+* *Interval audit* (on by default): then, until every withheld cell with
+  ``0 < count < threshold`` (hidden ones included) has a feasible interval of counts
+  ``[lo, hi]`` with ``lo = 0`` or ``hi - lo >= threshold``, given that counts are
+  non-negative (:mod:`~.disclosure` states the rule and why). Exact recovery is the
+  special case ``lo = hi``; the audit also catches cells that are not determined but
+  narrowly bounded (a 4 x 4 table can leave a group of 3 in ``[1, 5]``).
 
-Limits: the guarantee is about exact recovery. Bounds obtained from
-non-negativity (the interval or linear-programming attack) and sums of several
-undetermined cells taken across different sets are not audited; Hundepool et al.
-(2012, ch. 5) describe such audits. Choosing the fewest complements is NP-hard
-(Kelly, Golden & Assad, 1992); the heuristic below prefers the smallest cells.
+Limits: the audit bounds each withheld cell on its own, over the linear relaxation.
+A department tree with role levels and one department x role crossing is a network,
+for which those bounds equal the bounds over whole numbers; with a cell in three or
+more sets (three crossed groupings) a reader who reasons in whole numbers may do
+slightly better. Sums of several withheld cells are checked only within one set
+(condition 2). Statistics published with the counts (sums and answer counts) have
+the same equations, but bounds on them depend on the answers: this function sees
+counts only, and :func:`~.disclosure.audit_disclosure` can audit sums given them.
+Differencing between releases is not covered. Choosing the fewest complements is
+NP-hard (Kelly, Golden & Assad, 1992); the heuristic below prefers the smallest cells.
 """
 
 from __future__ import annotations
@@ -46,6 +57,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+
+from surveyapp.scoring.disclosure import _Auditor, _validate
 
 __all__ = [
     "REASON_BELOW_THRESHOLD",
@@ -61,6 +74,8 @@ REASON_HIDDEN = "hidden"
 
 # Candidates tried when looking for a complement that frees a determined cell.
 _MAX_TESTED_CANDIDATES = 64
+# Candidates tried (each costs a bound computation) to widen a cell the audit pins.
+_MAX_AUDITED_CANDIDATES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,65 +243,13 @@ class _Table:
         return self.span.frees(candidate, watched)
 
 
-def _validate(
-    counts: Sequence[int],
-    sets: Sequence[tuple[int, Sequence[int]]],
-    threshold: int,
-    hidden: Sequence[bool] | None,
-) -> tuple[np.ndarray, list[tuple[int, tuple[int, ...]]], np.ndarray]:
-    values = np.asarray(counts)
-    if values.ndim != 1:
-        raise ValueError("counts must be a flat sequence of respondent counts.")
-    if values.size and not np.issubdtype(values.dtype, np.integer):
-        as_float = values.astype(np.float64)
-        if not (np.isfinite(as_float).all() and (as_float == np.round(as_float)).all()):
-            raise ValueError("counts must be whole numbers of respondents.")
-    values = values.astype(np.int64)
-    if (values < 0).any():
-        raise ValueError("counts must not be negative.")
-    if isinstance(threshold, bool) or int(threshold) != threshold or threshold < 1:
-        raise ValueError(f"threshold must be a positive whole number, got {threshold!r}.")
-    n = values.size
-
-    def check_cell(cell: int, where: str) -> int:
-        if isinstance(cell, bool) or int(cell) != cell or not 0 <= cell < n:
-            raise ValueError(f"{where}: {cell!r} is not a cell index (0 to {n - 1}).")
-        return int(cell)
-
-    checked: list[tuple[int, tuple[int, ...]]] = []
-    for index, entry in enumerate(sets):
-        try:
-            raw_total, raw_members = entry
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"set {index} must be a pair (total_cell, member_cells).") from error
-        total = check_cell(raw_total, f"set {index} total")
-        members = tuple(check_cell(m, f"set {index} member") for m in raw_members)
-        if not members:
-            raise ValueError(f"set {index} has no member cells.")
-        if len(set(members)) != len(members) or total in members:
-            raise ValueError(f"set {index} repeats a cell; members must partition the total.")
-        member_sum = int(values[list(members)].sum())
-        if member_sum != values[total]:
-            raise ValueError(
-                f"set {index}: member counts add up to {member_sum} but the total cell "
-                f"{total} has {int(values[total])}; members must partition the total."
-            )
-        checked.append((total, members))
-
-    if hidden is None:
-        hidden_mask = np.zeros(n, dtype=bool)
-    else:
-        hidden_mask = np.asarray(hidden, dtype=bool)
-        if hidden_mask.shape != (n,):
-            raise ValueError(f"hidden must have one flag per cell ({n}), got {len(hidden)}.")
-    return values, checked, hidden_mask
-
-
 def suppress(
     counts: Sequence[int],
     sets: Sequence[tuple[int, Sequence[int]]],
     threshold: int,
     hidden: Sequence[bool] | None = None,
+    *,
+    audit: bool = True,
 ) -> Suppression:
     """Decide which cells to withhold so that no group under ``threshold`` can be recovered.
 
@@ -315,6 +278,12 @@ def suppress(
     total still counts as known when its members add up to it (a department whose
     sub-departments are all shown), so it is never mistaken for a complement.
 
+    With ``audit``, once both conditions hold the protected cells are bounded (see
+    :func:`~.disclosure.audit_disclosure`); while one fails the count rule, the cell
+    with the smallest count that does is widened: the first published cell near it
+    (sharing a set through withheld cells, smallest first) with which it passes,
+    else the smallest; then both conditions are checked again.
+
     Parameters
     ----------
     counts : sequence of int
@@ -327,6 +296,10 @@ def suppress(
         Smallest group that may be shown (for example 5).
     hidden : sequence of bool, optional
         Cells that are never shown but take part in the arithmetic.
+    audit : bool, default True
+        Also withhold cells until every protected cell passes the interval audit
+        (``lo = 0`` or ``hi - lo >= threshold``). False gives the exact-recovery
+        conditions alone.
 
     Returns
     -------
@@ -348,7 +321,17 @@ def suppress(
     of known cells of which at least one is published and non-empty (empty cells
     and determined cells contribute zero or unwind to published ones). When
     everything non-empty is withheld, nothing non-zero is determined and every
-    known total is zero, so the conditions hold.
+    known total is zero, so the conditions hold. The same holds for the audit: a
+    cell with ``lo > 0`` has a published non-empty cell in the sets around it (if
+    all known cells there were empty, all zeros would be consistent), and with
+    everything withheld ``lo = 0`` for every cell.
+
+    Speed: determinacy is kept in exact reduced row form and updated one withheld
+    cell at a time (:class:`_Span`), so testing a candidate costs one column; the
+    audit bounds only blocks that hold a protected cell, remembers cells that passed
+    (withholding more only widens intervals) and uses maximum flows where the block
+    is a network. A 500-department organisation with a 2,000-cell crossing takes
+    about 0.05 s (``benchmarks/bench_disclosure.py``).
 
     References
     ----------
@@ -359,8 +342,11 @@ def suppress(
     ch. 5 (frequency tables: primary and secondary cell suppression).
     Kelly, J. P., Golden, B. L. & Assad, A. A. (1992). Cell suppression:
     disclosure protection for sensitive tabular data. *Networks*, 22, 397–417.
+    Fischetti, M. & Salazar-González, J. J. (1999). Models and algorithms for the
+    2-dimensional cell suppression problem in statistical disclosure control.
+    *Mathematical Programming*, 84, 283–312 (protection levels, the attacker's LP).
     """
-    values, checked_sets, hidden_mask = _validate(counts, sets, threshold, hidden)
+    values, checked_sets, hidden_mask = _validate(counts, sets, threshold, hidden, "hidden")
     threshold = int(threshold)
     reasons: list[str | None] = [None] * values.size
     for cell in range(values.size):
@@ -371,9 +357,17 @@ def suppress(
     unpublished = np.array([reason is not None for reason in reasons], dtype=bool)
     table = _Table(values, checked_sets, threshold, unpublished)
 
+    auditor = _Auditor(values, checked_sets, threshold) if audit else None
+
     # Each round withholds one published cell and none is ever published again, so
-    # this loop runs at most len(counts) times (see Notes).
-    while (cell := _next_complement(table)) is not None:
+    # this loop runs at most len(counts) times (see Notes). The interval audit runs
+    # only once the exact conditions hold, as it is the costlier check.
+    while True:
+        cell = _next_complement(table)
+        if cell is None and auditor is not None:
+            cell = _audit_complement(table, auditor)
+        if cell is None:
+            break
         if table.unpublished[cell]:  # pragma: no cover - would break the termination proof
             raise RuntimeError(f"complement {cell} is already withheld")
         reasons[cell] = REASON_COMPLEMENTARY
@@ -475,7 +469,33 @@ def _free(
 
 def _tested_candidate(table: _Table, cell: int, unknown: np.ndarray) -> int | None:
     """Smallest published cell near ``cell`` whose withholding frees it (else the smallest)."""
-    # Cells reachable from ``cell`` through sets, walking only through unknown cells.
+    candidates = _published_nonempty(table, _nearby(table, cell, unknown))
+    return _first_freeing(table, candidates, watched=cell) if candidates else None
+
+
+def _audit_complement(table: _Table, auditor: _Auditor) -> int | None:
+    """A cell to withhold for a cell the interval audit finds pinned, or None if none is.
+
+    The cell with the smallest count that fails the count rule is widened: the first
+    published cell near it (smallest first) with which it passes, else the smallest.
+    There always is one: a pinned cell has ``lo > 0``, so the sets around it hold a
+    published non-empty cell (with only empty ones, all zeros would be consistent).
+    """
+    failing = auditor.failing(table.unpublished)
+    if not failing:
+        return None
+    cell = failing[0]
+    candidates = _published_nonempty(table, _nearby(table, cell, table.unknown()))
+    if not candidates:  # pragma: no cover - see the docstring
+        raise RuntimeError(f"no complement found for pinned cell {cell}")
+    for candidate in candidates[:_MAX_AUDITED_CANDIDATES]:
+        if auditor.passes_with(cell, table.unpublished, candidate):
+            return candidate
+    return candidates[0]
+
+
+def _nearby(table: _Table, cell: int, unknown: np.ndarray) -> list[int]:
+    """Known cells in the sets reachable from ``cell`` through unknown cells."""
     reached = {cell}
     frontier = [cell]
     touched: list[int] = []
@@ -494,8 +514,7 @@ def _tested_candidate(table: _Table, cell: int, unknown: np.ndarray) -> int | No
                     frontier.append(other)
                 else:
                     touched.append(other)
-    candidates = _published_nonempty(table, touched)
-    return _first_freeing(table, candidates, watched=cell) if candidates else None
+    return touched
 
 
 def _first_freeing(table: _Table, candidates: list[int], watched: int | None) -> int:

@@ -3,7 +3,9 @@
 Hand-worked cases use threshold 5. The property tests play the reader: from the
 published counts they try to recover every withheld group, by subtraction within
 one set, by chains of such subtractions, and by any linear combination of the set
-equations, and assert that no recovered group has 0 < count < threshold.
+equations, and assert that no recovered group has 0 < count < threshold; and they
+check that the interval audit passes (its own tests, against an exhaustive integer
+search, are in test_disclosure.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from surveyapp.scoring.disclosure import audit_disclosure
 from surveyapp.scoring.suppression import Suppression, suppress
 
 THRESHOLD = 5
@@ -203,6 +206,8 @@ def assert_protected(
         assert not 0 < count < THRESHOLD, f"chained subtraction gives away a group of {count}"
     for count in linearly_determined(counts, sets, published):
         assert count >= THRESHOLD, f"a withheld cell of {count} is determined"
+    audit = audit_disclosure(counts, sets, published, THRESHOLD)
+    assert audit.passes, f"cells {audit.failing} are pinned to a narrow interval"
 
 
 # ------------------------------------------------------------------------ hand-worked
@@ -331,6 +336,45 @@ def test_threshold_one_withholds_only_hidden_cells() -> None:
 def test_no_sets_means_primary_suppression_only() -> None:
     result = suppress([0, 4, 5], [], THRESHOLD)
     assert result.reasons == (None, "below_threshold", None)
+
+
+def test_the_audit_withholds_a_department_whose_role_split_is_pinned() -> None:
+    # Organisation 15 = A (13, with sub-department A1 of 11 and 2 own respondents) +
+    # B (2); top management 5, staff 10; department x role cells hidden:
+    # A top 2, A staff 0, A1 top 2, A1 staff 9, B top 1, B staff 1. The exact
+    # conditions withhold A's own 2, B's 2 and A's roll-up. Then A1 = 11 with at most
+    # 10 staff puts A1's top management (2) in [1, 5]: not determined, but known to
+    # be non-empty and within 4. The audit also withholds A1 (the smallest published
+    # cell nearby that helps: withholding a role level would not, as organisation
+    # minus the other level gives it back), which leaves A1's top management in
+    # [0, 5].
+    counts = [15, 2, 11, 2, 13, 5, 10, 2, 0, 2, 9, 1, 1]
+    sets: Sets = [
+        (4, [1, 2]),  # A rolled = A own + A1
+        (0, [4, 3]),  # organisation = A + B
+        (1, [7, 8]),  # A own = its top + staff cells
+        (2, [9, 10]),
+        (3, [11, 12]),
+        (5, [7, 9, 11]),  # top management
+        (6, [8, 10, 12]),  # staff
+        (0, [5, 6]),
+    ]
+    hidden = [False] * 7 + [True] * 6
+    exact_only = suppress(counts, sets, THRESHOLD, hidden, audit=False)
+    assert np.flatnonzero(exact_only.suppressed[:7]).tolist() == [1, 3, 4]
+    pinned = audit_disclosure(counts, sets, [not s for s in exact_only.suppressed], THRESHOLD)
+    assert pinned.failing == (9,)
+    result = suppress(counts, sets, THRESHOLD, hidden)
+    assert result.reasons[:7] == (
+        None,
+        "below_threshold",
+        "complementary",
+        "below_threshold",
+        "complementary",
+        None,
+        None,
+    )
+    assert_protected(counts, sets, hidden, result)
 
 
 def test_bridge_between_two_blocks_is_caught() -> None:

@@ -33,10 +33,14 @@ from surveyapp.scoring.descriptives import (
     favourable_threshold,
     tabulate,
 )
-from surveyapp.scoring.gap import Gap, campaign_change, perception_gap
+from surveyapp.scoring.gap import Gap, campaign_change, perception_gap, restrict
 from surveyapp.scoring.maturity import Maturity, classify_maturity
 from surveyapp.scoring.scales import check_scale, score_scales
-from surveyapp.scoring.suppression import suppress
+from surveyapp.scoring.suppression import (
+    REASON_BELOW_THRESHOLD,
+    REASON_COMPLEMENTARY,
+    suppress,
+)
 
 __all__ = ["Analysis", "Design", "Grouping", "GroupingAnalysis", "analyse"]
 
@@ -44,6 +48,7 @@ SCHEMA_VERSION = 1
 SIGNIFICANT_DIGITS = 6
 REASON_TOO_FEW_ANSWERS = "too_few_answers"
 REASON_ORGANISATION_SUPPRESSED = "organisation_below_threshold"
+REASON_PREVIOUS_TOO_FEW_ANSWERS = "previous_too_few_answers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +259,13 @@ class GroupingAnalysis:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Analysis:
-    """The analysis of one organisation; :meth:`to_dict` gives the documented JSON."""
+    """The analysis of one organisation; :meth:`to_dict` gives the documented JSON.
+
+    ``gap`` and ``change`` hold only what may be shown: ``gap_why`` and ``change_why``
+    give per dimension the reason its comparison is withheld (None where shown), and
+    the withheld dimensions' numbers are blanked in the results themselves.
+    ``gap_reason`` is set when the perception gap is withheld as a whole.
+    """
 
     design: Design
     min_group_size: int
@@ -273,7 +284,9 @@ class Analysis:
     groupings: tuple[GroupingAnalysis, ...]
     gap: Gap | None
     gap_reason: str | None
+    gap_why: tuple[str | None, ...]
     change: Gap | None
+    change_why: tuple[str | None, ...]
     benchmark: Benchmark | None
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -372,7 +385,8 @@ def analyse(
     cell_respondents = np.bincount(cells, minlength=n_cells)
 
     layout = _Layout(groupings, cell_codes, n_cells)
-    publish = _suppress(layout, layout.counts(cell_respondents), threshold)
+    respondents = layout.counts(cell_respondents)
+    publish = _suppress(layout, respondents, threshold)
 
     def describe_union(table: ValueTable, members: NDArray, heads: NDArray | None, **kw: Any):
         return describe_table(table.merge(members), headcounts=heads, confidence=confidence, **kw)
@@ -384,9 +398,12 @@ def analyse(
     org_items = describe_union(item_table, org_members, org_heads, **item_kw)
 
     # Cells with fewer answers than the threshold, and the suppression they imply.
-    dims_withheld, dims_why = _answer_suppression(layout, publish, score_table, threshold)
-    items_withheld, items_why = _answer_suppression(layout, publish, item_table, threshold)
-    respondents = layout.counts(cell_respondents)
+    dims_withheld, dims_why = _answer_suppression(
+        layout, publish, respondents, score_table, threshold
+    )
+    items_withheld, items_why = _answer_suppression(
+        layout, publish, respondents, item_table, threshold
+    )
     org_published = not publish.suppressed[0]
     org_reason = publish.reasons[0]
 
@@ -421,18 +438,26 @@ def analyse(
             )
         )
 
-    gap_result, gap_reason = _perception_gap(
-        top_management, groupings, layout, publish, scored.scores, threshold, confidence
+    score_answers = score_table.counts.sum(axis=2)  # (cells, columns): scores per cell
+    gap_result, gap_reason, gap_why = _perception_gap(
+        top_management,
+        groupings,
+        layout,
+        publish,
+        scored.scores,
+        score_answers,
+        (dims_withheld, dims_why),
+        threshold,
+        confidence,
     )
-    change = None
-    if previous_scores is not None:
-        before = np.asarray(previous_scores, dtype=np.float64)
-        if before.ndim != 2 or before.shape[1] != n_dims:
-            raise ValueError(
-                f"previous_scores must have one column per dimension ({n_dims}); "
-                f"got shape {before.shape}."
-            )
-        change = campaign_change(before, scored.scores, confidence=confidence)
+    change, change_why = _campaign_change(
+        previous_scores,
+        scored.scores,
+        org_published,
+        (dims_withheld[0], dims_why[0]),
+        threshold,
+        confidence,
+    )
     bench = None
     if norm_means is not None:
         bench = benchmark(org_dims.mean[0, :n_dims], np.asarray(norm_means), min_norm_organisations)
@@ -455,7 +480,9 @@ def analyse(
         groupings=tuple(analyses),
         gap=gap_result,
         gap_reason=gap_reason,
+        gap_why=gap_why,
         change=change,
+        change_why=change_why,
         benchmark=bench,
         settings={
             "scale_min": design.scale_min,
@@ -510,7 +537,21 @@ class _Layout:
 
     Suppression cell 0 is the organisation. Each grouping then contributes, in order:
     its groups (own respondents), the rolled-up subtree of every group with children,
-    and a hidden remainder of respondents without a group.
+    and a hidden remainder of respondents without a group. With two or more groupings
+    the *crossing* follows: one hidden cell per combination of codes that occurs (a
+    department's own respondents at one role level, including the "no group" codes).
+
+    Sets: each parent's roll-up = its own respondents + its children's roll-ups; the
+    organisation = the roots' roll-ups (or the groups of a flat grouping) + the
+    remainder; and, for the crossing, every group and every remainder = the crossing
+    cells with its code. A reader who knows the organisation chart knows which
+    combinations are empty; an empty combination is simply not a cell (count 0 is what
+    :func:`~.suppression.suppress` treats as known), so the crossing sets carry exactly
+    that knowledge. Without them, "role level total minus the department that holds all
+    but one of its members" would give away the one person elsewhere.
+
+    Using the finest crossing rather than each pair of groupings also covers three or
+    more groupings: every pairwise table is a sum of these cells.
     """
 
     def __init__(self, groupings: Sequence[Grouping], cell_codes: NDArray, n_cells: int):
@@ -527,12 +568,10 @@ class _Layout:
         slot = 1
         for j, g in enumerate(self.groupings):
             own = (cell_codes[:, j][None, :] == np.arange(g.n_groups)[:, None]).astype(np.int64)
-            parents_of = g.has_children()
-            roll_all = g.subtree() @ own
-            idx = np.flatnonzero(parents_of)
+            idx = np.flatnonzero(g.has_children())
             self.own.append(own)
             self.roll_index.append(idx)
-            self.roll.append(roll_all[idx])
+            self.roll.append(g.subtree()[idx] @ own)  # only the parents' rows are needed
             self.rest.append((cell_codes[:, j] == -1).astype(np.int64)[None, :])
             own_slot = np.arange(slot, slot + g.n_groups)
             slot += g.n_groups
@@ -557,6 +596,17 @@ class _Layout:
                     (int(shown[p]), [int(own_slot[p])] + [int(shown[c]) for c in kids])
                 )
             self.sets.append((0, [int(shown[r]) for r in roots] + [rest_slot]))
+        self.cross_slot = np.arange(slot, slot + n_cells) if len(self.groupings) > 1 else None
+        if self.cross_slot is not None:
+            slot += n_cells
+            hidden += [True] * n_cells
+            for j in range(len(self.groupings)):
+                # Codes -1..n-1 map to the remainder and the groups' own slots.
+                totals = np.concatenate([[self.rest_slot[j]], self.own_slot[j]])
+                order = np.argsort(cell_codes[:, j], kind="stable")
+                codes, starts = np.unique(cell_codes[order, j], return_index=True)
+                for code, members in zip(codes, np.split(order, starts[1:]), strict=True):
+                    self.sets.append((int(totals[code + 1]), self.cross_slot[members].tolist()))
         self.n_slots = slot
         self.hidden = hidden
 
@@ -568,6 +618,8 @@ class _Layout:
             out[self.own_slot[j]] = self.own[j] @ per_cell
             out[self.roll_slot[j]] = self.roll[j] @ per_cell
             out[self.rest_slot[j]] = (self.rest[j] @ per_cell)[0]
+        if self.cross_slot is not None:
+            out[self.cross_slot] = per_cell
         return out
 
 
@@ -585,16 +637,28 @@ def _suppress(layout: _Layout, counts: NDArray[np.int64], threshold: int) -> _Pu
 def _answer_suppression(
     layout: _Layout,
     publish: _Publish,
+    respondents: NDArray[np.int64],
     table: ValueTable,
     threshold: int,
 ) -> tuple[NDArray[np.bool_], NDArray[np.object_]]:
     """Per column, withhold published cells with fewer answers than the threshold.
 
     Groups are first suppressed on respondent counts. A published group can still have
-    fewer answers than the threshold on one item or dimension (skipped questions); such
-    a column is re-run through the same suppression with answer counts, starting from
-    the cells already withheld, so no small cell can be recovered by subtraction. Most
-    columns need no re-run.
+    fewer answers than the threshold on one item or dimension (skipped questions), and a
+    withheld or hidden cell (a crossing cell, say) can have fewer answers than
+    respondents; such a column is re-run through the same suppression with answer
+    counts, starting from the cells already withheld, so no small cell can be recovered
+    by subtraction.
+
+    A column is *not* re-run when the respondent-count solution provably protects it
+    too: no published cell has ``0 < answers < threshold``; the unpublished cells that
+    are empty are the same as with respondents (so the same cells are known and the
+    same are determined by the set equations); and every unpublished cell with
+    ``0 < answers < threshold`` has as many answers as respondents. Then a determined
+    cell, which has at least ``threshold`` respondents, has at least ``threshold``
+    answers (or it would have fewer respondents), and the unknown remainder of a set
+    either keeps its respondent count (at least ``threshold``) or contains a cell of at
+    least ``threshold`` answers. Most columns of a large survey pass this test.
 
     Returns a (slots x columns) boolean array of withheld cells (True also for groups
     withheld as a whole) and the reason for each withheld cell.
@@ -607,15 +671,21 @@ def _answer_suppression(
     for slot, reason in enumerate(publish.reasons):
         reasons[slot, :] = reason
     hidden = [bool(h or b) for h, b in zip(layout.hidden, base, strict=True)]
-    for col in range(cols):  # only columns with a small published cell are re-run
+    for col in range(cols):
         counts = layout.counts(per_cell_n[:, col])
-        if not ((~base) & (counts > 0) & (counts < threshold)).any():
+        small = (counts > 0) & (counts < threshold)
+        safe = (
+            not (small & ~base).any()
+            and np.array_equal(counts[base] > 0, respondents[base] > 0)
+            and np.array_equal(counts[small & base], respondents[small & base])
+        )
+        if safe:
             continue
         result = suppress(counts.tolist(), layout.sets, threshold, hidden=hidden)
         for slot in np.flatnonzero(np.array(result.suppressed) & ~base):
             withheld[slot, col] = True
             why = result.reasons[slot]
-            reasons[slot, col] = REASON_TOO_FEW_ANSWERS if why == "below_threshold" else why
+            reasons[slot, col] = REASON_TOO_FEW_ANSWERS if why == REASON_BELOW_THRESHOLD else why
     return withheld, reasons
 
 
@@ -772,12 +842,34 @@ def _perception_gap(
     layout: _Layout,
     publish: _Publish,
     scores: NDArray[np.float64],
+    score_answers: NDArray[np.int64],
+    dims_cells: tuple[NDArray[np.bool_], NDArray[np.object_]],
     threshold: int,
     confidence: float,
-) -> tuple[Gap | None, str | None]:
-    """Top management minus all other respondents of the grouping, if both may be shown."""
+) -> tuple[Gap | None, str | None, tuple[str | None, ...]]:
+    """Top management minus all other respondents of the grouping, where it may be shown.
+
+    A dimension's gap publishes both sides' n, mean and (through t and df) SD, so it is
+    shown only where each side could be shown on its own:
+
+    * top management's score on that dimension is shown in the dimension table (not
+      withheld for too few answers or as a complement); otherwise the gap would give
+      that small group's mean and SD away;
+    * the staff side has at least ``threshold`` scores on that dimension;
+    * the staff side, as one more published cell (the sum of the grouping's other
+      groups), lets no withheld group be worked out: staff minus the shown groups
+      would otherwise be a small withheld group (a conversation team of three), and
+      the organisation minus top management minus staff the people without a code.
+      When every other group is shown the staff side is their sum and adds nothing;
+      otherwise the column's suppression is re-run with it and the gap is withheld
+      if anything more would have to be withheld.
+
+    Returns the gap (withheld dimensions blanked, see :func:`~.gap.restrict`), the
+    reason the whole gap is withheld (or None), and per dimension the reason its gap
+    is withheld (None where shown).
+    """
     if top_management is None:
-        return None, None
+        return None, None, ()
     name, code = top_management
     index = next((j for j, g in enumerate(groupings) if g.name == name), None)
     if index is None:
@@ -789,12 +881,98 @@ def _perception_gap(
     staff = (g.codes >= 0) & ~top
     top_slot = int(layout.own_slot[index][code])
     if publish.suppressed[top_slot]:
-        return None, publish.reasons[top_slot] or "below_threshold"
-    # Staff is the grouping minus top management; its size follows from published
-    # counts, so it only has to reach the threshold itself.
+        return None, publish.reasons[top_slot] or REASON_BELOW_THRESHOLD, ()
     if staff.sum() < threshold:
-        return None, "below_threshold"
-    return perception_gap(scores[top], scores[staff], confidence=confidence), None
+        return None, REASON_BELOW_THRESHOLD, ()
+    gap = perception_gap(scores[top], scores[staff], confidence=confidence)
+    withheld, why = dims_cells
+    staff_slots = np.delete(layout.own_slot[index], code)
+    reasons: list[str | None] = []
+    for k in range(gap.diff.size):
+        if withheld[top_slot, k]:
+            reasons.append(why[top_slot, k] or REASON_TOO_FEW_ANSWERS)
+        elif gap.n_b[k] < threshold:
+            reasons.append(REASON_TOO_FEW_ANSWERS)
+        elif not _may_publish_union(
+            layout, score_answers[:, k], withheld[:, k], staff_slots, threshold
+        ):
+            reasons.append(REASON_COMPLEMENTARY)
+        else:
+            reasons.append(None)
+    shown = np.array([r is None for r in reasons], dtype=bool)
+    return restrict(gap, shown), None, tuple(reasons)
+
+
+def _may_publish_union(
+    layout: _Layout,
+    per_cell: NDArray[np.int64],
+    withheld: NDArray[np.bool_],
+    members: NDArray[np.int64],
+    threshold: int,
+) -> bool:
+    """Whether publishing the union of ``members`` needs no further suppression.
+
+    ``withheld`` are the cells already withheld for this column. The union enters the
+    column's suppression as one more cell with the set ``union = members``; it may be
+    published when :func:`~.suppression.suppress` then withholds nothing else.
+    """
+    counts = layout.counts(per_cell)
+    present = members[counts[members] > 0]
+    if not withheld[present].any():
+        return True  # a sum of published groups: everything about it is known already
+    union = counts.size
+    hidden = [bool(h or w) for h, w in zip(layout.hidden, withheld, strict=True)] + [False]
+    result = suppress(
+        [*counts.tolist(), int(counts[members].sum())],
+        [*layout.sets, (union, members.tolist())],
+        threshold,
+        hidden=hidden,
+    )
+    return not any(s and not h for s, h in zip(result.suppressed, hidden, strict=True))
+
+
+def _campaign_change(
+    previous_scores: ArrayLike | None,
+    scores: NDArray[np.float64],
+    organisation_published: bool,
+    org_cells: tuple[NDArray[np.bool_], NDArray[np.object_]],
+    threshold: int,
+    confidence: float,
+) -> tuple[Gap | None, tuple[str | None, ...]]:
+    """This campaign minus the previous one, per dimension, where both may be shown.
+
+    The change publishes the previous campaign's n, mean and (through t and df) SD on
+    each dimension: with two previous respondents, that is both people's scores. A
+    dimension's change is shown only when this campaign's organisation figure for it is
+    shown (at least ``threshold`` scores, not withheld) and the previous campaign has at
+    least ``threshold`` scores on it (``"previous_too_few_answers"`` otherwise).
+
+    Returns the change (withheld dimensions blanked, see :func:`~.gap.restrict`) and per
+    dimension the reason it is withheld (None where shown).
+    """
+    if previous_scores is None:
+        return None, ()
+    n_dims = scores.shape[1]
+    before = np.asarray(previous_scores, dtype=np.float64)
+    if before.ndim != 2 or before.shape[1] != n_dims:
+        raise ValueError(
+            f"previous_scores must have one column per dimension ({n_dims}); "
+            f"got shape {before.shape}."
+        )
+    change = campaign_change(before, scores, confidence=confidence)
+    withheld, why = org_cells
+    reasons: list[str | None] = []
+    for k in range(n_dims):
+        if not organisation_published:
+            reasons.append(REASON_ORGANISATION_SUPPRESSED)
+        elif withheld[k] or change.n_a[k] < threshold:
+            reasons.append(why[k] or REASON_TOO_FEW_ANSWERS)
+        elif change.n_b[k] < threshold:
+            reasons.append(REASON_PREVIOUS_TOO_FEW_ANSWERS)
+        else:
+            reasons.append(None)
+    shown = np.array([r is None for r in reasons], dtype=bool)
+    return restrict(change, shown), tuple(reasons)
 
 
 # --------------------------------------------------------------------------- to_dict
@@ -904,8 +1082,8 @@ def _to_dict(a: Analysis) -> dict[str, Any]:
             for j, i in enumerate(item_idx)
         ]
         entry["benchmark"] = _benchmark_entry(a.benchmark, k)
-        entry["change"] = _gap_entry(a.change, k)
-        entry["perception_gap"] = _gap_entry(a.gap, k)
+        entry["change"] = _gap_entry(a.change, a.change_why, k)
+        entry["perception_gap"] = _gap_entry(a.gap, a.gap_why, k)
         entry["groupings"] = {ga.grouping.name: _grouping_dimension(ga, k, d) for ga in a.groupings}
         dims_out.append(entry)
     out["dimensions"] = dims_out
@@ -941,10 +1119,13 @@ def _benchmark_entry(b: Benchmark | None, k: int) -> dict | None:
     }
 
 
-def _gap_entry(gap: Gap | None, k: int) -> dict | None:
+def _gap_entry(gap: Gap | None, why: tuple[str | None, ...], k: int) -> dict | None:
     if gap is None:
         return None
+    if why[k] is not None:
+        return _withheld(why[k])
     return {
+        "suppressed": False,
         "diff": _num(gap.diff[k]),
         "ci95": _interval(gap.ci_low[k], gap.ci_high[k]),
         "t": _num(gap.t[k]),

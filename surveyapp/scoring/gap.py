@@ -24,6 +24,7 @@ __all__ = [
     "hedges_correction",
     "holm",
     "perception_gap",
+    "restrict",
     "welch_difference",
 ]
 
@@ -359,3 +360,48 @@ def campaign_change(before: np.ndarray, after: np.ndarray, *, confidence: float 
     Welch (1947); Holm (1979); see :func:`welch_difference` and :func:`holm`.
     """
     return _with_holm(welch_difference(after, before, confidence))
+
+
+def restrict(gap: Gap, shown: np.ndarray) -> Gap:
+    """The gap with only the ``shown`` columns: the others blanked, Holm over the shown.
+
+    A withheld column (a dimension whose comparison would give a small group away) must
+    leave no trace: its statistics become ``NaN`` and its counts 0, and ``p_holm`` is
+    recomputed with :func:`holm` over the shown columns only. The family of a multiple
+    comparison is what is reported; left in, a withheld p-value would move the shown
+    adjusted values and so give part of itself away.
+
+    Parameters
+    ----------
+    gap : Gap
+        Result of :func:`perception_gap` or :func:`campaign_change`.
+    shown : ndarray of bool, shape (k,)
+        Columns that may be published.
+
+    Returns
+    -------
+    Gap
+    """
+    keep = np.asarray(shown, dtype=bool)
+    if keep.shape != gap.diff.shape:
+        raise ValueError(
+            f"shown must have one flag per column ({gap.diff.size}), got shape {keep.shape}."
+        )
+
+    def only(values: np.ndarray) -> np.ndarray:
+        return np.where(keep, values, np.nan)
+
+    p = only(gap.p)
+    return Gap(
+        diff=only(gap.diff),
+        ci_low=only(gap.ci_low),
+        ci_high=only(gap.ci_high),
+        t=only(gap.t),
+        df=only(gap.df),
+        p=p,
+        p_holm=holm(p),
+        hedges_g=only(gap.hedges_g),
+        n_a=np.where(keep, gap.n_a, 0),
+        n_b=np.where(keep, gap.n_b, 0),
+        confidence=gap.confidence,
+    )

@@ -15,6 +15,7 @@ from surveyapp.scoring.gap import (
     hedges_correction,
     holm,
     perception_gap,
+    restrict,
     welch_difference,
 )
 
@@ -155,6 +156,29 @@ def test_campaign_change_is_after_minus_before() -> None:
     assert change.t[0] == pytest.approx(-sleep["t"], abs=5e-5)
     assert (change.n_a[0], change.n_b[0]) == (after.size, before.size)
     assert change.p_holm[0] == pytest.approx(change.p[0])
+
+
+def test_restrict_leaves_no_trace_of_withheld_columns() -> None:
+    rng = np.random.default_rng(8)
+    top = rng.normal([3.0, 3.5, 2.0], 1.0, size=(8, 3))
+    staff = rng.normal(3.0, 1.0, size=(40, 3))
+    gap = perception_gap(top, staff)
+    shown = restrict(gap, np.array([True, False, True]))
+    for field in ("diff", "ci_low", "ci_high", "t", "df", "p", "hedges_g"):
+        assert np.isnan(getattr(shown, field)[1]), field
+        assert getattr(shown, field)[[0, 2]] == pytest.approx(getattr(gap, field)[[0, 2]])
+    assert np.isnan(shown.p_holm[1])
+    assert shown.n_a.tolist() == [8, 0, 8] and shown.n_b.tolist() == [40, 0, 40]
+    # Holm over the two shown p-values only (R: p.adjust(p[c(1, 3)], "holm")).
+    low, high = sorted(gap.p[[0, 2]])
+    expected = {low: min(1.0, 2 * low), high: min(1.0, max(2 * low, high))}
+    assert shown.p_holm[[0, 2]] == pytest.approx([expected[gap.p[0]], expected[gap.p[2]]])
+
+
+def test_restrict_needs_one_flag_per_column() -> None:
+    gap = perception_gap(np.ones((3, 2)) + np.eye(3, 2), np.zeros((3, 2)) + np.eye(3, 2))
+    with pytest.raises(ValueError, match="one flag per column"):
+        restrict(gap, np.array([True]))
 
 
 def test_results_are_frozen() -> None:

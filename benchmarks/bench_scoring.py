@@ -16,6 +16,14 @@ Games-Howell needs ``studentized_range.sf`` and ``.ppf`` per pair, 9,848 pairs i
 is timed on a sample of pairs and extrapolated, which the output says.
 
 Results go to ``benchmarks/results/scoring.json`` and a Markdown table on stdout.
+
+``--case large`` times ``analyse`` alone on an organisation of the shape the anonymity
+rules find hardest: 100,000 respondents x 46 items (9 dimensions, the shipped
+questionnaire's size), 500 departments in a three-level tree (5 divisions, 45 units, 450
+teams; uneven sizes, some below the threshold) x 4 role levels (4% top management, 3%
+conversation team, so most department x role-level cells are small), 4% missing
+answers. It reports where the time goes (time inside ``suppress`` and
+``games_howell``, counted by wrapping them) and writes JSON only with ``--out``.
 """
 
 from __future__ import annotations
@@ -81,6 +89,89 @@ def make_survey(n: int, seed: int = 20240601) -> tuple[np.ndarray, Design, list[
         Grouping("role", role, ("Top management", "Middle management", "Team lead", "Staff")),
     ]
     return answers, design, groupings
+
+
+def make_large_survey(n: int, seed: int = 7) -> tuple[np.ndarray, Design, list[Grouping]]:
+    """500 departments (three levels) x 4 role levels, 46 items in 9 dimensions."""
+    rng = np.random.default_rng(seed)
+    n_items, n_dims = 46, 9
+    item_dim = np.sort(np.arange(n_items) % n_dims)
+    # 5 divisions (0-4), 45 units (5-49, 9 per division), 450 teams (50-499, 10 per unit).
+    parents = tuple([-1] * 5 + [u // 9 for u in range(45)] + [5 + t // 10 for t in range(450)])
+    weight = rng.lognormal(0.0, 1.0, 500)
+    weight[:50] *= 0.1  # divisions and units have few direct respondents of their own
+    dept = rng.choice(500, n, p=weight / weight.sum())
+    role = rng.choice(4, n, p=[0.04, 0.15, 0.78, 0.03])
+    latent = 3.2 + rng.normal(0.0, 0.3, (500, n_dims))[dept] + rng.normal(0.0, 0.6, (n, n_dims))
+    answers = np.clip(np.rint(latent[:, item_dim] + rng.normal(0.0, 0.8, (n, n_items))), 1, 5)
+    answers[rng.random(answers.shape) < 0.04] = np.nan
+    design = Design(
+        item_ids=tuple(f"q{i + 1:02d}" for i in range(n_items)),
+        dimension_ids=tuple(f"dim{d + 1}" for d in range(n_dims)),
+        item_dimension=tuple(item_dim),
+        reverse=(False,) * n_items,
+        scale_min=1,
+        scale_max=5,
+        level_min_scores=(1.0, 2.0, 3.0, 3.75, 4.5),
+    )
+    groupings = [
+        Grouping("department", dept, tuple(f"D{d:03d}" for d in range(500)), parents=parents),
+        Grouping("role", role, ("Top management", "Middle management", "Staff", "Team")),
+    ]
+    return answers, design, groupings
+
+
+def run_large(n: int, repeat: int) -> dict[str, Any]:
+    """Best-of-``repeat`` time of ``analyse`` and the time spent in its costly parts."""
+    from surveyapp.scoring import analysis, comparison
+
+    x, design, groupings = make_large_survey(n)
+    spent = {"suppress": [0.0, 0], "games_howell": [0.0, 0]}
+
+    def timed(module: Any, name: str) -> None:
+        original = getattr(module, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[name][0] += time.perf_counter() - t0
+                spent[name][1] += 1
+
+        setattr(module, name, wrapper)
+
+    timed(analysis, "suppress")
+    timed(comparison, "games_howell")
+    runs = []
+    for _ in range(repeat):
+        for entry in spent.values():
+            entry[:] = [0.0, 0]
+        t0 = time.perf_counter()
+        result = analyse(x, design, groupings, top_management=("role", 0))
+        runs.append((time.perf_counter() - t0, {k: tuple(v) for k, v in spent.items()}))
+    best, parts = min(runs, key=lambda run: run[0])
+    sizes = np.bincount(groupings[0].codes, minlength=500)
+    crossing = np.unique(groupings[0].codes * 4 + groupings[1].codes, return_counts=True)[1]
+    return {
+        "machine": machine(),
+        "data": {
+            "respondents": n,
+            "items": len(design.item_ids),
+            "dimensions": len(design.dimension_ids),
+            "departments": 500,
+            "departments_below_5": int(((sizes > 0) & (sizes < 5)).sum()),
+            "role_levels": 4,
+            "crossing_cells": int(crossing.size),
+            "crossing_cells_below_5": int((crossing < 5).sum()),
+        },
+        "analyse_seconds_best": best,
+        "analyse_seconds_all": [t for t, _ in runs],
+        "suppress_seconds": parts["suppress"][0],
+        "suppress_calls": parts["suppress"][1],
+        "games_howell_seconds": parts["games_howell"][0],
+        "departments_withheld": int((~result.groupings[0].published).sum()),
+    }
 
 
 def run_engine(x, design, groupings, repeat: int) -> dict[str, Any]:
@@ -246,7 +337,16 @@ def main() -> None:
     parser.add_argument("--respondents", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--gh-sample", type=int, default=20)
+    parser.add_argument("--case", choices=("compare", "large"), default="compare")
+    parser.add_argument("--out", type=Path, help="--case large: also write the JSON here")
     args = parser.parse_args()
+    if args.case == "large":
+        large = run_large(args.respondents, args.repeat)
+        text = json.dumps(large, indent=2) + "\n"
+        if args.out is not None:
+            args.out.write_text(text, encoding="utf-8")
+        print(text, end="")
+        return
 
     x, design, groupings = make_survey(args.respondents)
     engine = run_engine(x, design, groupings, args.repeat)

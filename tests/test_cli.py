@@ -79,11 +79,9 @@ def test_full_administration_cycle(runner, ctx, factory, tmp_path):
     result = invoke(runner, "responses", "import", "--campaign", str(campaign_id), str(paper))
     assert result.exit_code == 0, result.output
     out = tmp_path / "export.csv"
-    result = invoke(
-        runner, "responses", "export", "--campaign", str(campaign_id), "--out", str(out)
-    )
-    assert result.exit_code == 0, result.output
-    assert len(list(csv.DictReader(io.StringIO(out.read_text())))) == 6
+    export = ("responses", "export", "--campaign", str(campaign_id), "--out", str(out))
+    result = invoke(runner, *export)
+    assert result.exit_code == 1 and "released when it closes" in result.output
     result = invoke(
         runner,
         "user",
@@ -98,6 +96,9 @@ def test_full_administration_cycle(runner, ctx, factory, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert invoke(runner, "campaign", "close", str(campaign_id)).exit_code == 0
+    result = invoke(runner, *export)
+    assert result.exit_code == 0, result.output
+    assert len(list(csv.DictReader(io.StringIO(out.read_text())))) == 6
     db.session.expire_all()
     assert count(Response) == 6 and count(User) == 1
 

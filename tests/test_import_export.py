@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from surveyapp.extensions import db
 from surveyapp.models import Answer, Department, Organisation, Response
 from surveyapp.services import ServiceError
+from surveyapp.services.campaigns import close_campaign
 from surveyapp.services.csvfiles import CSVFileError
 from surveyapp.services.organisations import import_departments
 from surveyapp.services.responses import export_responses, import_responses
@@ -92,6 +93,7 @@ def test_export_folds_small_departments_and_blanks_small_roles(factory):
     rows = [("COM", "employee", 4)] * 6 + [("COM", "top_management", 5)] * 2
     rows += [("IT-OPS", "employee", 3)] * 2 + [("IT", "employee", 2)] * 4
     import_responses(campaign, response_csv(q, rows), "in.csv")
+    close_campaign(campaign)  # answer files wait for the campaign to close
     header, data = export_responses(campaign)
     exported = list(
         csv.reader(
@@ -116,6 +118,7 @@ def test_export_refuses_a_campaign_below_threshold(factory):
     q = factory.questionnaire()
     campaign = factory.campaign()
     import_responses(campaign, response_csv(q, [("COM", "employee", 4)] * 3), "in.csv")
+    close_campaign(campaign)
     with pytest.raises(ServiceError, match="fewer than its anonymity threshold"):
         export_responses(campaign)
 

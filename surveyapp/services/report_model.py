@@ -23,6 +23,7 @@ REASONS = {
         "too_few_answers": "minder dan {n} antwoorden",
         "hidden": "niet apart getoond",
         "organisation_below_threshold": "te weinig respondenten in de organisatie",
+        "previous_too_few_answers": "minder dan {n} antwoorden in de vorige meting",
     },
     "en": {
         "below_threshold": "fewer than {n} respondents",
@@ -30,6 +31,7 @@ REASONS = {
         "too_few_answers": "fewer than {n} answers",
         "hidden": "not shown separately",
         "organisation_below_threshold": "too few respondents in the organisation",
+        "previous_too_few_answers": "fewer than {n} answers in the previous campaign",
     },
 }
 

@@ -28,6 +28,7 @@ from .campaigns import accepts_responses, campaign_departments
 from .csvfiles import CSVFileError, RowError, read_csv
 from .drafts import DraftContent, DraftKey, open_draft, seal_draft
 from .questionnaires import questionnaire_for
+from .release import ensure_accepts_writes, ensure_results_released
 
 
 class AlreadySubmitted(ServiceError):
@@ -310,6 +311,7 @@ def parse_responses(
 
 def import_responses(campaign: Campaign, data: bytes | str, name: str) -> int:
     """Store every row of a response CSV (paper surveys, another tool), or nothing at all."""
+    ensure_accepts_writes(campaign, "take more responses")
     if campaign.status == "draft":
         raise ServiceError(
             f"Campaign {campaign.id} is still a draft; open it before importing responses."
@@ -367,6 +369,7 @@ def export_responses(campaign: Campaign) -> tuple[list[str], Iterable[list[objec
     in random order within a department, and comments appear only for departments at
     the comment threshold.
     """
+    ensure_results_released(campaign)  # answer files follow the results' release
     questionnaire = questionnaire_for(campaign.questionnaire_version)
     item_ids = [item.id for item in questionnaire.items]
     threshold = campaign.min_group_size

@@ -1,0 +1,286 @@
+"""A curious manager (or consultant) with nothing but ordinary outputs tries to recover one
+person's answers. Each test replays an attack that once worked and asserts that it now
+reveals nothing. ``docs/privacy.md`` describes the threat model and the policy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.extensions import db
+from surveyapp.models import Campaign, CampaignScore, Response
+
+from .dashboard_data import (
+    CONSULTANT,
+    MANAGER,
+    fast_password_hashes,  # noqa: F401 (fixture)
+    fresh_report_cache,  # noqa: F401 (fixture)
+    login,
+    responses_csv,
+)
+from .test_survey import Respondent
+
+THRESHOLD = 5
+
+
+def _organisation(make, name="Acme"):
+    from surveyapp.services.users import create_user
+
+    organisation = make.organisation(name)
+    create_user(*MANAGER, "manager", organisation)
+    create_user(*CONSULTANT, "consultant")
+    return organisation
+
+
+def _import(campaign, counts: dict[str, int], seed: int) -> None:
+    from surveyapp.services.responses import import_responses
+
+    questionnaire = campaign.questionnaire_version
+    from surveyapp.services.questionnaires import questionnaire_for
+
+    import_responses(
+        campaign, responses_csv(questionnaire_for(questionnaire), counts, seed), "x.csv"
+    )
+
+
+def _without_tokens(text: str) -> str:
+    """A page with its per-request CSRF tokens and nonces blanked."""
+    text = re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1", text)
+    return re.sub(r'(nonce=")[^"]+', r"\1", text)
+
+
+def _manager_outputs(client, campaign_id: int) -> dict[str, tuple[int, str]]:
+    """Everything a manager can fetch about a campaign: status and body of each."""
+    paths = {
+        "page": f"/results/campaigns/{campaign_id}",
+        "csv": f"/results/campaigns/{campaign_id}/results.csv",
+        "pdf": f"/results/campaigns/{campaign_id}/report.pdf",
+        "dimension": f"/results/campaigns/{campaign_id}/dimensions/open_culture",
+        "department": f"/results/campaigns/{campaign_id}/departments/COM",
+        "api_results": f"/api/v1/campaigns/{campaign_id}/results",
+        "api_participation": f"/api/v1/campaigns/{campaign_id}/participation",
+        "api_campaigns": "/api/v1/campaigns",
+    }
+    outputs = {}
+    for name, path in paths.items():
+        response = client.get(path)
+        body = response.get_data(as_text=response.mimetype != "application/pdf")
+        outputs[name] = (
+            response.status_code,
+            _without_tokens(body) if "html" in response.mimetype else body,
+        )
+        outputs[name + "_etag"] = (0, response.headers.get("ETag", ""))
+    return outputs
+
+
+@pytest.fixture
+def open_campaign(in_app, fast_password_hashes):  # noqa: F811
+    """Acme with an open campaign of 12 responses (COM 6, IT 6)."""
+    with in_app() as make:
+        campaign = make.campaign(_organisation(make))
+        _import(campaign, {"COM": 6, "IT": 6}, seed=1)
+        make.commit()
+        return campaign.id
+
+
+# --------------------------------------------------------------------------------------
+# Attack 1: two reads of an open campaign around one submission
+
+
+def test_two_reads_around_one_submission_show_no_difference(
+    client, in_app, open_campaign, questionnaire
+):
+    login(client, MANAGER)
+    before = _manager_outputs(client, open_campaign)
+    with in_app() as make:
+        token = make.link(db.session.get(Campaign, open_campaign), "COM")
+    respondent = Respondent(client, token)
+    respondent.answer_all(questionnaire, value="1", comment="")
+    assert "received" in respondent.submit().get_data(as_text=True).lower()
+    with in_app():
+        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 13
+    after = _manager_outputs(client, open_campaign)
+    assert after == before
+    # No output carries the campaign's results while it is open.
+    for name in ("csv", "pdf", "dimension", "department", "api_results"):
+        assert before[name][0] == 409, name
+    participation = json.loads(before["api_participation"][1])
+    assert participation["responses"] == 10  # 12 rounded down to a multiple of 5
+    assert {d["code"]: d["responses"] for d in participation["departments"]} == {
+        "COM": 5,
+        "HR": None,
+        "IT": 5,
+        "IT-OPS": None,
+    }
+
+
+def test_participation_moves_only_in_steps_of_the_threshold(in_app, open_campaign):
+    from surveyapp.services.release import participation
+
+    seen = []
+    with in_app():
+        campaign = db.session.get(Campaign, open_campaign)
+        for step in range(7):
+            _import(campaign, {"HR": 1}, seed=10 + step)
+            seen.append(participation(campaign).departments[1].responses)
+    # HR goes from 1 to 7 respondents: shown only from 5, and then as 5.
+    assert seen == [None, None, None, None, 5, 5, 5]
+
+
+def test_answer_files_wait_for_the_campaign_to_close(client, open_campaign):
+    login(client, CONSULTANT)
+    for suffix in ("responses.csv", "responses.xlsx"):
+        response = client.get(f"/results/campaigns/{open_campaign}/{suffix}")
+        assert response.status_code == 409, suffix
+        assert "released" in response.get_data(as_text=True)
+
+
+def test_cli_report_of_an_open_campaign_says_when_results_come(runner, open_campaign, tmp_path):
+    out = tmp_path / "r.pdf"
+    result = runner.invoke(
+        args=["report", "--campaign", str(open_campaign), "--lang", "en", "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "released when it closes" in result.output
+    assert not out.exists()
+
+
+def test_etag_says_nothing_about_counts_or_ids(client, in_app, open_campaign):
+    from surveyapp.services.campaigns import close_campaign
+
+    with in_app():
+        close_campaign(db.session.get(Campaign, open_campaign))
+        db.session.commit()
+    login(client, MANAGER)
+    first = client.get(f"/api/v1/campaigns/{open_campaign}/results")
+    assert first.status_code == 200
+    etag = first.headers["ETag"].strip('"')
+    assert re.fullmatch(r"[0-9a-f]{32}", etag), etag
+    again = client.get(
+        f"/api/v1/campaigns/{open_campaign}/results", headers={"If-None-Match": f'"{etag}"'}
+    )
+    assert again.status_code == 304
+
+
+# --------------------------------------------------------------------------------------
+# Attack 4: the change since a previous campaign too small to be shown
+
+
+def test_change_against_a_previous_campaign_of_two_shows_nothing_of_it(
+    client,
+    in_app,
+    fast_password_hashes,  # noqa: F811
+):
+    import datetime as dt
+
+    from surveyapp.services.campaigns import close_campaign
+
+    today = dt.date.today()
+    with in_app() as make:
+        organisation = _organisation(make)
+        previous = make.campaign(
+            organisation,
+            name="Pilot",
+            opens_on=today - dt.timedelta(days=400),
+            closes_on=today - dt.timedelta(days=380),
+        )
+        _import(previous, {"COM": 2}, seed=2)
+        close_campaign(previous)
+        current = make.campaign(organisation, name="Now")
+        _import(current, {"COM": 6, "IT": 7, "IT-OPS": 6}, seed=3)
+        close_campaign(current)
+        make.commit()
+        current_id = current.id
+    login(client, MANAGER)
+    data = client.get(f"/api/v1/campaigns/{current_id}/results").get_json()
+    assert data["context"]["previous_campaign"]["responses"] is None
+    assert data.get("change") in (None, {}) or all(
+        entry.get("suppressed", True) for entry in _change_entries(data)
+    )
+    page = client.get(f"/results/campaigns/{current_id}").get_data(as_text=True)
+    assert "2 respondents" not in page
+    assert "too few responses to compare" in page
+
+
+def _change_entries(data: dict) -> list[dict]:
+    change = data.get("change")
+    if isinstance(change, dict):
+        return [v for v in change.values() if isinstance(v, dict)]
+    return [d.get("change") or {} for d in data.get("dimensions", [])]
+
+
+# --------------------------------------------------------------------------------------
+# Attack 7: response counts of small campaigns and groups
+
+
+def test_counts_under_the_threshold_are_never_shown(
+    app,
+    client,
+    in_app,
+    fast_password_hashes,  # noqa: F811
+):
+    from surveyapp.services.campaigns import close_campaign
+
+    with in_app() as make:
+        campaign = make.campaign(_organisation(make), name="Tiny")
+        _import(campaign, {"COM": 3}, seed=4)
+        close_campaign(campaign)
+        make.commit()
+        campaign_id = campaign.id
+    login(client, MANAGER)
+    listing = client.get("/api/v1/campaigns").get_json()["campaigns"]
+    assert [c["responses"] for c in listing] == [None]
+    results = client.get(f"/api/v1/campaigns/{campaign_id}/results").get_json()
+    assert results["context"]["campaign"]["responses"] is None
+    assert results["context"]["campaign"]["response_rate"] is None
+    csv_text = client.get(f"/results/campaigns/{campaign_id}/results.csv").get_data(as_text=True)
+    assert not re.search(r"(^|[,;])3([,;]|$)", csv_text, re.M)
+    consultant = app.test_client()
+    login(consultant, CONSULTANT)
+    overview = consultant.get("/consultant/").get_data(as_text=True)
+    assert "fewer than 5 responses" in overview
+    assert "3 responses" not in overview
+
+
+# --------------------------------------------------------------------------------------
+# Closed campaigns are frozen
+
+
+def test_closed_campaign_refuses_an_import_and_keeps_its_scores(runner, in_app, tmp_path):
+    from surveyapp.services.campaigns import close_campaign
+
+    with in_app() as make:
+        campaign = make.campaign(make.organisation("Acme"))
+        _import(campaign, {"COM": 6}, seed=5)
+        close_campaign(campaign)
+        make.commit()
+        campaign_id = campaign.id
+        scores = db.session.execute(
+            sa.select(CampaignScore.dimension_id, CampaignScore.n, CampaignScore.mean)
+        ).all()
+        questionnaire = make.questionnaire()
+    path = tmp_path / "late.csv"
+    path.write_text(responses_csv(questionnaire, {"COM": 1}, seed=6))
+    result = runner.invoke(args=["responses", "import", "--campaign", str(campaign_id), str(path)])
+    assert result.exit_code == 1
+    assert "closed" in result.output and "new campaign" in result.output
+    with in_app():
+        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 6
+        assert (
+            db.session.execute(
+                sa.select(CampaignScore.dimension_id, CampaignScore.n, CampaignScore.mean)
+            ).all()
+            == scores
+        )
+
+
+@pytest.fixture
+def questionnaire(app):
+    from .conftest import Factory
+
+    with app.app_context():
+        return Factory(app).questionnaire()

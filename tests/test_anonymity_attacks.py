@@ -284,3 +284,116 @@ def questionnaire(app):
 
     with app.app_context():
         return Factory(app).questionnaire()
+
+
+# --------------------------------------------------------------------------------------
+# Attacks 2 and 3: department × role crossing, and the perception gap, through the API
+
+CROSSING_DEPARTMENTS = (
+    "code,name,parent_code,headcount\n"
+    "MGMT,Management,,6\nOPS,Operations,,8\nCOM,Communication,,8\nHR,Human resources,,8\n"
+)
+
+
+def _import_rows(campaign, rows: list[tuple[str, str, int]]) -> None:
+    """``(department, role, answer)`` rows, every item answered with ``answer``."""
+    from surveyapp.services.questionnaires import questionnaire_for
+    from surveyapp.services.responses import import_responses
+
+    items = [i.id for i in questionnaire_for(campaign.questionnaire_version).items]
+    lines = [",".join(["department", "role_level", *items])]
+    lines += [",".join([d, r, *[str(v)] * len(items)]) for d, r, v in rows]
+    import_responses(campaign, "\n".join(lines) + "\n", "rows.csv")
+
+
+def _published(data: dict, grouping: str, code: str, dimension: str) -> tuple[int, float] | None:
+    """(n, mean) of a group on a dimension, if the JSON shows it."""
+    for entry in data["dimensions"]:
+        if entry["id"] != dimension or entry.get("suppressed"):
+            continue
+        for group in entry["groupings"][grouping]["groups"]:
+            if group["label"] == code and not group["suppressed"]:
+                return group["n"], group["mean"]
+    return None
+
+
+@pytest.fixture
+def crossing_campaign(in_app, fast_password_hashes):  # noqa: F811
+    """Five top managers in MGMT and one among five employees in OPS; all counts ≥ 5."""
+    from surveyapp.services.campaigns import close_campaign
+    from surveyapp.services.users import create_user
+
+    with in_app() as make:
+        organisation = make.organisation("Crossed", CROSSING_DEPARTMENTS)
+        create_user(*MANAGER, "manager", organisation)
+        campaign = make.campaign(organisation)
+        rows = [("MGMT", "top_management", 4)] * 5
+        rows += [("OPS", "top_management", 1)]  # the person the attacker is after
+        rows += [("OPS", "employee", 3)] * 5
+        rows += [("COM", "employee", 3)] * 6
+        rows += [("HR", "middle_management", 2)] * 6
+        _import_rows(campaign, rows)
+        close_campaign(campaign)
+        make.commit()
+        dimensions = [d.id for d in make.questionnaire().dimensions]
+        return campaign.id, dimensions
+
+
+def test_role_total_minus_a_department_does_not_isolate_one_person(client, crossing_campaign):
+    campaign_id, dimensions = crossing_campaign
+    login(client, MANAGER)
+    data = client.get(f"/api/v1/campaigns/{campaign_id}/results").get_json()
+    for dimension in dimensions:
+        top = _published(data, "role_level", "top_management", dimension)
+        mgmt = _published(data, "department", "MGMT", dimension)
+        ops = _published(data, "department", "OPS", dimension)
+        employees = _published(data, "role_level", "employee", dimension)
+        # top − MGMT, and OPS − (employees − COM), would each give the one top manager.
+        assert top is None or mgmt is None, dimension
+        com = _published(data, "department", "COM", dimension)
+        assert ops is None or employees is None or com is None, dimension
+        assert _published(data, "department", "HR", dimension) is not None  # not all hidden
+    # The page, CSV and PDF are built from the same figures; spot-check the CSV.
+    csv_text = client.get(f"/results/campaigns/{campaign_id}/results.csv").get_data(as_text=True)
+    assert "1.00" not in csv_text  # the lone top manager's score appears nowhere
+
+
+def test_perception_gap_never_outlives_a_withheld_top_management_score(
+    client,
+    in_app,
+    fast_password_hashes,  # noqa: F811
+):
+    """Top management answers only one dimension: the gap of the others would give its
+    mean and spread."""
+    from surveyapp.services.campaigns import close_campaign
+    from surveyapp.services.questionnaires import questionnaire_for
+    from surveyapp.services.responses import import_responses
+    from surveyapp.services.users import create_user
+
+    with in_app() as make:
+        organisation = make.organisation("Gapped")
+        create_user(*MANAGER, "manager", organisation)
+        campaign = make.campaign(organisation)
+        questionnaire = questionnaire_for(campaign.questionnaire_version)
+        first = questionnaire.dimensions[0]
+        items = [i.id for i in questionnaire.items]
+        lines = [",".join(["department", "role_level", *items])]
+        for _ in range(5):  # top management: only the first dimension answered
+            cells = ["5" if item.dimension == first.id else "" for item in questionnaire.items]
+            lines.append(",".join(["IT", "top_management", *cells]))
+        for k in range(12):
+            lines.append(",".join(["COM", "employee", *[str(2 + k % 3)] * len(items)]))
+        import_responses(campaign, "\n".join(lines) + "\n", "gap.csv")
+        close_campaign(campaign)
+        make.commit()
+        campaign_id = campaign.id
+    login(client, MANAGER)
+    data = client.get(f"/api/v1/campaigns/{campaign_id}/results").get_json()
+    for entry in data["dimensions"]:
+        gap = entry.get("perception_gap")
+        top = _published(data, "role_level", "top_management", entry["id"])
+        if top is None:
+            assert gap is None or gap.get("suppressed") is True, entry["id"]
+            assert gap is None or set(gap) <= {"suppressed", "reason"}, entry["id"]
+    shown = [e["perception_gap"] for e in data["dimensions"] if e.get("perception_gap")]
+    assert any(g.get("suppressed") is False for g in shown)  # the answered one is shown

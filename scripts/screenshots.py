@@ -1,7 +1,8 @@
 """Full-page screenshots of the main pages at phone and desktop width (headless Chromium).
 
-Usage: python scripts/screenshots.py BASE_URL OUT_DIR [CAMPAIGN_ID]
-Expects the demo data (`make run`): signs in as the demo manager and consultant.
+Usage: python scripts/screenshots.py BASE_URL OUT_DIR [CAMPAIGN_ID [OPEN_CAMPAIGN_ID]]
+Expects the demo data (`make run`): signs in as the demo manager and consultant. The
+open campaign's page shows participation only (results wait for the campaign to close).
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ def sign_in(page, base: str, email: str, password: str) -> None:
     page.click("main button[type=submit]")
 
 
-def main(base: str, out: Path, campaign: int) -> None:
+def main(base: str, out: Path, campaign: int, open_campaign: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     pages = {
         "manager": [
             ("campaign", f"/results/campaigns/{campaign}"),
             ("dimension", f"/results/campaigns/{campaign}/dimensions/trust"),
+            ("campaign-open", f"/results/campaigns/{open_campaign}"),
         ],
         "consultant": [("consultant", "/consultant/"), ("norms", "/consultant/norms")],
     }
@@ -63,4 +65,9 @@ def main(base: str, out: Path, campaign: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 2)
+    main(
+        sys.argv[1],
+        Path(sys.argv[2]),
+        int(sys.argv[3]) if len(sys.argv) > 3 else 1,
+        int(sys.argv[4]) if len(sys.argv) > 4 else 2,
+    )

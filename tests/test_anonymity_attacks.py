@@ -397,3 +397,20 @@ def test_perception_gap_never_outlives_a_withheld_top_management_score(
             assert gap is None or set(gap) <= {"suppressed", "reason"}, entry["id"]
     shown = [e["perception_gap"] for e in data["dimensions"] if e.get("perception_gap")]
     assert any(g.get("suppressed") is False for g in shown)  # the answered one is shown
+
+
+def test_comparison_leaves_out_an_organisation_whose_campaign_is_open(app, in_app, open_campaign):
+    from surveyapp.services.campaigns import close_campaign
+
+    with in_app() as make:
+        other = make.campaign(make.organisation("Beta"), name="Beta survey")
+        _import(other, {"COM": 6, "IT": 6}, seed=7)
+        close_campaign(other)
+        make.commit()
+        ids = [db.session.get(Campaign, open_campaign).organisation_id, other.organisation_id]
+    consultant = app.test_client()
+    login(consultant, CONSULTANT)
+    page = consultant.get(f"/consultant/compare?organisation={ids[0]}&organisation={ids[1]}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400  # one organisation is left, nothing to compare
+    assert "Left out because they have no campaign with results yet: Acme." in html

@@ -126,16 +126,13 @@ def organisation_overview(lang: str) -> list[dict[str, Any]]:
 
 
 def comparable_campaign(organisation: Organisation) -> Campaign | None:
-    """The campaign an organisation is compared by: its latest closed one, else its latest
-    open one."""
-    chosen = None
-    for campaign in organisation.campaigns:  # ordered by opening date
-        if campaign.status == "closed":
-            chosen = campaign
-    if chosen is None:
-        open_ones = [c for c in organisation.campaigns if c.status == "open"]
-        chosen = open_ones[-1] if open_ones else None
-    return chosen
+    """The campaign an organisation is compared by: its latest closed one, if any.
+
+    Never an open one: its results are not released (``services/release.py``), and a
+    comparison read before and after one submission would give that person's scores.
+    """
+    closed = [c for c in organisation.campaigns if c.status == "closed"]
+    return closed[-1] if closed else None  # campaigns are ordered by opening date
 
 
 # ---------------------------------------------------------------------------------

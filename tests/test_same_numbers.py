@@ -147,3 +147,33 @@ def test_page_pdf_csv_and_api_show_the_same_numbers(client, in_app, fast_passwor
     check_each_dimension_mean_and_interval_agree(outputs)
     check_a_department_mean_agrees(outputs)
     check_withheld_departments_have_no_number_anywhere(outputs)
+    check_no_output_shows_a_figure_the_release_does_not_hold(outputs)
+
+
+def published_numbers(node) -> set[float]:
+    """Every number of the released report (the API JSON): the published figures."""
+    if isinstance(node, dict):
+        return set().union(*(published_numbers(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(published_numbers(v) for v in node)) if node else set()
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        return set()
+    return {float(node)}
+
+
+def check_no_output_shows_a_figure_the_release_does_not_hold(outputs):
+    figures = published_numbers(outputs["api"])
+    shown = {format_number(abs(v)) for v in figures}
+    checked = {"csv": 0, "page": 0, "pdf": 0}
+    for row in outputs["csv"]:
+        for column, cell in row.items():
+            if re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", cell or ""):
+                assert float(cell) in figures, (column, cell, row["section"])
+                checked["csv"] += 1
+    for name in ("page", "pdf"):
+        text = words(outputs[name]) if name == "page" else outputs["pdf"]
+        for number in re.findall(r"(?<![\d.,])\d+\.\d\d(?![\d%])", text):
+            assert number in shown, (name, number)
+            checked[name] += 1
+    # Each output really was read: hundreds of figures, not a vacuous pass.
+    assert min(checked.values()) > 100, checked

@@ -251,3 +251,22 @@ def _insert_synthetic_responses(campaign, departments: list[int], n: int) -> Non
             .where(Response.campaign_id == campaign.id),
         )
     )
+
+
+def test_norm_keys_stay_exact_in_float64_window_by_window():
+    from surveyapp.services.aggregates import _COUNT_SLOTS, _ID_WINDOW, _POSITIONS, id_windows
+
+    ids = np.array([5, 7, 5 + _ID_WINDOW - 1, 5 + _ID_WINDOW, 2**62, 2**63 - 1], dtype=np.int64)
+    windows = id_windows(ids)
+    assert windows == [
+        (5, 5 + _ID_WINDOW - 1),
+        (5 + _ID_WINDOW, 5 + _ID_WINDOW),
+        (2**62, 2**62),
+        (2**63 - 1, 2**63 - 1),
+    ]
+    for first, last in windows:
+        largest_key = ((last - first) * _POSITIONS + _POSITIONS - 1) * _COUNT_SLOTS + (
+            _COUNT_SLOTS - 1
+        )
+        assert largest_key < 2**53  # every integer below 2^53 is exact in float64
+        assert float(largest_key) == largest_key

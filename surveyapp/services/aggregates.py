@@ -171,22 +171,37 @@ def _closed_version(questionnaire_version_id: int) -> tuple:
     )
 
 
-# A score row travels as three numbers: the campaign id less the smallest id of interest,
-# (dimension position + 1) × 2^20 + respondents, and the mean. NumPy parses them as float64,
-# exact for integers below 2^53: the campaign id is therefore never packed with anything
-# (an id × 2^26 would lose digits from id 2^27 on), and it is sent as an offset so that a
-# database whose ids start high (SQLite allows ids up to 2^63) still reads exactly.
+# A score row travels as two numbers: (campaign offset × 64 + dimension position + 1) ×
+# 2^20 + respondents, and the mean. NumPy parses them as float64, exact for integers below
+# 2^53, so the key must stay below it: the campaign id is sent as an offset from the first
+# id of a window of at most 2^27 ids, and a norm table whose campaign ids span more is read
+# window by window (one window in any real deployment; SQLite allows ids up to 2^63).
+_POSITIONS = 64
 _COUNT_SLOTS = 2**20
+_ID_WINDOW = 2**53 // (_POSITIONS * _COUNT_SLOTS)  # 2^27
 
 
-def _score_text(campaign_offset, slot, dialect: str):
-    """``campaign offset,slot,mean`` as text, the mean exact."""
+def _score_text(key, dialect: str):
+    """``key,mean`` as text, the mean exact."""
     if dialect == "postgresql":
         # float8 → text is the shortest exact representation (PostgreSQL 12 and later).
-        return sa.func.concat_ws(",", campaign_offset, slot, sa.cast(CampaignScore.mean, sa.Text))
+        return sa.func.concat_ws(",", key, sa.cast(CampaignScore.mean, sa.Text))
     # SQLite prints REAL with 15 digits by default, and its plain %.17g is not exact
     # either; the "!" flag makes it compute every digit, so 17 round-trip exactly.
-    return sa.func.printf("%d,%d,%!.17g", campaign_offset, slot, CampaignScore.mean)
+    return sa.func.printf("%d,%!.17g", key, CampaignScore.mean)
+
+
+def id_windows(ids: np.ndarray) -> list[tuple[int, int]]:
+    """``(first, last)`` id ranges, each spanning fewer than 2^27 ids, that cover ``ids``."""
+    ordered = np.unique(ids)
+    windows = []
+    start = 0
+    while start < ordered.size:
+        first = int(ordered[start])
+        stop = int(np.searchsorted(ordered, first + _ID_WINDOW, side="left"))
+        windows.append((first, int(ordered[stop - 1])))
+        start = stop
+    return windows
 
 
 def _load_norm_table(questionnaire_version_id: int, dimension_ids: tuple[str, ...]) -> NormTable:
@@ -228,6 +243,10 @@ def _load_norm_table(questionnaire_version_id: int, dimension_ids: tuple[str, ..
     counts = np.zeros((m, k), dtype=np.int64)
     if m:
         campaign_ids = np.array([row[0] for row in campaigns], dtype=np.int64)
+        if k >= _POSITIONS:
+            raise ValueError(
+                f"A questionnaire with {_POSITIONS} or more dimensions is not supported."
+            )
         position = sa.case(
             {dimension: j for j, dimension in enumerate(dimension_ids)},
             value=CampaignScore.dimension_id,
@@ -235,34 +254,40 @@ def _load_norm_table(questionnaire_version_id: int, dimension_ids: tuple[str, ..
         )
         dialect = connection.dialect.name
         smaller = sa.func.least if dialect == "postgresql" else sa.func.min
-        base = int(campaign_ids.min())
-        campaign_offset = sa.cast(CampaignScore.campaign_id, sa.BigInteger) - sa.cast(
-            base, sa.BigInteger
-        )
-        slot = (position + 1) * _COUNT_SLOTS + smaller(CampaignScore.n, _COUNT_SLOTS - 1)
         # The scores come back as one long text that NumPy parses in C (as in matrix.py):
-        # fetching 90,000 rows one by one would cost several times the whole budget. The
-        # range on the key keeps offsets between 0 and the id span; rows of campaigns
-        # other than the latest closed ones are dropped below, in NumPy: a join or IN
-        # filter would cost SQLite more than parsing them.
-        packed = connection.execute(
-            sa.select(concatenated(_score_text(campaign_offset, slot, dialect), dialect)).where(
-                CampaignScore.mean.is_not(None),
-                CampaignScore.campaign_id.between(base, int(campaign_ids.max())),
+        # fetching 90,000 rows one by one would cost several times the whole budget. Rows
+        # of campaigns other than the latest closed ones are dropped below, in NumPy: a
+        # join or IN filter would cost SQLite more than parsing them.
+        order = np.argsort(campaign_ids)
+        for first, last in id_windows(campaign_ids):
+            offset = sa.cast(CampaignScore.campaign_id, sa.BigInteger) - sa.cast(
+                first, sa.BigInteger
             )
-        ).scalar()
-        if packed:
-            values = np.fromstring(packed, sep=",").reshape(-1, 3)
-            score_campaigns = values[:, 0].astype(np.int64) + base
-            columns, n = np.divmod(values[:, 1].astype(np.int64), _COUNT_SLOTS)
+            key = (offset * _POSITIONS + position + 1) * _COUNT_SLOTS + smaller(
+                CampaignScore.n, _COUNT_SLOTS - 1
+            )
+            # The range keeps every key between 0 and 2^53 (exact in float64). "+ 0" keeps
+            # SQLite scanning the table, which is faster here than walking the key's index.
+            packed = connection.execute(
+                sa.select(concatenated(_score_text(key, dialect), dialect)).where(
+                    CampaignScore.mean.is_not(None),
+                    (CampaignScore.campaign_id + 0).between(first, last),
+                )
+            ).scalar()
+            if not packed:
+                continue
+            values = np.fromstring(packed, sep=",").reshape(-1, 2)
+            keys = values[:, 0].astype(np.int64)
+            slots, n = np.divmod(keys, _COUNT_SLOTS)
+            offsets, columns = np.divmod(slots, _POSITIONS)
+            score_campaigns = offsets + first
             columns -= 1
             # Keep the scores of each organisation's latest campaign and known dimensions.
-            order = np.argsort(campaign_ids)
             at = np.searchsorted(campaign_ids, score_campaigns, sorter=order)
             at = np.minimum(at, len(order) - 1)
             rows = order[at]
             keep = (campaign_ids[rows] == score_campaigns) & (columns >= 0)
-            means[rows[keep], columns[keep]] = values[keep, 2]
+            means[rows[keep], columns[keep]] = values[keep, 1]
             counts[rows[keep], columns[keep]] = n[keep]
     return NormTable(
         organisation_ids=np.array([row[1] for row in campaigns], dtype=np.int64),

@@ -63,20 +63,21 @@ def may_see(organisation_id: int) -> bool:
     )
 
 
+def _conflict(title: str, message: str):
+    """A 409 page: the request is fine, the campaign's state does not allow it yet."""
+    return render_template("error.html", title=title, message=message), 409
+
+
 @bp.errorhandler(ResultsNotReleased)
 def results_not_released(error: ResultsNotReleased):
     """Any results URL of a campaign that has not closed: say when results come."""
-    return (
-        render_template(
-            "error.html",
-            title=_("Results are not released yet"),
-            message=_(
-                "Results are published once, when the campaign closes, so that nobody's "
-                "answers can be worked out by comparing results before and after they "
-                "respond. Until then the campaign page shows how many people have responded."
-            ),
+    return _conflict(
+        _("Results are not released yet"),
+        _(
+            "Results are published once, when the campaign closes, so that nobody's "
+            "answers can be worked out by comparing results before and after they "
+            "respond. Until then the campaign page shows how many people have responded."
         ),
-        409,
     )
 
 
@@ -391,18 +392,14 @@ def report_pdf(campaign_id: int):
 
 
 def _too_few_responses(campaign: Campaign):
-    return (
-        render_template(
-            "error.html",
-            title=_("Nothing to download yet"),
-            message=_(
-                "This campaign has fewer responses than its anonymity threshold of "
-                "%(n)d, so no answers can be downloaded without risking that someone is "
-                "recognised. Try again when more people have responded.",
-                n=campaign.min_group_size,
-            ),
+    return _conflict(
+        _("Nothing to download yet"),
+        _(
+            "This campaign has fewer responses than its anonymity threshold of "
+            "%(n)d, so no answers can be downloaded without risking that someone is "
+            "recognised. Try again when more people have responded.",
+            n=campaign.min_group_size,
         ),
-        409,
     )
 
 

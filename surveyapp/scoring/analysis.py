@@ -39,6 +39,7 @@ from surveyapp.scoring.scales import check_scale, score_scales
 from surveyapp.scoring.suppression import (
     REASON_BELOW_THRESHOLD,
     REASON_COMPLEMENTARY,
+    SuppressionSystem,
     suppress,
 )
 
@@ -609,6 +610,9 @@ class _Layout:
                     self.sets.append((int(totals[code + 1]), self.cross_slot[members].tolist()))
         self.n_slots = slot
         self.hidden = hidden
+        # Checked once and reused by every suppression of this layout (respondents, then
+        # each column's answer counts): the structure does not depend on the counts.
+        self.system = SuppressionSystem(self.n_slots, self.sets)
 
     def counts(self, per_cell: NDArray) -> NDArray[np.int64]:
         """Counts of every suppression cell from per-cell counts."""
@@ -630,7 +634,7 @@ class _Publish:
 
 
 def _suppress(layout: _Layout, counts: NDArray[np.int64], threshold: int) -> _Publish:
-    result = suppress(counts.tolist(), layout.sets, threshold, hidden=layout.hidden)
+    result = suppress(counts, layout.system, threshold, hidden=layout.hidden)
     return _Publish(result.suppressed, result.reasons)
 
 
@@ -681,7 +685,7 @@ def _answer_suppression(
         )
         if safe:
             continue
-        result = suppress(counts.tolist(), layout.sets, threshold, hidden=hidden)
+        result = suppress(counts, layout.system, threshold, hidden=hidden)
         for slot in np.flatnonzero(np.array(result.suppressed) & ~base):
             withheld[slot, col] = True
             why = result.reasons[slot]

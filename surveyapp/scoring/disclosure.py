@@ -110,7 +110,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_array, csr_array
-from scipy.sparse.csgraph import maximum_flow
+from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
 
 __all__ = [
     "REASON_PINNED",
@@ -129,6 +129,10 @@ SUM_PROTECTION = 0.25
 _TOLERANCE = 1e-7
 # A block with more protected cells than this is first screened with one LP.
 _SCREEN_AT = 8
+# Block structures kept per system (a table meets few distinct blocks).
+_KEPT_STRUCTURES = 64
+# Minimum cuts tried by the flow screen before it leaves the block to the LP screen.
+_MAX_CUT_ROUNDS = 20
 # maximum_flow works in 32-bit integers.
 _INT32_MAX = 2**31 - 1
 
@@ -274,7 +278,7 @@ def audit_disclosure(
         raise ValueError(f"protection must be between 0 and 1, got {protection!r}.")
     unknown = ~shown & (values > 0)
     protected = np.flatnonzero(unknown & small)
-    blocks = _System(values, checked).blocks(unknown, protected)
+    blocks = _System(values.size, checked).blocks(values, unknown, protected)
     count_intervals = _count_intervals(blocks, values, threshold)
     sum_intervals = []
     if sums is not None:
@@ -351,18 +355,7 @@ def _validate(
     mask_name: str,
 ) -> tuple[np.ndarray, list[tuple[int, tuple[int, ...]]], np.ndarray]:
     """Counts as int64, sets as tuples, and a per-cell flag array; sentences on error."""
-    values = np.asarray(counts)
-    if values.ndim != 1:
-        raise ValueError("counts must be a flat sequence of respondent counts.")
-    if values.size and not np.issubdtype(values.dtype, np.integer):
-        as_float = values.astype(np.float64)
-        if not (np.isfinite(as_float).all() and (as_float == np.round(as_float)).all()):
-            raise ValueError("counts must be whole numbers of respondents.")
-    values = values.astype(np.int64)
-    if (values < 0).any():
-        raise ValueError("counts must not be negative.")
-    if isinstance(threshold, bool) or int(threshold) != threshold or threshold < 1:
-        raise ValueError(f"threshold must be a positive whole number, got {threshold!r}.")
+    values = _validate_counts(counts, threshold)
     n = values.size
 
     def check_cell(cell: int, where: str) -> int:
@@ -389,14 +382,34 @@ def _validate(
                 f"{total} has {int(values[total])}; members must partition the total."
             )
         checked.append((total, members))
+    return values, checked, _validate_mask(mask, n, mask_name)
 
+
+def _validate_counts(counts: Sequence[int], threshold: int) -> np.ndarray:
+    """Counts as int64 after checking them and the threshold; sentences on error."""
+    values = np.asarray(counts)
+    if values.ndim != 1:
+        raise ValueError("counts must be a flat sequence of respondent counts.")
+    if values.size and not np.issubdtype(values.dtype, np.integer):
+        as_float = values.astype(np.float64)
+        if not (np.isfinite(as_float).all() and (as_float == np.round(as_float)).all()):
+            raise ValueError("counts must be whole numbers of respondents.")
+    values = values.astype(np.int64)
+    if (values < 0).any():
+        raise ValueError("counts must not be negative.")
+    if isinstance(threshold, bool) or int(threshold) != threshold or threshold < 1:
+        raise ValueError(f"threshold must be a positive whole number, got {threshold!r}.")
+    return values
+
+
+def _validate_mask(mask: Sequence[bool] | None, n: int, mask_name: str) -> np.ndarray:
+    """A per-cell flag array (all False without ``mask``)."""
     if mask is None:
-        flags = np.zeros(n, dtype=bool)
-    else:
-        flags = np.asarray(mask, dtype=bool)
-        if flags.shape != (n,):
-            raise ValueError(f"{mask_name} must have one flag per cell ({n}), got {len(mask)}.")
-    return values, checked, flags
+        return np.zeros(n, dtype=bool)
+    flags = np.asarray(mask, dtype=bool)
+    if flags.shape != (n,):
+        raise ValueError(f"{mask_name} must have one flag per cell ({n}), got {len(mask)}.")
+    return flags
 
 
 def _validate_sums(
@@ -439,68 +452,93 @@ def _validate_sums(
 
 
 class _System:
-    """Cells and set equations, split into blocks of unknown cells on demand."""
+    """Cells and set equations, split into blocks of unknown cells on demand.
 
-    def __init__(self, counts: np.ndarray, sets: list[tuple[int, tuple[int, ...]]]) -> None:
-        self.counts = counts
+    The structure does not depend on the counts, so one system serves every count
+    vector of a table; each block's equations (and whether it is a network) are kept
+    by its set of cells, as successive calls mostly meet the same blocks.
+    """
+
+    def __init__(self, n_cells: int, sets: list[tuple[int, tuple[int, ...]]]) -> None:
+        self.n_cells = n_cells
         # Equation s: total - sum(members) = 0; its (cell, coefficient) pairs and back.
         self.equation_cells: list[list[tuple[int, int]]] = []
-        self.cell_equations: list[list[int]] = [[] for _ in range(counts.size)]
+        self.cell_equations: list[list[int]] = [[] for _ in range(n_cells)]
+        rows, cols, signs = [], [], []
         for index, (total, members) in enumerate(sets):
             self.equation_cells.append([(total, 1)] + [(m, -1) for m in members])
             self.cell_equations[total].append(index)
             for member in members:
                 self.cell_equations[member].append(index)
+            rows += [index] * (len(members) + 1)
+            cols += [total, *members]
+            signs += [1] + [-1] * len(members)
+        self.n_equations = len(sets)
+        self.incidence = csr_array(
+            (np.array(signs, dtype=np.int64), (np.array(rows, dtype=np.int64), cols)),
+            shape=(self.n_equations, n_cells),
+        )
+        self.incidence.sort_indices()
+        self._cell_of_entry = self.incidence.indices
+        self._equation_of_entry = np.repeat(
+            np.arange(self.n_equations), np.diff(self.incidence.indptr)
+        )
+        self._structures: dict[bytes, tuple] = {}
 
-    def blocks(self, unknown: np.ndarray, wanted: np.ndarray) -> list[tuple[_Block, np.ndarray]]:
+    def blocks(
+        self, counts: np.ndarray, unknown: np.ndarray, wanted: np.ndarray
+    ) -> list[tuple[_Block, np.ndarray]]:
         """Connected blocks of unknown cells that hold a wanted cell, with those cells.
 
         Two unknown cells are connected when they share a set; published and empty
-        cells are constants, so blocks are independent of one another.
+        cells are constants, so blocks are independent of one another. Blocks come in
+        the order of their first wanted cell, cells and equations in index order.
         """
-        is_unknown = unknown.tolist()
-        block_of: dict[int, int] = {}
-        found: list[tuple[list[int], list[int]]] = []
-        for start in wanted.tolist():
-            if start in block_of:
-                continue
-            block_of[start] = len(found)
-            cells, equations, seen = [start], [], set()
-            for cell in cells:  # grows while it is walked: a breadth-first search
-                for equation in self.cell_equations[cell]:
-                    if equation in seen:
-                        continue
-                    seen.add(equation)
-                    equations.append(equation)
-                    for other, _ in self.equation_cells[equation]:
-                        if is_unknown[other] and other not in block_of:
-                            block_of[other] = len(found)
-                            cells.append(other)
-            found.append((cells, equations))
-        wanted_in: list[list[int]] = [[] for _ in found]
-        for cell in wanted.tolist():
-            wanted_in[block_of[cell]].append(cell)
+        wanted_list = wanted.tolist()
+        if not wanted_list:
+            return []
+        n = self.n_cells
+        keep = unknown[self._cell_of_entry]
+        # Cells 0..n-1 and equations n..n+m-1 as nodes; an entry links its cell and equation.
+        graph = coo_array(
+            (
+                np.ones(int(keep.sum()), dtype=np.int8),
+                (self._cell_of_entry[keep], self._equation_of_entry[keep] + n),
+            ),
+            shape=(n + self.n_equations,) * 2,
+        )
+        _, label = connected_components(graph, directed=False)
+        order: dict[int, list[int]] = {}
+        for cell in wanted_list:
+            order.setdefault(int(label[cell]), []).append(cell)
         out = []
-        for (cells, equations), targets in zip(found, wanted_in, strict=True):
-            cells.sort()
-            equations.sort()
-            position = {cell: i for i, cell in enumerate(cells)}
-            rows, cols, signs = [], [], []
-            for row, equation in enumerate(equations):
-                for cell, sign in self.equation_cells[equation]:
-                    if cell in position:
-                        rows.append(row)
-                        cols.append(position[cell])
-                        signs.append(sign)
-            block = _Block(
-                np.array(cells, dtype=np.int64),
-                position,
-                (np.array(rows), np.array(cols), np.array(signs, dtype=np.int64)),
-                len(equations),
-                self.counts[cells],
-            )
-            out.append((block, np.array(targets, dtype=np.int64)))
+        for component, targets in order.items():
+            members = np.flatnonzero(label == component)
+            cells = members[members < n]
+            equations = members[members >= n] - n
+            out.append((self._block(counts, cells, equations), np.array(targets, dtype=np.int64)))
         return out
+
+    def _block(self, counts: np.ndarray, cells: np.ndarray, equations: np.ndarray) -> _Block:
+        key = cells.tobytes()
+        structure = self._structures.get(key)
+        if structure is None:
+            position = {cell: i for i, cell in enumerate(cells.tolist())}
+            local = np.full(self.n_cells, -1, dtype=np.int64)
+            local[cells] = np.arange(cells.size)
+            sub = self.incidence[equations]
+            entry_cols = local[sub.indices]
+            inside = entry_cols >= 0
+            entry_rows = np.repeat(np.arange(equations.size), np.diff(sub.indptr))
+            entries = (entry_rows[inside], entry_cols[inside], sub.data[inside].astype(np.int64))
+            n_rows = int(equations.size)
+            arcs = None if n_rows == 0 else _arcs(*entries, n_rows, cells.size)
+            structure = (position, entries, n_rows, arcs)
+            if len(self._structures) >= _KEPT_STRUCTURES:
+                self._structures.pop(next(iter(self._structures)))
+            self._structures[key] = structure
+        position, entries, n_rows, arcs = structure
+        return _Block(cells, position, entries, n_rows, counts[cells], arcs)
 
 
 class _Block:
@@ -513,6 +551,7 @@ class _Block:
         entries: tuple[np.ndarray, np.ndarray, np.ndarray],
         n_rows: int,
         counts: np.ndarray,
+        arcs: tuple[list[int], list[int], int] | None,
     ) -> None:
         self.cells = cells
         self.position = position
@@ -521,7 +560,6 @@ class _Block:
         self.n_rows = n_rows
         # A cell in no set at all is bounded by nothing but its own range.
         self.unconstrained = n_rows == 0
-        arcs = None if self.unconstrained else _arcs(*entries, n_rows, cells.size)
         self.network = None if arcs is None else _Network(*arcs, counts)
         self._matrix: csr_array | None = None
 
@@ -546,7 +584,9 @@ class _Block:
         positions = np.array([self.position[cell] for cell in cells], dtype=np.int64)
         values = self.counts.astype(np.float64)
         if positions.size > _SCREEN_AT:
-            can_be_zero = _screen(self.matrix, values, positions)
+            can_be_zero = None if self.network is None else self.network.zeros(positions)
+            if can_be_zero is None:
+                can_be_zero = _screen(self.matrix, values, positions)
         else:
             can_be_zero = np.zeros(positions.size, dtype=bool)
         out = []
@@ -654,6 +694,76 @@ class _Network:
             self.incident[tail].append(arc)
             self.incident[head].append(arc)
         self._graph: tuple[np.ndarray, ...] | None = None
+
+    def zeros(self, arcs: np.ndarray) -> np.ndarray | None:
+        """Which of ``arcs`` one feasible table shows can be 0 (None: left to the LP).
+
+        A table is a flow with the true node balances. The maximum flow from the
+        surplus nodes to the deficit nodes, with the arcs of a set Z removed and every
+        other arc unlimited, carries every surplus exactly when a table with Z at zero
+        exists. Z starts as all of ``arcs``; while the flow falls short, the arcs of Z
+        that cross its minimum cut are put back (some must carry flow: the true counts
+        do). The first flow that carries everything is a table, and every arc of
+        ``arcs`` without flow in it can be 0 (the single LP of :func:`_screen` finds
+        such a table too, by minimising their sum).
+        """
+        tails = np.array(self.tails, dtype=np.int64)
+        heads = np.array(self.heads, dtype=np.int64)
+        counts = np.array(self.counts, dtype=np.int64)
+        n = self.n_nodes
+        balance = np.bincount(tails, counts, n) - np.bincount(heads, counts, n)
+        balance = np.rint(balance).astype(np.int64)
+        supply = int(balance[balance > 0].sum())
+        if supply == 0:
+            return np.ones(arcs.size, dtype=bool)
+        big = supply + 1
+        if big > _INT32_MAX:  # pragma: no cover - 2e9 respondents
+            return None
+        source, sink = n, n + 1
+        surplus = np.flatnonzero(balance > 0)
+        deficit = np.flatnonzero(balance < 0)
+        removed = np.zeros(tails.size, dtype=bool)
+        removed[arcs] = True
+        watched = removed.copy()
+        for _ in range(_MAX_CUT_ROUNDS):
+            # Put-back arcs of ``arcs`` run through a node of their own, so that the flow
+            # on each can be read (parallel arcs would be merged otherwise).
+            plain = ~removed & ~watched
+            through = np.flatnonzero(~removed & watched)
+            middle = n + 2 + np.arange(through.size)
+            rows = np.concatenate(
+                [tails[plain], tails[through], middle, np.full(surplus.size, source), deficit]
+            )
+            cols = np.concatenate(
+                [heads[plain], middle, heads[through], surplus, np.full(deficit.size, sink)]
+            )
+            caps = np.concatenate(
+                [
+                    np.full(int(plain.sum()) + 2 * through.size, big),
+                    balance[surplus],
+                    -balance[deficit],
+                ]
+            )
+            size = n + 2 + through.size
+            capacity = coo_array((caps.astype(np.int32), (rows, cols)), shape=(size, size)).tocsr()
+            capacity.sum_duplicates()
+            result = maximum_flow(capacity, source, sink)
+            if result.flow_value == supply:
+                carried = np.zeros(tails.size, dtype=bool)
+                if through.size:
+                    flow = result.flow.tocsr()
+                    carried[through] = np.asarray(flow[tails[through], middle]).ravel() > 0
+                return ~carried[arcs]
+            residual = (capacity - result.flow).tocsr()
+            residual.data = (residual.data > 0).astype(np.int8)
+            residual.eliminate_zeros()
+            reached = np.zeros(size, dtype=bool)
+            reached[breadth_first_order(residual, source, return_predecessors=False)] = True
+            crossing = removed & reached[tails] & ~reached[heads]
+            if not crossing.any():  # pragma: no cover - the true counts are feasible
+                return None
+            removed &= ~crossing
+        return None
 
     def lower(self, arc: int) -> float:
         """Smallest count of ``arc``: its count less the flow that can bypass it."""
@@ -836,10 +946,8 @@ class _Auditor:
     the reader's polyhedron only grows: a cell that passed keeps passing.
     """
 
-    def __init__(
-        self, counts: np.ndarray, sets: list[tuple[int, tuple[int, ...]]], threshold: int
-    ) -> None:
-        self.system = _System(counts, sets)
+    def __init__(self, system: _System, counts: np.ndarray, threshold: int) -> None:
+        self.system = system
         self.counts = counts
         self.threshold = threshold
         self.passed: set[int] = set()
@@ -856,7 +964,7 @@ class _Auditor:
             dtype=np.int64,
         )
         failing = []
-        for block, cells in self.system.blocks(unknown, protected):
+        for block, cells in self.system.blocks(self.counts, unknown, protected):
             bounds = block.count_bounds(cells.tolist(), self.threshold)
             for cell, (lo, hi) in zip(cells.tolist(), bounds, strict=True):
                 if _count_passes(lo, hi, self.threshold):
@@ -869,6 +977,6 @@ class _Auditor:
         """Whether ``cell`` would pass once ``extra`` is withheld too."""
         unknown = unpublished & (self.counts > 0)
         unknown[extra] = True
-        [(block, _)] = self.system.blocks(unknown, np.array([cell]))
+        [(block, _)] = self.system.blocks(self.counts, unknown, np.array([cell]))
         [(lo, hi)] = block.count_bounds([cell], self.threshold)
         return _count_passes(lo, hi, self.threshold)

@@ -57,14 +57,22 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from scipy.sparse import csr_array
 
-from surveyapp.scoring.disclosure import _Auditor, _validate
+from surveyapp.scoring.disclosure import (
+    _Auditor,
+    _System,
+    _validate,
+    _validate_counts,
+    _validate_mask,
+)
 
 __all__ = [
     "REASON_BELOW_THRESHOLD",
     "REASON_COMPLEMENTARY",
     "REASON_HIDDEN",
     "Suppression",
+    "SuppressionSystem",
     "suppress",
 ]
 
@@ -76,6 +84,9 @@ REASON_HIDDEN = "hidden"
 _MAX_TESTED_CANDIDATES = 64
 # Candidates tried (each costs a bound computation) to widen a cell the audit pins.
 _MAX_AUDITED_CANDIDATES = 16
+# Starting states of the elimination and results a SuppressionSystem keeps.
+_KEPT_STARTS = 8
+_KEPT_RESULTS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +134,19 @@ class _Span:
         self.pivot: list[int | None] = [None] * n_equations
         self.free_entries = [0] * n_equations
         self.row_of_cell: dict[int, int] = {}
+        self.cells: set[int] = set()
+
+    def copy(self) -> _Span:
+        """An independent copy (entries are numbers, so one level deep suffices)."""
+        other = _Span.__new__(_Span)
+        other.cell_equations = self.cell_equations
+        other.combination = [dict(row) for row in self.combination]
+        other.rows_of_equation = [set(rows) for rows in self.rows_of_equation]
+        other.pivot = list(self.pivot)
+        other.free_entries = list(self.free_entries)
+        other.row_of_cell = dict(self.row_of_cell)
+        other.cells = set(self.cells)
+        return other
 
     def _column(self, cell: int) -> dict[int, int | Fraction]:
         """Non-zero entries of ``cell``'s column in the current rows."""
@@ -137,6 +161,7 @@ class _Span:
 
     def add(self, cell: int) -> None:
         """Make ``cell`` unknown."""
+        self.cells.add(cell)
         column = self._column(cell)
         spare = self._spare(column)
         if not spare:
@@ -182,37 +207,139 @@ class _Span:
         return self.row_of_cell[watched] in column
 
 
+class SuppressionSystem:
+    """Cells and sets checked once, for many :func:`suppress` calls on one table.
+
+    Pass it as ``sets`` to :func:`suppress` with each count vector of the table (for
+    example respondents, then the answers to each item). It keeps what does not depend
+    on the counts (the checked sets, the equations per cell, the sparse incidence, the
+    audit's block structures), the elimination's starting states (a call whose unknown
+    cells include those of an earlier start continues from a copy of it; the
+    determined cells do not depend on the order in which cells are eliminated), and
+    the results by counts and hidden cells, so equal count vectors cost nothing.
+
+    Parameters
+    ----------
+    n_cells : int
+        Number of cells.
+    sets : sequence of (int, sequence of int)
+        ``(total_cell, member_cells)``, as for :func:`suppress`.
+
+    Raises
+    ------
+    ValueError
+        If a cell index is out of range or a set repeats a cell or has no members.
+    """
+
+    def __init__(self, n_cells: int, sets: Sequence[tuple[int, Sequence[int]]]) -> None:
+        n = int(n_cells)
+        # The structural checks of _validate, with zero counts (every partition adds up).
+        _, checked, _ = _validate(np.zeros(n, dtype=np.int64), sets, 1, None, "hidden")
+        self._build(n, checked)
+
+    @classmethod
+    def _checked(cls, n_cells: int, sets: list[tuple[int, tuple[int, ...]]]) -> SuppressionSystem:
+        """A system of sets that :func:`~.disclosure._validate` has checked already."""
+        system = cls.__new__(cls)
+        system._build(n_cells, sets)
+        return system
+
+    def _build(self, n_cells: int, sets: list[tuple[int, tuple[int, ...]]]) -> None:
+        self.n_cells = n_cells
+        self.sets = sets
+        self.sets_of_cell: list[list[int]] = [[] for _ in range(n_cells)]
+        # Equation s: total - sum(members) = 0; per cell its (equation, coefficient) pairs.
+        self.cell_equations: list[list[tuple[int, int]]] = [[] for _ in range(n_cells)]
+        rows: list[int] = []
+        cols: list[int] = []
+        for index, (total, members) in enumerate(sets):
+            self.sets_of_cell[total].append(index)
+            self.cell_equations[total].append((index, 1))
+            for member in members:
+                self.sets_of_cell[member].append(index)
+                self.cell_equations[member].append((index, -1))
+            rows += [index] * len(members)
+            cols += members
+        self.totals = np.array([total for total, _ in sets], dtype=np.int64)
+        self.membership = csr_array(
+            (np.ones(len(rows), dtype=np.int64), (np.array(rows, dtype=np.int64), cols)),
+            shape=(len(sets), n_cells),
+        )
+        self.audit_system = _System(n_cells, sets)
+        self._starts: list[tuple[np.ndarray, _Span]] = []
+        self._results: dict[tuple[bytes, bytes, int, bool], Suppression] = {}
+
+    def check(
+        self, counts: Sequence[int], threshold: int, hidden: Sequence[bool] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Counts and hidden flags checked against the sets; the errors of :func:`suppress`."""
+        values = _validate_counts(counts, threshold)
+        if values.size != self.n_cells:
+            raise ValueError(
+                f"counts must have one entry per cell of the system ({self.n_cells}), "
+                f"got {values.size}."
+            )
+        sums = self.membership @ values
+        wrong = np.flatnonzero(sums != values[self.totals])
+        if wrong.size:
+            index = int(wrong[0])
+            total = int(self.totals[index])
+            raise ValueError(
+                f"set {index}: member counts add up to {int(sums[index])} but the total cell "
+                f"{total} has {int(values[total])}; members must partition the total."
+            )
+        return values, _validate_mask(hidden, self.n_cells, "hidden")
+
+    def start(self, unknown: np.ndarray) -> _Span:
+        """The elimination with the ``unknown`` cells added, from the largest kept start."""
+        best: tuple[np.ndarray, _Span] | None = None
+        for cells, span in self._starts:
+            if not (cells & ~unknown).any() and (best is None or cells.sum() > best[0].sum()):
+                best = (cells, span)
+        if best is None:
+            span = _Span(len(self.sets), self.cell_equations)
+            missing = unknown
+        else:
+            span = best[1].copy()
+            missing = unknown & ~best[0]
+        # Cells in fewer sets first: their columns pivot on short combinations.
+        for cell in sorted(
+            (int(c) for c in np.flatnonzero(missing)),
+            key=lambda c: (len(self.sets_of_cell[c]), c),
+        ):
+            span.add(cell)
+        if best is None:
+            if len(self._starts) >= _KEPT_STARTS:
+                self._starts.pop(0)
+            self._starts.append((unknown.copy(), span.copy()))
+        return span
+
+    def remembered(self, key: tuple[bytes, bytes, int, bool]) -> Suppression | None:
+        return self._results.get(key)
+
+    def remember(self, key: tuple[bytes, bytes, int, bool], result: Suppression) -> None:
+        if len(self._results) >= _KEPT_RESULTS:
+            self._results.pop(next(iter(self._results)))
+        self._results[key] = result
+
+
 class _Table:
     """Cells, set equations and the current publication state."""
 
     def __init__(
         self,
+        system: SuppressionSystem,
         counts: np.ndarray,
-        sets: list[tuple[int, tuple[int, ...]]],
         threshold: int,
         unpublished: np.ndarray,
     ) -> None:
+        self.system = system
         self.counts = counts
-        self.sets = sets
+        self.sets = system.sets
         self.threshold = threshold
         self.unpublished = unpublished
-        self.sets_of_cell: list[list[int]] = [[] for _ in range(counts.size)]
-        # Equation s: total - sum(members) = 0; per cell its (equation, coefficient) pairs.
-        cell_equations: list[list[tuple[int, int]]] = [[] for _ in range(counts.size)]
-        for index, (total, members) in enumerate(sets):
-            self.sets_of_cell[total].append(index)
-            cell_equations[total].append((index, 1))
-            for member in members:
-                self.sets_of_cell[member].append(index)
-                cell_equations[member].append((index, -1))
-        self.span = _Span(len(sets), cell_equations)
-        # Cells in fewer sets first: their columns pivot on short combinations.
-        initial = sorted(
-            (int(c) for c in np.flatnonzero(self.unknown())),
-            key=lambda c: (len(self.sets_of_cell[c]), c),
-        )
-        for cell in initial:
-            self.span.add(cell)
+        self.sets_of_cell = system.sets_of_cell
+        self.span = system.start(self.unknown())
 
     def cells_of(self, index: int) -> tuple[int, ...]:
         total, members = self.sets[index]
@@ -245,7 +372,7 @@ class _Table:
 
 def suppress(
     counts: Sequence[int],
-    sets: Sequence[tuple[int, Sequence[int]]],
+    sets: Sequence[tuple[int, Sequence[int]]] | SuppressionSystem,
     threshold: int,
     hidden: Sequence[bool] | None = None,
     *,
@@ -288,10 +415,12 @@ def suppress(
     ----------
     counts : sequence of int
         Respondents per cell.
-    sets : sequence of (int, sequence of int)
+    sets : sequence of (int, sequence of int), or SuppressionSystem
         ``(total_cell, member_cells)``; the member counts must add up to the total.
         Sets may overlap and nest (department tree, organisation → role levels,
-        rows and columns of a crossing).
+        rows and columns of a crossing). A :class:`SuppressionSystem` built once
+        from them gives the same result and saves the work that does not depend
+        on the counts when one table is suppressed for many count vectors.
     threshold : int
         Smallest group that may be shown (for example 5).
     hidden : sequence of bool, optional
@@ -309,8 +438,9 @@ def suppress(
     ------
     ValueError
         If counts are negative or not whole, a cell index is out of range, a set's
-        members do not partition its total, or ``threshold`` is not a positive
-        whole number.
+        members do not partition its total, ``threshold`` is not a positive
+        whole number, or the counts do not have one entry per cell of ``sets``
+        given as a :class:`SuppressionSystem`.
 
     Notes
     -----
@@ -346,8 +476,18 @@ def suppress(
     2-dimensional cell suppression problem in statistical disclosure control.
     *Mathematical Programming*, 84, 283–312 (protection levels, the attacker's LP).
     """
-    values, checked_sets, hidden_mask = _validate(counts, sets, threshold, hidden, "hidden")
+    if isinstance(sets, SuppressionSystem):
+        system = sets
+        values, hidden_mask = system.check(counts, threshold, hidden)
+    else:
+        values, checked_sets, hidden_mask = _validate(counts, sets, threshold, hidden, "hidden")
+        system = SuppressionSystem._checked(values.size, checked_sets)
     threshold = int(threshold)
+    # The result depends on nothing else; columns of a survey often repeat counts.
+    key = (values.tobytes(), np.packbits(hidden_mask).tobytes(), threshold, bool(audit))
+    remembered = system.remembered(key)
+    if remembered is not None:
+        return remembered
     reasons: list[str | None] = [None] * values.size
     for cell in range(values.size):
         if hidden_mask[cell]:
@@ -355,9 +495,9 @@ def suppress(
         elif 0 < values[cell] < threshold:
             reasons[cell] = REASON_BELOW_THRESHOLD
     unpublished = np.array([reason is not None for reason in reasons], dtype=bool)
-    table = _Table(values, checked_sets, threshold, unpublished)
+    table = _Table(system, values, threshold, unpublished)
 
-    auditor = _Auditor(values, checked_sets, threshold) if audit else None
+    auditor = _Auditor(system.audit_system, values, threshold) if audit else None
 
     # Each round withholds one published cell and none is ever published again, so
     # this loop runs at most len(counts) times (see Notes). The interval audit runs
@@ -373,10 +513,12 @@ def suppress(
         reasons[cell] = REASON_COMPLEMENTARY
         table.withhold(cell)
 
-    return Suppression(
+    result = Suppression(
         suppressed=tuple(bool(flag) for flag in table.unpublished),
         reasons=tuple(reasons),
     )
+    system.remember(key, result)
+    return result
 
 
 def _next_complement(table: _Table) -> int | None:
@@ -386,13 +528,12 @@ def _next_complement(table: _Table) -> int | None:
     known = ~unknown | determined
     counts = table.counts
 
-    for index, (total, members) in enumerate(table.sets):
-        if not known[total]:
-            continue
-        remainder = [m for m in members if not known[m]]
-        remainder_count = int(counts[remainder].sum())
-        if 0 < remainder_count < table.threshold:
-            return _widen_remainder(table, index, unknown, determined)
+    # Per set, the count of its members outside K; the first too small one is widened.
+    system = table.system
+    remainder = system.membership @ np.where(known, 0, counts)
+    short = known[system.totals] & (remainder > 0) & (remainder < table.threshold)
+    if short.any():
+        return _widen_remainder(table, int(np.argmax(short)), unknown, determined)
 
     exposed = np.flatnonzero(determined & (counts < table.threshold))
     if exposed.size == 0:

@@ -14,9 +14,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from surveyapp.scoring.disclosure import audit_disclosure
-from surveyapp.scoring.suppression import Suppression, suppress
+from surveyapp.scoring.suppression import Suppression, SuppressionSystem, suppress
 
 THRESHOLD = 5
 
@@ -71,10 +73,16 @@ def random_organisation(rng: np.random.Generator) -> tuple[list[int], Sets, list
     n_departments = int(rng.integers(2, 10))
     n_roles = int(rng.integers(2, 4))
     parent = [-1] + [int(rng.integers(0, i)) for i in range(1, n_departments)]
+    direct = random_counts(rng, (n_departments, n_roles))  # department × role, direct only
+    return organisation_cells(parent, direct)
+
+
+def organisation_cells(parent: list[int], direct: np.ndarray) -> tuple[list[int], Sets, list[bool]]:
+    """Cells of :func:`random_organisation` for a tree and its department × role counts."""
+    n_departments, n_roles = direct.shape
     children: list[list[int]] = [[] for _ in range(n_departments)]
     for node in range(1, n_departments):
         children[parent[node]].append(node)
-    direct = random_counts(rng, (n_departments, n_roles))  # department × role, direct only
 
     # Top-level unit of each department: the child of the root above it (root: itself).
     unit = list(range(n_departments))
@@ -410,6 +418,71 @@ def test_random_tables_leak_no_small_group(seed: int) -> None:
         counts, sets, hidden = random_table(rng)
         result = suppress(counts, sets, THRESHOLD, hidden)
         assert_protected(counts, sets, hidden, result)
+
+
+@st.composite
+def count_vectors_of_one_system(draw: st.DrawFn) -> tuple[list[list[int]], Sets, list[bool]]:
+    """An organisation or a table, and count vectors of it that differ like answer counts.
+
+    The first vector is the respondents; each further one thins them as skipped answers
+    would (so some small cells become empty or smaller), or repeats an earlier vector.
+    """
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_vectors = draw(st.integers(2, 6))
+    if draw(st.booleans()):
+        n_departments = int(rng.integers(2, 10))
+        parent = [-1] + [int(rng.integers(0, i)) for i in range(1, n_departments)]
+        base = random_counts(rng, (n_departments, int(rng.integers(2, 4))))
+
+        def cells(interior: np.ndarray) -> tuple[list[int], Sets, list[bool]]:
+            return organisation_cells(parent, interior)
+    else:
+        base = random_counts(rng, (int(rng.integers(2, 6)), int(rng.integers(2, 6))))
+
+        def cells(interior: np.ndarray) -> tuple[list[int], Sets, list[bool]]:
+            counts, sets = crossing(interior)
+            return counts, sets, [False] * len(counts)
+
+    vectors = []
+    for _ in range(n_vectors):
+        if vectors and rng.random() < 0.2:
+            vectors.append(vectors[int(rng.integers(len(vectors)))])
+            continue
+        interior = base if not vectors else base - rng.binomial(base, rng.uniform(0, 0.5))
+        vectors.append(cells(interior)[0])
+    _, sets, hidden = cells(base)
+    return vectors, sets, hidden
+
+
+@given(count_vectors_of_one_system(), st.booleans())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_prepared_system_gives_the_results_of_fresh_calls(
+    case: tuple[list[list[int]], Sets, list[bool]], audit: bool
+) -> None:
+    """Reusing one SuppressionSystem (starts, blocks, memo) changes no result.
+
+    As in :func:`~surveyapp.scoring.analysis.analyse`, later vectors start from the
+    cells withheld for the first one.
+    """
+    vectors, sets, hidden = case
+    system = SuppressionSystem(len(vectors[0]), sets)
+    first = suppress(vectors[0], system, THRESHOLD, hidden, audit=audit)
+    assert first == suppress(vectors[0], sets, THRESHOLD, hidden, audit=audit)
+    withheld = list(first.suppressed)
+    for counts in vectors[1:]:
+        for flags in (hidden, withheld):
+            prepared = suppress(counts, system, THRESHOLD, flags, audit=audit)
+            assert prepared == suppress(counts, sets, THRESHOLD, flags, audit=audit)
+
+
+def test_a_prepared_system_checks_the_counts_against_its_sets() -> None:
+    system = SuppressionSystem(3, [(0, [1, 2])])
+    with pytest.raises(ValueError, match="add up to 4"):
+        suppress([5, 2, 2], system, THRESHOLD)
+    with pytest.raises(ValueError, match="one entry per cell"):
+        suppress([4, 2, 2, 1], system, THRESHOLD)
+    with pytest.raises(ValueError, match="not a cell index"):
+        SuppressionSystem(3, [(0, [1, 3])])
 
 
 def test_result_is_deterministic() -> None:

@@ -696,16 +696,32 @@ class _Network:
         self._graph: tuple[np.ndarray, ...] | None = None
 
     def zeros(self, arcs: np.ndarray) -> np.ndarray | None:
-        """Which of ``arcs`` one feasible table shows can be 0 (None: left to the LP).
+        """Which of ``arcs`` some feasible table has at 0 (None: left to the LP screen).
 
-        A table is a flow with the true node balances. The maximum flow from the
-        surplus nodes to the deficit nodes, with the arcs of a set Z removed and every
-        other arc unlimited, carries every surplus exactly when a table with Z at zero
-        exists. Z starts as all of ``arcs``; while the flow falls short, the arcs of Z
-        that cross its minimum cut are put back (some must carry flow: the true counts
-        do). The first flow that carries everything is a table, and every arc of
-        ``arcs`` without flow in it can be 0 (the single LP of :func:`_screen` finds
-        such a table too, by minimising their sum).
+        A table is a flow with the true node balances, so each cell that is 0 in some
+        table has ``lo = 0``. :meth:`_table_zeros` finds a table with few of the given
+        arcs in use; the arcs it uses are tried again on their own, while that helps.
+        """
+        zero = np.zeros(arcs.size, dtype=bool)
+        open_ = np.arange(arcs.size)
+        while open_.size:
+            found = self._table_zeros(arcs[open_])
+            if found is None:
+                return None if not zero.any() else zero
+            if not found.any():
+                break
+            zero[open_[found]] = True
+            open_ = open_[~found]
+        return zero
+
+    def _table_zeros(self, arcs: np.ndarray) -> np.ndarray | None:
+        """Which of ``arcs`` one feasible table has at 0, found with maximum flows.
+
+        The maximum flow from the surplus nodes to the deficit nodes, with the arcs of a
+        set Z removed and every other arc unlimited, carries every surplus exactly when
+        a table with Z at zero exists. Z starts as all of ``arcs``; while the flow falls
+        short, the arcs of Z that cross its minimum cut are put back (some must carry
+        flow: the true counts do). The first flow that carries everything is a table.
         """
         tails = np.array(self.tails, dtype=np.int64)
         heads = np.array(self.heads, dtype=np.int64)

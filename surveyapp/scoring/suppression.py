@@ -127,8 +127,14 @@ class _Span:
     tolerance; each cell lies in few sets, so the rows stay sparse.
     """
 
-    def __init__(self, n_equations: int, cell_equations: list[list[tuple[int, int]]]) -> None:
+    def __init__(
+        self,
+        cell_equations: list[list[tuple[int, int]]],
+        equation_cells: list[list[tuple[int, int]]],
+    ) -> None:
+        n_equations = len(equation_cells)
         self.cell_equations = cell_equations
+        self.equation_cells = equation_cells
         self.combination: list[dict[int, int | Fraction]] = [{e: 1} for e in range(n_equations)]
         self.rows_of_equation: list[set[int]] = [{e} for e in range(n_equations)]
         self.pivot: list[int | None] = [None] * n_equations
@@ -136,10 +142,71 @@ class _Span:
         self.row_of_cell: dict[int, int] = {}
         self.cells: set[int] = set()
 
+    def remove(self, cell: int) -> None:
+        """Make ``cell`` known again (the reverse of :meth:`add`, for reused starts).
+
+        A free column's removal takes one free entry from the rows it meets. A pivot's
+        row loses its pivot: with no free entry left it is a spare row; otherwise one of
+        its free cells becomes its pivot and is cleared from the other rows, whose free
+        entries are then counted again.
+        """
+        column = self._column(cell)
+        self.cells.discard(cell)
+        pivot_row = self.row_of_cell.pop(cell, None)
+        if pivot_row is None:
+            for row in column:
+                self.free_entries[row] -= 1
+            return
+        self.pivot[pivot_row] = None
+        entries = self._row(pivot_row)
+        self.free_entries[pivot_row] = 0
+        if not entries:
+            return
+        new = min(entries, key=lambda c: (abs(entries[c]) != 1, c))
+        value = entries[new]
+        if value != 1:
+            scale = value if abs(value) == 1 else Fraction(1) / value
+            self.combination[pivot_row] = {
+                e: c * scale for e, c in self.combination[pivot_row].items()
+            }
+        self.pivot[pivot_row] = new
+        self.row_of_cell[new] = pivot_row
+        column = self._column(new)
+        column.pop(pivot_row, None)
+        self._eliminate(pivot_row, column)
+        for row in (pivot_row, *column):
+            self.free_entries[row] = len(self._row(row)) - 1
+
+    def _row(self, row: int) -> dict[int, int | Fraction]:
+        """Non-zero entries of ``row`` on the unknown cells."""
+        entries: dict[int, int | Fraction] = {}
+        for equation, coefficient in self.combination[row].items():
+            for cell, sign in self.equation_cells[equation]:
+                if cell in self.cells:
+                    entries[cell] = entries.get(cell, 0) + sign * coefficient
+        return {cell: value for cell, value in entries.items() if value}
+
+    def _eliminate(self, pivot_row: int, column: dict[int, int | Fraction]) -> None:
+        """Subtract ``pivot_row`` from each row in ``column`` by its entry there."""
+        combination = self.combination
+        source = combination[pivot_row]
+        for row, factor in column.items():
+            target = combination[row]
+            for equation, coefficient in source.items():
+                updated = target.get(equation, 0) - factor * coefficient
+                if updated:
+                    if equation not in target:
+                        self.rows_of_equation[equation].add(row)
+                    target[equation] = updated
+                elif equation in target:
+                    del target[equation]
+                    self.rows_of_equation[equation].discard(row)
+
     def copy(self) -> _Span:
         """An independent copy (entries are numbers, so one level deep suffices)."""
         other = _Span.__new__(_Span)
         other.cell_equations = self.cell_equations
+        other.equation_cells = self.equation_cells
         other.combination = [dict(row) for row in self.combination]
         other.rows_of_equation = [set(rows) for rows in self.rows_of_equation]
         other.pivot = list(self.pivot)
@@ -177,18 +244,7 @@ class _Span:
             combination[pivot_row] = {e: c * scale for e, c in combination[pivot_row].items()}
         self.pivot[pivot_row] = cell
         self.row_of_cell[cell] = pivot_row
-        source = combination[pivot_row]
-        for row, factor in column.items():
-            target = combination[row]
-            for equation, coefficient in source.items():
-                updated = target.get(equation, 0) - factor * coefficient
-                if updated:
-                    if equation not in target:
-                        self.rows_of_equation[equation].add(row)
-                    target[equation] = updated
-                elif equation in target:
-                    del target[equation]
-                    self.rows_of_equation[equation].discard(row)
+        self._eliminate(pivot_row, column)
 
     def is_determined(self, cell: int) -> bool:
         row = self.row_of_cell.get(cell)
@@ -213,10 +269,11 @@ class SuppressionSystem:
     Pass it as ``sets`` to :func:`suppress` with each count vector of the table (for
     example respondents, then the answers to each item). It keeps what does not depend
     on the counts (the checked sets, the equations per cell, the sparse incidence, the
-    audit's block structures), the elimination's starting states (a call whose unknown
-    cells include those of an earlier start continues from a copy of it; the
-    determined cells do not depend on the order in which cells are eliminated), and
-    the results by counts and hidden cells, so equal count vectors cost nothing.
+    audit's block structures), the elimination's starting states (a call continues
+    from a copy of the kept start closest to its unknown cells, removing and adding the
+    cells that differ; which cells are determined does not depend on the order of
+    elimination), and the results by counts and hidden cells, so equal count vectors
+    cost nothing.
 
     Parameters
     ----------
@@ -293,15 +350,19 @@ class SuppressionSystem:
     def start(self, unknown: np.ndarray) -> _Span:
         """The elimination with the ``unknown`` cells added, from the largest kept start."""
         best: tuple[np.ndarray, _Span] | None = None
-        for cells, span in self._starts:
-            if not (cells & ~unknown).any() and (best is None or cells.sum() > best[0].sum()):
-                best = (cells, span)
+        changes = int(unknown.sum())  # a fresh start adds every unknown cell
+        for cells, kept in self._starts:
+            differ = int((cells != unknown).sum())
+            if differ < changes:
+                best, changes = (cells, kept), differ
         if best is None:
-            span = _Span(len(self.sets), self.cell_equations)
+            span = _Span(self.cell_equations, self.audit_system.equation_cells)
             missing = unknown
         else:
             span = best[1].copy()
             missing = unknown & ~best[0]
+            for cell in np.flatnonzero(best[0] & ~unknown).tolist():
+                span.remove(cell)
         # Cells in fewer sets first: their columns pivot on short combinations.
         for cell in sorted(
             (int(c) for c in np.flatnonzero(missing)),

@@ -1,7 +1,8 @@
 """Cell suppression and the interval audit for a large organisation with a crossing.
 
 Usage: python benchmarks/bench_disclosure.py [--respondents 100000] [--departments 500]
-       [--repeat 5] [--baseline-commit 69a7deb] [--no-baseline]
+       [--repeat 5] [--baseline-commit 69a7deb] [--previous-commit 41c742f]
+       [--no-baseline] [--no-previous]
 Builds the suppression system of one organisation: ``--departments`` departments in a
 three-level tree (divisions, sections, teams) with lognormal sizes, four role levels
 (about 2 % top management, 10 % middle management, 85 % employees, 3 % conversation
@@ -20,7 +21,13 @@ Times, best of ``--repeat``:
   cell (what a consultant would inspect);
 * the baseline: ``suppress`` as of ``--baseline-commit`` (an SVD of the whole block for
   every determinacy test), loaded from git and run once; it must give the same result
-  as ``audit=False``.
+  as ``audit=False``;
+* the previous version: ``suppress`` and ``audit_disclosure`` as of ``--previous-commit``
+  (before ``SuppressionSystem`` and the max-flow screen), best of ``--repeat`` in the
+  same run; it must give the same results;
+* ``suppress`` with a ``SuppressionSystem`` built once, on 50 count vectors of the same
+  table (respondents thinned as skipped answers would), as ``analyse`` uses it, next to
+  fresh calls on the same vectors.
 
 Target: suppression with the audit plus the exact audit under 1 s. Sum audits
 (``audit_disclosure(sums=...)``) are not timed: they take one LP per cell and bound.
@@ -43,13 +50,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import ROOT, best_of, write_results  # noqa: E402
 from surveyapp.scoring.disclosure import audit_disclosure  # noqa: E402
-from surveyapp.scoring.suppression import suppress  # noqa: E402
+from surveyapp.scoring.suppression import SuppressionSystem, suppress  # noqa: E402
 
 ROLE_MIX = (0.02, 0.10, 0.85, 0.03)
 WITHOUT_DEPARTMENT = 0.003
 THRESHOLD = 5
 TARGET_SECONDS = 1.0
 BASELINE_COMMIT = "69a7deb"  # the last commit with the SVD-based suppress
+PREVIOUS_COMMIT = "41c742f"  # the last commit before SuppressionSystem and the flow screen
+COLUMNS = 50  # count vectors of one table in the reuse measurement
 
 
 def build_respondents(
@@ -141,13 +150,50 @@ def load_baseline(commit: str) -> types.ModuleType | None:
     return module
 
 
+def load_previous(commit: str) -> tuple[types.ModuleType, types.ModuleType] | None:
+    """``disclosure.py`` and ``suppression.py`` as of ``commit``, the second using the first."""
+    try:
+        sources = [
+            subprocess.run(
+                ["git", "show", f"{commit}:surveyapp/scoring/{name}.py"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            for name in ("disclosure", "suppression")
+        ]
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    modules = []
+    for name, source in zip(("disclosure", "suppression"), sources, strict=True):
+        module = types.ModuleType(f"previous_{name}")
+        sys.modules[module.__name__] = module  # dataclasses look their module up
+        source = source.replace("surveyapp.scoring.disclosure", "previous_disclosure")
+        exec(compile(source, f"{commit}:{name}.py", "exec"), module.__dict__)
+        modules.append(module)
+    return modules[0], modules[1]
+
+
+def thinned_columns(
+    parent: np.ndarray, crossing: np.ndarray, columns: int, seed: int = 11
+) -> list[list[int]]:
+    """Counts of the same cells for ``columns`` answer columns (4 % skipped answers)."""
+    rng = np.random.default_rng(seed)
+    return [
+        build_system(parent, crossing - rng.binomial(crossing, 0.04))[0] for _ in range(columns)
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", type=int, default=100_000)
     parser.add_argument("--departments", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--baseline-commit", default=BASELINE_COMMIT)
+    parser.add_argument("--previous-commit", default=PREVIOUS_COMMIT)
     parser.add_argument("--no-baseline", action="store_true", help="skip the slow baseline")
+    parser.add_argument("--no-previous", action="store_true", help="skip the previous version")
     args = parser.parse_args()
 
     parent, crossing = build_respondents(args.respondents, args.departments)
@@ -164,6 +210,59 @@ def main() -> None:
         lambda: audit_disclosure(counts, sets, published, THRESHOLD), args.repeat
     )
     total_s = audited_s + audit_s
+
+    # One table, many count vectors: a prepared system against fresh calls.
+    columns = thinned_columns(parent, crossing, COLUMNS)
+    withheld = [h or s for h, s in zip(hidden, audited.suppressed, strict=True)]
+
+    def prepared_columns() -> list:
+        system = SuppressionSystem(len(counts), sets)
+        return [suppress(c, system, THRESHOLD, withheld) for c in columns]
+
+    def fresh_columns() -> list:
+        return [suppress(c, sets, THRESHOLD, withheld) for c in columns]
+
+    reuse_repeat = max(1, args.repeat // 2)
+    prepared_s, prepared = best_of(prepared_columns, reuse_repeat)
+    fresh_s, fresh = best_of(fresh_columns, reuse_repeat)
+    reuse = {
+        "columns": COLUMNS,
+        "seconds_prepared_system": prepared_s,
+        "seconds_fresh_calls": fresh_s,
+        "speedup": fresh_s / prepared_s,
+        "same_results": prepared == fresh,
+    }
+
+    previous = None
+    loaded = None if args.no_previous else load_previous(args.previous_commit)
+    if loaded is not None:
+        old_disclosure, old_suppression = loaded
+        old_audited_s, old_audited = best_of(
+            lambda: old_suppression.suppress(counts, sets, THRESHOLD, hidden), args.repeat
+        )
+        old_audit_s, old_audit = best_of(
+            lambda: old_disclosure.audit_disclosure(counts, sets, published, THRESHOLD),
+            args.repeat,
+        )
+        old_columns_s, old_columns = best_of(
+            lambda: [old_suppression.suppress(c, sets, THRESHOLD, withheld) for c in columns],
+            reuse_repeat,
+        )
+        previous = {
+            "commit": args.previous_commit,
+            "suppress_with_audit": old_audited_s,
+            "audit_disclosure_exact": old_audit_s,
+            "suppress_with_audit_plus_exact_audit": old_audited_s + old_audit_s,
+            "columns": old_columns_s,
+            "same_results": (old_audited.suppressed, old_audited.reasons)
+            == (audited.suppressed, audited.reasons)
+            and [(c.cell, c.lo, c.hi, c.passes) for c in old_audit.counts]
+            == [(c.cell, c.lo, c.hi, c.passes) for c in audit.counts]
+            and [(r.suppressed, r.reasons) for r in old_columns]
+            == [(r.suppressed, r.reasons) for r in prepared],
+            "speedup_suppress_plus_exact_audit": (old_audited_s + old_audit_s) / total_s,
+            "speedup_columns": old_columns_s / prepared_s,
+        }
 
     baseline = None
     module = None if args.no_baseline else load_baseline(args.baseline_commit)
@@ -210,6 +309,8 @@ def main() -> None:
         },
         "target_seconds": TARGET_SECONDS,
         "meets_target": total_s < TARGET_SECONDS,
+        "reuse": reuse,
+        "previous": previous,
         "baseline": baseline,
     }
     path = write_results("disclosure", result)
@@ -229,6 +330,20 @@ def main() -> None:
         f"| audit_disclosure: exact intervals of {len(protected)} protected cells | {audit_s:.3f} |"
     )
     print(f"| **suppress + exact audit** (target < {TARGET_SECONDS:g} s) | **{total_s:.3f}** |")
+    print(
+        f"| {COLUMNS} count vectors, one SuppressionSystem (best of {reuse_repeat}) | "
+        f"{prepared_s:.3f} |"
+    )
+    print(f"| {COLUMNS} count vectors, fresh calls | {fresh_s:.3f} |")
+    if previous is not None:
+        print(
+            f"| previous ({previous['commit']}): suppress + exact audit | "
+            f"{previous['suppress_with_audit_plus_exact_audit']:.3f} |"
+        )
+        print(
+            f"| previous ({previous['commit']}): {COLUMNS} count vectors | "
+            f"{previous['columns']:.3f} |"
+        )
     if baseline is not None:
         print(
             f"| baseline suppress, commit {baseline['commit']} (SVD per test; one run) | "
@@ -239,6 +354,15 @@ def main() -> None:
             f"conditions (same result: {baseline['same_result_as_exact_conditions']}); "
             f"{baseline['speedup_with_audit_and_exact_audit']:,.0f}x against suppression "
             "with the audit plus the exact audit"
+        )
+    print(
+        f"\nreuse: {reuse['speedup']:.1f}x over fresh calls (same results: {reuse['same_results']})"
+    )
+    if previous is not None:
+        print(
+            f"previous / new: {previous['speedup_suppress_plus_exact_audit']:.1f}x for "
+            f"suppress + exact audit, {previous['speedup_columns']:.1f}x for {COLUMNS} count "
+            f"vectors (same results: {previous['same_results']})"
         )
     supp = result["suppression"]
     print(

@@ -22,8 +22,12 @@ rules find hardest: 100,000 respondents x 46 items (9 dimensions, the shipped
 questionnaire's size), 500 departments in a three-level tree (5 divisions, 45 units, 450
 teams; uneven sizes, some below the threshold) x 4 role levels (4% top management, 3%
 conversation team, so most department x role-level cells are small), 4% missing
-answers. It reports where the time goes (time inside ``suppress`` and
-``games_howell``, counted by wrapping them) and writes JSON only with ``--out``.
+answers. It reports where the time goes (time inside ``suppress``, building the
+``SuppressionSystem`` and ``games_howell``, counted by wrapping them) and writes JSON
+only with ``--out``. The ``suppress`` calls of the best run are then replayed with
+``suppress`` as of ``--previous-commit`` (before ``SuppressionSystem``; fresh sets every
+call), which must give the same results: the disclosure work before and after, in the
+same run.
 """
 
 from __future__ import annotations
@@ -121,12 +125,13 @@ def make_large_survey(n: int, seed: int = 7) -> tuple[np.ndarray, Design, list[G
     return answers, design, groupings
 
 
-def run_large(n: int, repeat: int) -> dict[str, Any]:
+def run_large(n: int, repeat: int, previous_commit: str | None) -> dict[str, Any]:
     """Best-of-``repeat`` time of ``analyse`` and the time spent in its costly parts."""
     from surveyapp.scoring import analysis, comparison
 
     x, design, groupings = make_large_survey(n)
-    spent = {"suppress": [0.0, 0], "games_howell": [0.0, 0]}
+    spent = {"suppress": [0.0, 0], "SuppressionSystem": [0.0, 0], "games_howell": [0.0, 0]}
+    calls: list[tuple[tuple, dict, Any]] = []
 
     def timed(module: Any, name: str) -> None:
         original = getattr(module, name)
@@ -134,23 +139,31 @@ def run_large(n: int, repeat: int) -> dict[str, Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             t0 = time.perf_counter()
             try:
-                return original(*args, **kwargs)
+                out = original(*args, **kwargs)
             finally:
                 spent[name][0] += time.perf_counter() - t0
                 spent[name][1] += 1
+            if name == "suppress":
+                calls.append((args, kwargs, out))
+            return out
 
         setattr(module, name, wrapper)
 
     timed(analysis, "suppress")
+    timed(analysis, "SuppressionSystem")  # built once per layout, part of the disclosure work
     timed(comparison, "games_howell")
     runs = []
     for _ in range(repeat):
         for entry in spent.values():
             entry[:] = [0.0, 0]
+        calls.clear()
         t0 = time.perf_counter()
         result = analyse(x, design, groupings, top_management=("role", 0))
-        runs.append((time.perf_counter() - t0, {k: tuple(v) for k, v in spent.items()}))
-    best, parts = min(runs, key=lambda run: run[0])
+        runs.append(
+            (time.perf_counter() - t0, {k: tuple(v) for k, v in spent.items()}, list(calls))
+        )
+    best, parts, best_calls = min(runs, key=lambda run: run[0])
+    previous = None if previous_commit is None else replay_previous(best_calls, previous_commit)
     sizes = np.bincount(groupings[0].codes, minlength=500)
     crossing = np.unique(groupings[0].codes * 4 + groupings[1].codes, return_counts=True)[1]
     return {
@@ -166,12 +179,39 @@ def run_large(n: int, repeat: int) -> dict[str, Any]:
             "crossing_cells_below_5": int((crossing < 5).sum()),
         },
         "analyse_seconds_best": best,
-        "analyse_seconds_all": [t for t, _ in runs],
+        "analyse_seconds_all": [run[0] for run in runs],
         "suppress_seconds": parts["suppress"][0],
         "suppress_calls": parts["suppress"][1],
+        "suppression_system_seconds": parts["SuppressionSystem"][0],
+        "disclosure_seconds": parts["suppress"][0] + parts["SuppressionSystem"][0],
         "games_howell_seconds": parts["games_howell"][0],
         "departments_withheld": int((~result.groupings[0].published).sum()),
+        "suppress_previous": previous,
+        "disclosure_speedup": None
+        if previous is None
+        else previous["suppress_seconds"] / (parts["suppress"][0] + parts["SuppressionSystem"][0]),
     }
+
+
+def replay_previous(calls: list[tuple[tuple, dict, Any]], commit: str) -> dict[str, Any] | None:
+    """The same ``suppress`` calls with ``suppress`` as of ``commit``: time and agreement."""
+    from benchmarks.bench_disclosure import load_previous
+    from surveyapp.scoring.suppression import SuppressionSystem
+
+    loaded = load_previous(commit)
+    if loaded is None:
+        return None
+    old_suppress = loaded[1].suppress
+    seconds, same = 0.0, True
+    for args, kwargs, new in calls:
+        counts, sets, *rest = args
+        if isinstance(sets, SuppressionSystem):
+            sets = sets.sets
+        t0 = time.perf_counter()
+        old = old_suppress(counts, sets, *rest, **kwargs)
+        seconds += time.perf_counter() - t0
+        same = same and (old.suppressed, old.reasons) == (new.suppressed, new.reasons)
+    return {"commit": commit, "suppress_seconds": seconds, "same_results": same}
 
 
 def run_engine(x, design, groupings, repeat: int) -> dict[str, Any]:
@@ -339,9 +379,14 @@ def main() -> None:
     parser.add_argument("--gh-sample", type=int, default=20)
     parser.add_argument("--case", choices=("compare", "large"), default="compare")
     parser.add_argument("--out", type=Path, help="--case large: also write the JSON here")
+    parser.add_argument(
+        "--previous-commit",
+        default="41c742f",
+        help="--case large: replay the suppress calls with this commit's suppress ('' skips)",
+    )
     args = parser.parse_args()
     if args.case == "large":
-        large = run_large(args.respondents, args.repeat)
+        large = run_large(args.respondents, args.repeat, args.previous_commit or None)
         text = json.dumps(large, indent=2) + "\n"
         if args.out is not None:
             args.out.write_text(text, encoding="utf-8")

@@ -73,9 +73,12 @@ bound is the true count moved by the largest circulation the block allows.
   than the bound over integer tables: the audit is of the relaxation (Limits).
 * Sums always use ``linprog`` (their bounds are real numbers).
 
-Before bounding cells one by one, a single LP minimising the sum of the protected
-counts of a block shows most of them can be zero (``lo = 0``), which settles the
-rule for them at once.
+Before bounding cells one by one, a screen finds feasible tables in which most
+protected cells are zero (``lo = 0``), which settles the rule for them at once: in a
+network block, maximum flows with those cells removed (a cell that one table uses is
+tried again in another); otherwise a single LP minimising the sum of the protected
+counts. Any such screen is sound and the cells it leaves are bounded exactly, so the
+intervals do not depend on it.
 
 Limits
 ------

@@ -414,3 +414,35 @@ def test_comparison_leaves_out_an_organisation_whose_campaign_is_open(app, in_ap
     html = page.get_data(as_text=True)
     assert page.status_code == 400  # one organisation is left, nothing to compare
     assert "Left out because they have no campaign with results yet: Acme." in html
+
+
+def test_department_pdfs_hold_no_figure_beyond_the_release(client, crossing_campaign):
+    """Two departments' PDFs against the organisation's: every figure in any of them is a
+    figure of the one audited release, so subtracting them gives nothing new."""
+    from surveyapp.charts import format_number
+
+    from .test_same_numbers import pdf_text, published_numbers
+
+    campaign_id, _dimensions = crossing_campaign
+    login(client, MANAGER)
+    release = client.get(f"/api/v1/campaigns/{campaign_id}/results").get_json()
+    shown = {format_number(abs(v)) for v in published_numbers(release)}
+    shown |= {format_number(k / 4) for k in range(41)}  # chart axis ticks, not data
+    shown |= {"0.01", "0.06", "0.14", "0.70", "0.80"}  # cut-offs named in the methods text
+    departments = [d["code"] for d in release["context"]["departments"] if not d["suppressed"]]
+    assert len(departments) >= 2
+    checked = 0
+    for department in [None, *departments]:
+        query = f"?department={department}" if department else ""
+        response = client.get(f"/results/campaigns/{campaign_id}/report.pdf{query}")
+        assert response.status_code == 200, department
+        for number in re.findall(r"(?<![\d.,])\d+\.\d\d(?![\d%])", pdf_text(response.data)):
+            assert number in shown, (department, number)
+            checked += 1
+    assert checked > 100
+    withheld = [d["code"] for d in release["context"]["departments"] if d["suppressed"]]
+    for department in withheld:
+        response = client.get(
+            f"/results/campaigns/{campaign_id}/report.pdf?department={department}"
+        )
+        assert response.status_code == 404, department

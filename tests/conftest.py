@@ -134,6 +134,21 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def count(app):
+    """Rows of a model in the database, read in a fresh application context."""
+
+    def counter(model) -> int:
+        import sqlalchemy as sa
+
+        from surveyapp.extensions import db
+
+        with app.app_context():
+            return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+    return counter
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -52,15 +52,6 @@ def fetch(app):
 
 
 @pytest.fixture
-def count(app):
-    def counter(model) -> int:
-        with app.app_context():
-            return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-    return counter
-
-
-@pytest.fixture
 def stored(app):
     """The draft row's ciphertext as it sits in the database, and the invitation's id."""
 

@@ -78,15 +78,6 @@ def respondent(client, link, open_campaign):
 
 
 @pytest.fixture
-def count(app):
-    def counter(model) -> int:
-        with app.app_context():
-            return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-    return counter
-
-
-@pytest.fixture
 def saved_draft(app):
     """The draft stored for a link, decrypted with the key only that link gives."""
     from surveyapp.services.drafts import draft_key

@@ -16,7 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the application."""
     from flask import Flask
 
-    from .config import load_config
+    from .config import DEFAULTS, load_config
 
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -24,7 +24,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(load_config(app.instance_path))
     else:
         app.config.from_mapping(test_config)
+        engine_options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        engine_options.setdefault("hide_parameters", True)
+    for name, value in DEFAULTS.items():
+        app.config.setdefault(name, value)
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
@@ -53,6 +58,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(consultant.bp)
     app.register_blueprint(api.bp)
+
+
+def register_security(app: Flask) -> None:
+    """Response headers, input guards and session checks that apply to every request."""
+    from . import inputs, security
+
+    inputs.init_app(app)
+    security.init_app(app)
 
 
 def register_logging() -> None:

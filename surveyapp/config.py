@@ -2,11 +2,54 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets
 from pathlib import Path
 
 PREFIX = "SURVEYAPP_"
+
+# Settings every app has, including a test app built from a partial mapping; the
+# environment may override each (see load_config and the README).
+DEFAULTS: dict[str, object] = {
+    # A signed-in session ends after this long without a request, and this long after
+    # sign-in whatever happens.
+    "SESSION_IDLE_MINUTES": 60,
+    "SESSION_MAX_HOURS": 12,
+    # Failed sign-ins: per account, then a growing wait; per client address, a wait.
+    "SIGN_IN_ACCOUNT_FAILURES": 5,
+    "SIGN_IN_CLIENT_FAILURES": 20,
+    "SIGN_IN_WINDOW_MINUTES": 15,
+    "SIGN_IN_MAX_BLOCK_MINUTES": 60,
+    # A password reset link works once, for this long.
+    "PASSWORD_RESET_MINUTES": 30,
+    "API_TOKEN_DAYS": 90,
+    "AUDIT_RETENTION_DAYS": 365,
+    # E-mail: SMTP when MAIL_SMTP_HOST is set; otherwise messages are written as .eml
+    # files to MAIL_OUTBOX (development), or not sent at all (production says so).
+    "MAIL_SMTP_HOST": None,
+    "MAIL_SMTP_PORT": 25,
+    "MAIL_SMTP_USER": None,
+    "MAIL_SMTP_PASSWORD": None,
+    "MAIL_SMTP_SECURITY": "none",
+    "MAIL_FROM": "surveys@localhost",
+    "MAIL_OUTBOX": None,
+    # The address people reach the app at, for links in e-mails ("https://survey.example.org").
+    "BASE_URL": None,
+}
+
+_INTEGER_SETTINGS = (
+    "SESSION_IDLE_MINUTES",
+    "SESSION_MAX_HOURS",
+    "SIGN_IN_ACCOUNT_FAILURES",
+    "SIGN_IN_CLIENT_FAILURES",
+    "SIGN_IN_WINDOW_MINUTES",
+    "SIGN_IN_MAX_BLOCK_MINUTES",
+    "PASSWORD_RESET_MINUTES",
+    "API_TOKEN_DAYS",
+    "AUDIT_RETENTION_DAYS",
+    "MAIL_SMTP_PORT",
+)
 
 
 class ConfigError(RuntimeError):
@@ -56,11 +99,36 @@ def load_config(instance_path: str) -> dict[str, object]:
         database_url = "postgresql://" + database_url[len("postgres://") :]
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    settings: dict[str, object] = dict(DEFAULTS)
+    for name in DEFAULTS:
+        value = _env(name)
+        if value is None:
+            continue
+        if name in _INTEGER_SETTINGS:
+            try:
+                settings[name] = int(value)
+            except ValueError:
+                message = f"{PREFIX}{name} is {value!r}; set it to a whole number."
+                raise ConfigError(message) from None
+            if settings[name] < 1:
+                raise ConfigError(f"{PREFIX}{name} is {value}; it must be at least 1.")
+        else:
+            settings[name] = value
+    if settings["MAIL_SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
+        raise ConfigError(
+            f"{PREFIX}MAIL_SMTP_SECURITY is {settings['MAIL_SMTP_SECURITY']!r}; "
+            "set it to 'none', 'starttls' or 'ssl'."
+        )
+    if settings["MAIL_OUTBOX"] is None and environment == "development":
+        settings["MAIL_OUTBOX"] = str(instance / "outbox")
     return {
+        **settings,
         "ENV_NAME": environment,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a database error in the log never carries the values that were
+        # sent (a comment, an e-mail address), only the statement.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "QUESTIONNAIRE_DIR": _env(
             "QUESTIONNAIRE_DIR", str(Path(__file__).resolve().parent.parent / "questionnaires")
         ),
@@ -70,6 +138,7 @@ def load_config(instance_path: str) -> dict[str, object]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": environment == "production" and _env("INSECURE_COOKIES") is None,
+        "PERMANENT_SESSION_LIFETIME": datetime.timedelta(hours=int(settings["SESSION_MAX_HOURS"])),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }

@@ -26,6 +26,14 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+def utcnow() -> dt.datetime:
+    """Now in UTC, without a time zone (stored so on both databases).
+
+    Used for accounts and the audit log only, never for anything about a response.
+    """
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
 class QuestionnaireVersion(db.Model):
     """A published instrument version, mirrored from its file so answers can reference it."""
 
@@ -265,8 +273,72 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[str] = mapped_column(sa.String(20))
     organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    # A disabled account cannot sign in, and its sessions and API tokens stop working.
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Every session cookie carries the generation it was issued under; signing out,
+    # changing the password or disabling the account increments it, which ends every
+    # session of the user on every device at once.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Base32 TOTP secret (RFC 6238) once two-step sign-in is confirmed, else NULL.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The last 30-second step whose code was accepted: a code works once.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     organisation: Mapped[Organisation | None] = relationship()
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-in attempts per account and per client, shared by every worker and host.
+
+    ``key`` is an HMAC of "account:<e-mail>" or "client:<address>" under the app's
+    secret, so the table holds neither addresses nor the e-mail addresses that were tried.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (sa.CheckConstraint("failures >= 0", name="failures"),)
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[dt.datetime]
+    blocked_until: Mapped[dt.datetime | None]
+
+
+class PasswordReset(db.Model):
+    """A single-use, short-lived link to set a new password. Only its SHA-256 is stored."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    expires_at: Mapped[dt.datetime]
+    used: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who did what to which organisation, and when. Never respondent data."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_occurred_at", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime]
+    # NULL for events without a signed-in user (a failed sign-in, a CLI command).
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    # Kept as text so the log still reads after the account is deleted.
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="SET NULL"), index=True
+    )
+    event: Mapped[str] = mapped_column(sa.String(60), index=True)
+    # A short description: a campaign id, a file type, a token name. No answers, no comments.
+    detail: Mapped[str] = mapped_column(sa.String(500), default="")
 
 
 class CampaignScore(db.Model):
@@ -300,6 +372,8 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(sa.String(100))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_on: Mapped[dt.date] = mapped_column(default=today)
+    # The first day the token no longer works.
+    expires_on: Mapped[dt.date]
     # To the day only, like everything else we store about use.
     last_used_on: Mapped[dt.date | None]
 

@@ -8,6 +8,7 @@ manager's token sees that manager's organisation, a consultant's sees all.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -20,6 +21,7 @@ from . import ServiceError
 # "sbm_" makes a leaked token recognisable to secret scanners and to people.
 TOKEN_PREFIX = "sbm_"
 MAX_TOKENS_PER_USER = 20
+DEFAULT_DAYS = 90
 
 
 def hash_api_token(token: str) -> str:
@@ -42,7 +44,12 @@ def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
             f"You already have {MAX_TOKENS_PER_USER} tokens. Revoke one you no longer use first."
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_api_token(secret))
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=hash_api_token(secret),
+        expires_on=today() + dt.timedelta(days=DEFAULT_DAYS),
+    )
     db.session.add(token)
     db.session.flush()
     return token, secret

@@ -18,7 +18,7 @@ import pytest
 
 MANAGER = ("manager@acme.example", "manager-password-1")
 OTHER_MANAGER = ("manager@beta.example", "manager-password-2")
-CONSULTANT = ("consultant@example.org", "consultant-password")
+CONSULTANT = ("consultant@example.org", "consultant-ledger-42")
 
 CURRENT = {"COM": 9, "HR": 3, "IT": 10, "IT-OPS": 11}
 PREVIOUS = {"COM": 8, "HR": 6, "IT": 9, "IT-OPS": 9}

@@ -92,7 +92,7 @@ def test_full_administration_cycle(runner, ctx, factory, tmp_path):
         "manager",
         "--org",
         "Gemeente Voorbeeld",
-        input="a-long-password\na-long-password\n",
+        input="quiet-harbour-lantern-42\nquiet-harbour-lantern-42\n",
     )
     assert result.exit_code == 0, result.output
     assert invoke(runner, "campaign", "close", str(campaign_id)).exit_code == 0
@@ -193,7 +193,7 @@ def test_user_token_prints_a_token_that_opens_the_api(runner, app, tmp_path):
         )
         result = runner.invoke(
             args=["user", "create", "--email", "c@example.org", "--role", "consultant"],
-            input="a-long-password\na-long-password\n",
+            input="quiet-harbour-lantern-42\nquiet-harbour-lantern-42\n",
         )
         assert result.exit_code == 0, result.output
         result = runner.invoke(args=["user", "token", "--email", "c@example.org", "--name", "bi"])

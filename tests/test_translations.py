@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 METHODS = [
     ("surveyapp/**.py", "python"),
     ("surveyapp/templates/**.html", "jinja2"),
+    ("surveyapp/templates/**.txt", "jinja2"),
     ("reports/**.html", "jinja2"),
 ]
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}

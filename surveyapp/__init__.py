@@ -28,6 +28,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         engine_options.setdefault("hide_parameters", True)
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_extensions(app)
     register_security(app)
     register_blueprints(app)

@@ -36,6 +36,11 @@ DEFAULTS: dict[str, object] = {
     "MAIL_OUTBOX": None,
     # The address people reach the app at, for links in e-mails ("https://survey.example.org").
     "BASE_URL": None,
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For and
+    # X-Forwarded-Proto are trusted for that many hops, so sign-in throttling counts the
+    # real client, not the proxy. Leave 0 when clients connect directly: the headers
+    # could then be forged.
+    "PROXY_HOPS": 0,
 }
 
 _INTEGER_SETTINGS = (
@@ -49,6 +54,7 @@ _INTEGER_SETTINGS = (
     "API_TOKEN_DAYS",
     "AUDIT_RETENTION_DAYS",
     "MAIL_SMTP_PORT",
+    "PROXY_HOPS",
 )
 
 
@@ -110,8 +116,9 @@ def load_config(instance_path: str) -> dict[str, object]:
             except ValueError:
                 message = f"{PREFIX}{name} is {value!r}; set it to a whole number."
                 raise ConfigError(message) from None
-            if settings[name] < 1:
-                raise ConfigError(f"{PREFIX}{name} is {value}; it must be at least 1.")
+            least = 0 if name == "PROXY_HOPS" else 1
+            if settings[name] < least:
+                raise ConfigError(f"{PREFIX}{name} is {value}; it must be at least {least}.")
         else:
             settings[name] = value
     if settings["MAIL_SMTP_SECURITY"] not in ("none", "starttls", "ssl"):

@@ -207,8 +207,8 @@ def _client() -> str | None:
 
 def _throttled(pause: throttle.Blocked):
     message = _(
-        "Too many sign-in attempts. For your safety, sign-in is paused: try again in "
-        "%(minutes)d minutes. If you have forgotten your password, reset it with the "
+        "Too many attempts. For your safety, sign-in is paused for %(minutes)d min.: "
+        "try again after that. If you have forgotten your password, reset it with the "
         "link below.",
         minutes=pause.minutes,
     )

@@ -540,7 +540,10 @@ def reset(token: str):
             flash(_("Your new password is set. Sign in with it."))
             return redirect(url_for("auth.login"))
     status = 400 if error or form.errors else 200
-    return render_template("auth/reset.html", form=form, error=error), status
+    return (
+        render_template("auth/reset.html", form=form, error=error, email=pending.user.email),
+        status,
+    )
 
 
 @bp.route("/language/<lang>", methods=["POST"])

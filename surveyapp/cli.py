@@ -62,6 +62,13 @@ def _date(value: str, name: str) -> dt.date:
         ) from None
 
 
+def _audit(event: str, organisation, detail: str) -> None:
+    """Add a command's event to the audit log, committed by the command's transaction."""
+    from .services.audit import record
+
+    record(event, actor="cli", organisation=organisation, detail=detail)
+
+
 # --- questionnaires ---------------------------------------------------------------
 
 
@@ -139,6 +146,7 @@ def departments_import(org_ref: str, csv_file: str) -> None:
     with transaction():
         organisation = find_organisation(org_ref)
         count = import_departments(organisation, _read(csv_file), csv_file)
+        _audit("departments_imported", organisation, f"{count} departments")
     click.echo(f"Imported {count} departments into {organisation.name}.")
 
 
@@ -198,6 +206,11 @@ def campaign_create(
             threshold,
             comment_threshold,
         )
+        _audit(
+            "campaign_created",
+            organisation,
+            f"campaign {c.id} ({q.id} v{q.version}, {c.opens_on} to {c.closes_on})",
+        )
     click.echo(f"Created draft campaign {c.id} for {organisation.name} ({q.id} v{q.version}).")
 
 
@@ -210,6 +223,7 @@ def campaign_open(campaign_id: int) -> None:
 
     with transaction():
         c = open_campaign(find_campaign(campaign_id))
+        _audit("campaign_opened", c.organisation_id, f"campaign {c.id}: {len(c.units)} departments")
     click.echo(f"Campaign {c.id} is open ({len(c.units)} departments frozen).")
 
 
@@ -222,6 +236,7 @@ def campaign_close(campaign_id: int) -> None:
 
     with transaction():
         c = close_campaign(find_campaign(campaign_id))
+        _audit("campaign_closed", c.organisation_id, f"campaign {c.id}")
     click.echo(f"Campaign {c.id} is closed.")
 
 
@@ -267,6 +282,11 @@ def invitations_issue(campaign_id, per_department, department_codes, base_url, o
                 ),
             ):
                 handle.write(line)
+        _audit(
+            "invitations_issued",
+            find_campaign(campaign_id).organisation_id,
+            f"campaign {campaign_id}: {len(links)} links",
+        )
     click.echo(
         f"Wrote {len(links)} links to {out}. Keep this file safe: links cannot be shown again."
     )
@@ -335,7 +355,9 @@ def responses_import(campaign_id: int, csv_file: str) -> None:
     from .services.responses import import_responses
 
     with transaction():
-        count = import_responses(find_campaign(campaign_id), _read(csv_file), csv_file)
+        c = find_campaign(campaign_id)
+        count = import_responses(c, _read(csv_file), csv_file)
+        _audit("responses_imported", c.organisation_id, f"campaign {c.id}: {count} responses")
     click.echo(f"Imported {count} responses into campaign {campaign_id}.")
 
 
@@ -427,7 +449,8 @@ def report(campaign_id: int, lang: str, out: str, department_code: str | None) -
     from .services.campaigns import find_campaign
 
     try:
-        document = render_campaign_pdf(find_campaign(campaign_id), lang, department_code)
+        c = find_campaign(campaign_id)
+        document = render_campaign_pdf(c, lang, department_code)
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     try:
@@ -435,8 +458,83 @@ def report(campaign_id: int, lang: str, out: str, department_code: str | None) -
             handle.write(document)
     except OSError as exc:
         raise click.ClickException(f"{out}: cannot be written ({exc.strerror}).") from None
+    scope = f"campaign {c.id}" + (f", department {department_code}" if department_code else "")
+    with transaction():
+        _audit("report_download", c.organisation_id, f"{scope}: PDF report ({lang})")
     if out != "-":
         click.echo(f"Wrote {out} ({len(document) // 1024} KiB).")
+
+
+# --- audit log -------------------------------------------------------------------
+
+
+@click.group()
+def audit() -> None:
+    """The audit log: list events, delete old ones.
+
+    Old events are also deleted without this command: recording an event prunes the
+    log once its oldest event is a day past the retention period. Run
+    `surveyapp audit prune` from cron to keep to the period exactly.
+    """
+
+
+@audit.command("prune")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    help="Keep this many days. Default: SURVEYAPP_AUDIT_RETENTION_DAYS (365).",
+)
+@with_appcontext
+def audit_prune(days: int | None) -> None:
+    """Delete audit events older than the retention period (records the deletion)."""
+    from .services.audit import prune, retention_days
+
+    days = days or retention_days()
+    with transaction():
+        count = prune(days, actor="cli")
+    click.echo(f"Deleted {count} audit events older than {days} days.")
+
+
+@audit.command("list")
+@click.option("--event", help="Only this event, for example export or campaign_closed.")
+@click.option("--org", "org_ref", help="Organisation id or name.")
+@click.option("--actor", help="Only events by someone whose name or address contains this.")
+@click.option("--since", help="From this day on (UTC), YYYY-MM-DD.")
+@click.option("--until", help="Up to and including this day (UTC), YYYY-MM-DD.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def audit_list(event, org_ref, actor, since, until, limit) -> None:
+    """Print audit events, newest first: time (UTC), event, actor, organisation, detail."""
+    from .models import Organisation
+    from .services.audit import EVENTS, AuditFilter, events
+    from .services.organisations import find_organisation
+
+    if event and event not in EVENTS:
+        raise click.BadParameter(
+            f"{event!r} is not an audit event; choose one of: {', '.join(EVENTS)}.",
+            param_hint="--event",
+        )
+    try:
+        organisation = find_organisation(org_ref) if org_ref else None
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    criteria = AuditFilter(
+        event=event,
+        organisation_id=organisation.id if organisation else None,
+        actor=actor,
+        since=_date(since, "--since") if since else None,
+        until=_date(until, "--until") if until else None,
+    )
+    names: dict[int, str] = {}
+    for entry in events(criteria, limit=limit):
+        org_name = ""
+        if entry.organisation_id is not None:
+            if entry.organisation_id not in names:
+                found = db.session.get(Organisation, entry.organisation_id)
+                names[entry.organisation_id] = found.name if found else ""
+            org_name = names[entry.organisation_id]
+        when = entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo("\t".join([when, entry.event, entry.actor, org_name, entry.detail]))
 
 
 COMMANDS = (
@@ -450,4 +548,5 @@ COMMANDS = (
     analyze,
     demo,
     report,
+    audit,
 )

@@ -1,16 +1,20 @@
-"""Pages for consultants: every organisation, organisations side by side, norm groups."""
+"""Pages for consultants: every organisation, organisations side by side, norm groups,
+the audit log."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from .. import charts
 from ..extensions import db
 from ..models import Campaign, Organisation, QuestionnaireVersion
-from ..services import ServiceError
+from ..services import ServiceError, audit
 from ..services.comparison import (
     MAX_COMPARED,
     comparable_campaign,
@@ -159,6 +163,16 @@ def compare_pdf():
     name = _filename(
         "comparison", *(c["organisation"]["name"] for c in comparison["columns"]), suffix="pdf"
     )
+    # One event per organisation compared, so filtering the log by any of them finds it.
+    compared = ", ".join(str(c.id) for c in campaigns)
+    for c in campaigns:
+        audit.record(
+            "comparison_download",
+            user=g.user,
+            organisation=c.organisation_id,
+            detail=f"comparison PDF of campaigns {compared} ({current_lang()})",
+        )
+    db.session.commit()  # a download writes nothing else: the audit rows are its own commit
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -189,4 +203,101 @@ def norms():
         norms=norm_groups(questionnaire, version.id, current_lang()),
         versions=versions,
         version=version,
+    )
+
+
+AUDIT_PAGE_SIZE = 100
+
+
+def _audit_filter() -> tuple[audit.AuditFilter, dict[str, str], dict[str, str]]:
+    """The log filter from the query string, the raw values (to refill the form), and a
+    message per field that is wrong."""
+    raw = {
+        key: request.args.get(key, "").strip()
+        for key in ("event", "organisation", "actor", "since", "until")
+    }
+    errors: dict[str, str] = {}
+    event = raw["event"] or None
+    if event is not None and event not in audit.EVENTS:
+        errors["event"] = _("Choose an event type from the list.")
+    organisation_id = None
+    if raw["organisation"]:
+        try:
+            organisation_id = int(raw["organisation"])
+        except ValueError:
+            errors["organisation"] = _("Choose an organisation from the list.")
+    dates: dict[str, dt.date | None] = {}
+    for key in ("since", "until"):
+        try:
+            dates[key] = dt.date.fromisoformat(raw[key]) if raw[key] else None
+        except ValueError:
+            dates[key] = None
+            errors[key] = _("Enter a date as YYYY-MM-DD, for example 2027-03-01.")
+    if dates["since"] and dates["until"] and dates["since"] > dates["until"]:
+        errors["until"] = _("The end date must be the same as or after the start date.")
+    criteria = audit.AuditFilter(
+        event=event,
+        organisation_id=organisation_id,
+        actor=raw["actor"][:254] or None,
+        since=dates["since"],
+        until=dates["until"],
+    )
+    return criteria, raw, errors
+
+
+@bp.route("/audit")
+@consultant_required
+def audit_log():
+    """Who did what, newest first, filtered and a hundred to a page."""
+    criteria, raw, errors = _audit_filter()
+    organisations = db.session.execute(
+        sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    ).all()
+    names = {row.id: row.name for row in organisations}
+    page = request.args.get("page", 1, type=int)
+    entries, total, pages = [], 0, 1
+    if not errors:
+        total = audit.count_events(criteria)
+        pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
+        if page < 1 or page > pages:
+            abort(404)
+        entries = audit.events(criteria, limit=AUDIT_PAGE_SIZE, offset=(page - 1) * AUDIT_PAGE_SIZE)
+    filtered = {key: value for key, value in raw.items() if value}
+
+    def page_url(number: int) -> str:
+        return url_for("consultant.audit_log", **filtered, page=number)
+
+    return (
+        render_template(
+            "consultant/audit.html",
+            entries=[
+                {
+                    "occurred_at": entry.occurred_at,
+                    "event": entry.event,
+                    "description": audit.describe(entry.event),
+                    "actor": entry.actor,
+                    "organisation": names.get(entry.organisation_id)
+                    if entry.organisation_id is not None
+                    else None,
+                    "detail": entry.detail,
+                }
+                for entry in entries
+            ],
+            event_choices=sorted(
+                ((name, audit.describe(name)) for name in audit.EVENTS), key=lambda e: e[1]
+            ),
+            organisations=organisations,
+            raw=raw,
+            errors=errors,
+            filtered=bool(filtered),
+            total=total,
+            page=page,
+            pages=pages,
+            previous_url=page_url(page - 1) if page > 1 else None,
+            next_url=page_url(page + 1) if page < pages else None,
+            first_shown=(page - 1) * AUDIT_PAGE_SIZE + 1,
+            last_shown=(page - 1) * AUDIT_PAGE_SIZE + len(entries),
+            retention_days=audit.retention_days(),
+        ),
+        400 if errors else 200,
     )

@@ -29,7 +29,7 @@ from markupsafe import Markup
 from .. import charts
 from ..extensions import db
 from ..models import Campaign, Organisation
-from ..services import ServiceError
+from ..services import ServiceError, audit
 from ..services.exports import responses_csv, responses_xlsx, results_csv
 from ..services.questionnaires import questionnaire_for
 from ..services.release import (
@@ -385,6 +385,14 @@ def report_pdf(campaign_id: int):
         abort(404)
     data = render_campaign_pdf(campaign, current_lang(), department=department)
     name = _filename(campaign.organisation.name, campaign.name, department, suffix="pdf")
+    scope = f"campaign {campaign.id}" + (f", department {department}" if department else "")
+    audit.record(
+        "report_download",
+        user=g.user,
+        organisation=campaign.organisation_id,
+        detail=f"{scope}: PDF report ({current_lang()})",
+    )
+    db.session.commit()  # a download writes nothing else: the audit row is its own commit
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -413,6 +421,14 @@ def responses_csv_download(campaign_id: int):
     except ServiceError:
         return _too_few_responses(campaign)
     name = _filename(campaign.organisation.name, campaign.name, "responses", suffix="csv")
+    audit.record(
+        "export",
+        user=g.user,
+        organisation=campaign.organisation_id,
+        detail=f"campaign {campaign.id}: answers as CSV",
+    )
+    db.session.commit()
+    db.session.refresh(campaign)  # the rows read it while streaming, after the session ends
     return _download(body, "text/csv; charset=utf-8", name)
 
 
@@ -426,6 +442,14 @@ def responses_xlsx_download(campaign_id: int):
     except ServiceError:
         return _too_few_responses(campaign)
     name = _filename(campaign.organisation.name, campaign.name, "responses", suffix="xlsx")
+    audit.record(
+        "export",
+        user=g.user,
+        organisation=campaign.organisation_id,
+        detail=f"campaign {campaign.id}: answers as Excel",
+    )
+    db.session.commit()
+    db.session.refresh(campaign)  # the rows read it while streaming, after the session ends
     return _download(
         body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name
     )
@@ -438,6 +462,13 @@ def results_csv_download(campaign_id: int):
     report, view = _load(campaign)
     body = results_csv(view, _participation(report))
     name = _filename(campaign.organisation.name, campaign.name, "results", suffix="csv")
+    audit.record(
+        "results_download",
+        user=g.user,
+        organisation=campaign.organisation_id,
+        detail=f"campaign {campaign.id}: results as CSV ({current_lang()})",
+    )
+    db.session.commit()
     return _download(body, "text/csv; charset=utf-8", name)
 
 

@@ -2,8 +2,84 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, current_app, request
+
+# No inline script or style anywhere: the pages have no JavaScript, and the only styles
+# are app.css and the presentation attributes of the SVG charts (which CSP allows).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+# Powerful browser features the app never uses; only names Chromium recognises, so the
+# header itself puts no warning on the console.
+DENIED_FEATURES = (
+    "accelerometer",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
+)
+
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    # Survey addresses carry the respondent's link (/s/<token>): no page may pass its
+    # address on, not even to the app's own stylesheet.
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": ", ".join(f"{feature}=()" for feature in DENIED_FEATURES),
+}
+
+# Only sent in production, where the app is served over HTTPS: a browser that saw it
+# over a development server's plain HTTP would refuse that host's HTTP for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+NO_STORE = "private, no-store"
 
 
 def init_app(app: Flask) -> None:
     """Attach the response hooks to ``app``."""
+    app.after_request(add_security_headers)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Set the security headers and the caching rule on ``response``."""
+    for name, value in HEADERS.items():
+        response.headers[name] = value
+    if current_app.config.get("ENV_NAME") == "production":
+        response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+    if not _may_be_cached(response):
+        # Survey pages show a respondent's answers; every other page is for a signed-in
+        # user, a download, the API or the sign-in form. None belongs in any cache.
+        response.headers["Cache-Control"] = NO_STORE
+        response.headers.pop("Expires", None)
+    return response
+
+
+def _may_be_cached(response: Response) -> bool:
+    """Static files keep their normal caching; nothing else is stored anywhere.
+
+    A static file's error is an HTML page with the signed-in user's address in its
+    header, so only a file actually served (or confirmed unchanged) counts.
+    """
+    return request.endpoint == "static" and response.status_code in (200, 206, 304)

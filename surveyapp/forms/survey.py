@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..i18n import localised
+from ..inputs import control_character_name
 from ..questionnaires import BackgroundQuestion, Dimension, Questionnaire
 
 DONT_KNOW = "dk"
@@ -112,12 +114,27 @@ def background_form(
     return BackgroundForm(data=dict(saved))
 
 
+def no_control_characters(form: SurveyForm, field) -> None:
+    """Refuse invisible control characters (pasted text can bring them; none can be stored)."""
+    character = control_character_name(field.data or "")
+    if character:
+        raise ValidationError(
+            _(
+                "Your comment contains an invisible control character (%(character)s) that "
+                "cannot be stored. Remove it, for example by typing that part again instead "
+                "of pasting it.",
+                character=character,
+            )
+        )
+
+
 class CommentForm(SurveyForm):
     comment = TextAreaField(
         _l("Comment (optional)"),
         validators=[
             Optional(),
             Length(max=2000, message=_l("Keep your comment under %(max)d characters.", max=2000)),
+            no_control_characters,
         ],
     )
 

@@ -7,7 +7,12 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..inputs import CONTROL_CHARACTERS, describe_control_character
 from . import ServiceError
+from .spreadsheet import safe_row, unquote_cell
+
+# Added to every row by read_csv; a file may not bring a column of that name.
+ROW_NUMBER = "__row__"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +57,10 @@ def read_csv(data: bytes | str, name: str, required: Iterable[str] = ()) -> list
             ) from None
     else:
         text = data.removeprefix("\ufeff")
-    if "\x00" in text[:4096]:
+    head = text[:4096]
+    # A stray control character is named with its row and column below; many of them
+    # mean a binary file (a spreadsheet saved as .xlsx, a UTF-16 export).
+    if "\x00" in head[:8] or len(CONTROL_CHARACTERS.findall(head)) > max(2, len(head) // 10):
         raise CSVFileError(name, [RowError(0, "", "this is not a text (CSV) file")])
     if not text.strip():
         raise CSVFileError(name, [RowError(0, "", "the file is empty")])
@@ -67,10 +75,25 @@ def read_csv(data: bytes | str, name: str, required: Iterable[str] = ()) -> list
         ) from None
     header = [h.strip() for h in rows[0]]
     errors: list[RowError] = []
+    named = [h if not CONTROL_CHARACTERS.search(h) else "" for h in header]
+    for number, row in enumerate(rows, start=1):
+        for position, cell in enumerate(row):
+            # Checked before stripping: strip() would quietly drop some control characters.
+            problem = describe_control_character(cell)
+            if problem:
+                column = named[position] if position < len(named) and number > 1 else ""
+                where = "" if column else f"field {position + 1}: "
+                errors.append(
+                    RowError(number, column, f"{where}{problem}; remove it and save the file again")
+                )
+    if errors:
+        raise CSVFileError(name, errors)
     seen: set[str] = set()
     for column in header:
         if not column:
             errors.append(RowError(1, "", "a column has no name in the header"))
+        elif column == ROW_NUMBER:
+            errors.append(RowError(1, column, "this column name is reserved; rename the column"))
         elif column in seen:
             errors.append(RowError(1, column, "this column appears twice"))
         seen.add(column)
@@ -87,7 +110,10 @@ def read_csv(data: bytes | str, name: str, required: Iterable[str] = ()) -> list
             )
             continue
         result.append(
-            {"__row__": str(number), **{h: c.strip() for h, c in zip(header, row, strict=True)}}
+            {
+                ROW_NUMBER: str(number),
+                **{h: unquote_cell(c.strip()) for h, c in zip(header, row, strict=True)},
+            }
         )
     if errors:
         raise CSVFileError(name, errors)
@@ -95,13 +121,17 @@ def read_csv(data: bytes | str, name: str, required: Iterable[str] = ()) -> list
 
 
 def write_csv(header: list[str], rows: Iterable[Iterable[object]]) -> Iterable[str]:
-    """Yield CSV text line by line (for streaming responses and files)."""
+    """Yield CSV text line by line (for streaming responses and files).
+
+    Every cell goes through ``spreadsheet.safe_cell``: a text that a spreadsheet would
+    run as a formula is written with a leading quote; numbers stay numbers.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow(safe_row(header))
     yield buffer.getvalue()
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(safe_row(row))
         yield buffer.getvalue()

@@ -16,6 +16,7 @@ from typing import Any
 from ..models import Campaign
 from .csvfiles import write_csv
 from .responses import export_responses
+from .spreadsheet import xlsx_row
 
 CHUNK_BYTES = 64 * 1024
 
@@ -75,6 +76,8 @@ def responses_xlsx(campaign: Campaign, sheet_title: str = "Responses") -> Iterat
 
     openpyxl's write-only mode keeps one row in memory at a time; the workbook is
     written to an anonymous temporary file (deleted when closed) and read back in chunks.
+    Text cells are string cells, quoted like the CSV's (``spreadsheet.xlsx_row``): no
+    comment or department name becomes a formula.
     """
     from openpyxl import Workbook
 
@@ -83,9 +86,9 @@ def responses_xlsx(campaign: Campaign, sheet_title: str = "Responses") -> Iterat
     def chunks() -> Iterator[bytes]:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(sheet_title[:31])
-        sheet.append(header)
+        sheet.append(xlsx_row(sheet, header))
         for row in rows:
-            sheet.append(["" if v is None else v for v in row])
+            sheet.append(xlsx_row(sheet, row))
         with tempfile.TemporaryFile() as spool:
             workbook.save(spool)
             spool.seek(0)

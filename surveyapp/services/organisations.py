@@ -5,9 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..inputs import describe_control_character, largest_integer_id
 from ..models import SIZE_BANDS, Department, Organisation
 from . import ServiceError
 from .csvfiles import CSVFileError, RowError, read_csv
+
+NAME_MAX = 200  # Organisation.name and Department.name
+SECTOR_MAX = 80
 
 
 def create_organisation(name: str, sector: str, size_band: str) -> Organisation:
@@ -17,6 +21,12 @@ def create_organisation(name: str, sector: str, size_band: str) -> Organisation:
         raise ServiceError("An organisation needs a name.")
     if not sector:
         raise ServiceError("An organisation needs a sector (for example 'government').")
+    for label, value, longest in (("name", name, NAME_MAX), ("sector", sector, SECTOR_MAX)):
+        if len(value) > longest:
+            raise ServiceError(f"The organisation's {label} is longer than {longest} characters.")
+        problem = describe_control_character(value)
+        if problem:
+            raise ServiceError(f"The organisation's {label} {problem}; remove it.")
     if size_band not in SIZE_BANDS:
         raise ServiceError(
             f"Size band {size_band!r} is not known; use one of: {', '.join(SIZE_BANDS)}."
@@ -32,8 +42,11 @@ def create_organisation(name: str, sector: str, size_band: str) -> Organisation:
 def find_organisation(reference: str | int) -> Organisation:
     """Look an organisation up by id or exact name."""
     org = None
-    if isinstance(reference, int) or str(reference).isdigit():
-        org = db.session.get(Organisation, int(reference))
+    number = reference if isinstance(reference, int) else None
+    if isinstance(reference, str) and reference.isascii() and reference.isdigit():
+        number = int(reference)
+    if number is not None and 0 < number <= largest_integer_id(db.engine.dialect.name):
+        org = db.session.get(Organisation, number)
     if org is None:
         org = db.session.scalar(sa.select(Organisation).filter_by(name=str(reference)))
     if org is None:
@@ -42,6 +55,8 @@ def find_organisation(reference: str | int) -> Organisation:
 
 
 DEPARTMENT_COLUMNS = ("code", "name", "parent_code", "headcount")
+# People directly in one department; far beyond any real one, well within the column.
+HEADCOUNT_MAX = 10_000_000
 
 
 def import_departments(organisation: Organisation, data: bytes | str, name: str) -> int:
@@ -78,15 +93,23 @@ def import_departments(organisation: Organisation, data: bytes | str, name: str)
         seen[code] = number
         if not dep_name:
             errors.append(RowError(number, "name", "empty; every department needs a name"))
+        elif len(dep_name) > NAME_MAX:
+            errors.append(RowError(number, "name", f"longer than {NAME_MAX} characters"))
         headcount: int | None = None
         raw = row.get("headcount", "")
         if raw:
             try:
-                headcount = int(raw)
-                if headcount < 0:
+                headcount = int(raw) if raw.isascii() and len(raw) <= 12 else -1
+                if not 0 <= headcount <= HEADCOUNT_MAX:
                     raise ValueError
             except ValueError:
-                errors.append(RowError(number, "headcount", f"{raw!r} is not a whole number ≥ 0"))
+                errors.append(
+                    RowError(
+                        number,
+                        "headcount",
+                        f"{raw[:40]!r} is not a whole number from 0 to {HEADCOUNT_MAX:,}",
+                    )
+                )
         if parent == code:
             errors.append(RowError(number, "parent_code", "a department cannot be its own parent"))
         parsed.append((code, dep_name, parent, headcount))

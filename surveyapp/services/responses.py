@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
+from ..inputs import control_character_name
 from ..models import (
     ROLE_LEVELS,
     Answer,
@@ -128,6 +129,12 @@ def submit_response(invitation: Invitation, key: DraftKey, on: dt.date | None = 
     answers = check_answers(questionnaire, draft.answers)
     if draft.role_level not in ROLE_LEVELS:
         raise ServiceError(f"Unknown role level {draft.role_level!r}.")
+    if draft.comment and control_character_name(draft.comment):
+        # Only a draft saved before the comment page refused them can still hold one.
+        raise ServiceError(
+            "Your comment contains an invisible control character that cannot be stored. "
+            "Go back to the comment page, remove it and submit again."
+        )
     # Mark the link used in the same statement-level step that guards against a
     # concurrent second submission: only one UPDATE can flip used from false to true.
     flipped = db.session.execute(

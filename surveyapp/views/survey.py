@@ -26,6 +26,7 @@ from ..forms.survey import (
     background_form,
     dimension_form,
 )
+from ..inputs import checked_by_form
 from ..models import Invitation, today
 from ..services import ServiceError
 from ..services.drafts import DraftContent, DraftKey, DraftUnreadable, draft_key
@@ -139,6 +140,7 @@ def start(token: str):
 
 
 @bp.route("/<token>/<step>", methods=["GET", "POST"])
+@checked_by_form("comment")  # the comment page shows a control character beside the field
 def step(token: str, step: str):
     invitation, key = _load(token)
     questionnaire = g.questionnaire

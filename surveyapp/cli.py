@@ -318,23 +318,86 @@ def user_create(email, role, org_ref, password) -> None:
 
 
 @user.command("token")
-@click.option("--email", required=True, help="The account the token acts for.")
-@click.option("--name", required=True, help="What will use it, for example a script's name.")
+@click.argument("email", required=False)
+@click.argument("name", required=False)
+@click.option("--email", "email_option", help="The account the token acts for (or give it first).")
+@click.option("--name", "name_option", help="What will use it, for example a script's name.")
+@click.option(
+    "--days",
+    type=int,
+    help="How many days it works, 1 to 365 (default: SURVEYAPP_API_TOKEN_DAYS, 90).",
+)
 @with_appcontext
-def user_token(email: str, name: str) -> None:
-    """Issue a read-only API token; it is printed once and only its hash is kept."""
+def user_token(
+    email: str | None,
+    name: str | None,
+    email_option: str | None,
+    name_option: str | None,
+    days: int | None,
+) -> None:
+    """Issue a read-only API token for EMAIL named NAME; it is printed once, only its hash kept."""
+    from .services.tokens import issue_token
+
+    email, name = email or email_option, name or name_option
+    if not email or not name:
+        raise click.UsageError(
+            "Give the account and a name for the token: surveyapp user token EMAIL NAME [--days N]."
+        )
+    with transaction():
+        token, secret = issue_token(_token_account(email), name, days, actor="cli")
+    click.echo(secret)
+    click.echo(
+        f"Keep it safe: it cannot be shown again. It stops working on "
+        f"{token.expires_on.isoformat()}.",
+        err=True,
+    )
+
+
+def _token_account(email: str):
+    """The account with this e-mail address, or a ServiceError that says there is none."""
     import sqlalchemy as sa
 
     from .models import User
-    from .services.tokens import issue_token
+
+    account = db.session.scalar(sa.select(User).filter_by(email=email.strip().lower()))
+    if account is None:
+        raise ServiceError(f"No account for {email}.")
+    return account
+
+
+@user.command("tokens")
+@click.argument("email")
+@with_appcontext
+def user_tokens(email: str) -> None:
+    """List an account's API tokens: id, name, created, expires, last used, state."""
+    from .services.tokens import is_expired, tokens_of
+
+    try:
+        tokens = tokens_of(_token_account(email))
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("id\tname\tcreated\texpires\tlast_used\tstate")
+    for token in tokens:
+        last_used = token.last_used_on.isoformat() if token.last_used_on else "never"
+        state = "expired" if is_expired(token) else "active"
+        click.echo(
+            f"{token.id}\t{token.name}\t{token.created_on.isoformat()}"
+            f"\t{token.expires_on.isoformat()}\t{last_used}\t{state}"
+        )
+
+
+@user.command("revoke-token")
+@click.argument("email")
+@click.argument("token_id", type=int)
+@with_appcontext
+def user_revoke_token(email: str, token_id: int) -> None:
+    """Revoke one of an account's API tokens (ids from `surveyapp user tokens EMAIL`)."""
+    from .services.tokens import revoke_token
 
     with transaction():
-        account = db.session.scalar(sa.select(User).filter_by(email=email.strip().lower()))
-        if account is None:
-            raise ServiceError(f"No account for {email}.")
-        _, secret = issue_token(account, name)
-    click.echo(secret)
-    click.echo("Keep it safe: it cannot be shown again.", err=True)
+        account = _token_account(email)
+        name = revoke_token(account, token_id, actor="cli")
+    click.echo(f"Revoked token {token_id} ({name}) of {account.email}.")
 
 
 # --- responses -------------------------------------------------------------------

@@ -1,17 +1,22 @@
 """Read-only JSON API, ``/api/v1``: the campaigns a user may see and their analysis.
 
 Authenticated by the browser session (a signed-in manager or consultant) or by an API
-token in ``Authorization: Bearer <token>``. Every error is JSON. The OpenAPI 3.1
-description is served at ``/api/v1/openapi.json``.
+token in ``Authorization: Bearer <token>``. Every answer is JSON, errors included (also
+an unexpected one: a 500 is ``{"error": ...}`` too, and its log line holds no request
+data). The OpenAPI 3.1 description is served at ``/api/v1/openapi.json``; the tests
+check every answer against it.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import traceback
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import csrf, db
@@ -24,7 +29,7 @@ from ..services.release import (
     visible_response_count,
 )
 from ..services.reporting import campaign_version, memoised, released_report
-from ..services.tokens import user_for_token
+from ..services.tokens import TokenRefused, user_for_token
 from .dashboard import may_see
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -38,65 +43,102 @@ ERRORS = {
     403: "Your account may not see this organisation's results.",
     404: "There is nothing at this address. Check the id.",
     405: "This endpoint only answers GET.",
+    500: "Something went wrong on our side; nothing was changed. Try again later, and if it "
+    "keeps happening, tell the administrator the time it happened.",
 }
+PUBLIC_ENDPOINTS = ("api.openapi", "api.index", "api.not_found")
+# An id in an address or a query: a whole number from 1. Ids in addresses are plain path
+# segments, not <int:...>, because a converter that refuses a value (too many digits for
+# the database) ends routing with the app's HTML 404; here the view answers a JSON one.
+ID = re.compile(r"[1-9][0-9]{0,99}")
+# The largest id a row can have (SQLite's 64-bit rowid). A larger number is no row, not an
+# error: the SQLite driver would overflow on it.
+LARGEST_ID = 2**63 - 1
+
+
+def parse_id(text: str) -> int | None:
+    """The id ``text`` spells, or None if it is not one (then no row has it)."""
+    if not ID.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= LARGEST_ID else None
+
+
+def id_is(column: sa.ColumnElement[int], value: int) -> sa.ColumnElement[bool]:
+    """``column = value`` compared as BIGINT: PostgreSQL's ids are 32-bit, and a larger
+    number sent as INTEGER is an error there, where it should simply match no row."""
+    return column == sa.literal(value, sa.BigInteger)
+
+
+def error_response(status: int, title: str, detail: str, **extra: str):
+    """The one shape of every error: ``{"error": {"status", "title", "detail", ...}}``."""
+    response = jsonify({"error": {"status": status, "title": title, "detail": detail, **extra}})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="surveyapp"'
+    if status == 405:
+        response.headers["Allow"] = "GET, HEAD"
+    return response
 
 
 @bp.before_request
 def authenticate():
     """Token first (a script), then the session (a browser); the public document needs none."""
-    if request.endpoint in ("api.openapi", "api.index", "api.not_found"):
+    if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
-        user = user_for_token(secret.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        if scheme.lower() != "bearer":
             abort(401)
+        try:
+            g.user = user_for_token(secret.strip())
+        except TokenRefused as refused:
+            return error_response(401, "Unauthorized", str(refused))
         db.session.commit()  # the token's "last used" day
-        g.user = user
-    elif g.get("user") is None:
+    elif g.get("user") is None or g.user.disabled:
         abort(401)
     return None
 
 
 @bp.errorhandler(HTTPException)
 def json_error(error: HTTPException):
+    """Werkzeug's errors in our words; a sentence raised on purpose (a refused input) as is."""
     code = error.code or 500
-    response = jsonify(
-        {
-            "error": {
-                "status": code,
-                "title": error.name,
-                "detail": ERRORS.get(code, error.description),
-            }
-        }
+    detail = error.description
+    if code in ERRORS and detail == type(error).description:
+        detail = ERRORS[code]
+    return error_response(code, error.name, detail or error.name)
+
+
+@bp.errorhandler(Exception)
+def unexpected_error(error: Exception):
+    """A bug: JSON like every other answer, and a log line with where, never with what.
+
+    The message of an exception can quote what was sent (a value that failed to parse), so
+    the log gets the exception's type, the endpoint and the code locations only.
+    """
+    current_app.logger.error(
+        "Unhandled %s in %s\n%s",
+        type(error).__name__,
+        request.endpoint,
+        "".join(traceback.format_tb(error.__traceback__)),
     )
-    response.status_code = code
-    if code == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="surveyapp"'
-    if code == 405:
-        response.headers["Allow"] = "GET, HEAD"
-    return response
+    return error_response(500, "Internal Server Error", ERRORS[500])
 
 
 @bp.errorhandler(ResultsNotReleased)
 def results_not_released(error: ResultsNotReleased):
-    response = jsonify(
-        {
-            "error": {
-                "status": 409,
-                "title": "Results not released",
-                "detail": str(error),
-                "participation_url": url_for(
-                    "api.campaign_participation",
-                    campaign_id=request.view_args["campaign_id"],
-                    _external=True,
-                ),
-            }
-        }
+    return error_response(
+        409,
+        "Results not released",
+        str(error),
+        participation_url=url_for(
+            "api.campaign_participation",
+            campaign_id=request.view_args["campaign_id"],
+            _external=True,
+        ),
     )
-    response.status_code = 409
-    return response
 
 
 def _campaign_entry(campaign: Campaign, responses: int) -> dict:
@@ -116,12 +158,24 @@ def _campaign_entry(campaign: Campaign, responses: int) -> dict:
 @bp.get("/campaigns")
 def campaigns():
     """The campaigns of the organisations the user may see, newest first."""
-    query = sa.select(Campaign).order_by(Campaign.opens_on.desc(), Campaign.id.desc())
+    query = (
+        sa.select(Campaign)
+        .options(selectinload(Campaign.organisation))
+        .order_by(Campaign.opens_on.desc(), Campaign.id.desc())
+    )
     if g.user.role != "consultant":
         query = query.where(Campaign.organisation_id == g.user.organisation_id)
-    organisation = request.args.get("organisation", type=int)
+    organisation = request.args.get("organisation")
     if organisation is not None:
-        query = query.where(Campaign.organisation_id == organisation)
+        if not ID.fullmatch(organisation):
+            return error_response(
+                400,
+                "Bad Request",
+                "The parameter 'organisation' must be an organisation's id, a whole number "
+                "from 1; the ids are in /api/v1/organisations.",
+            )
+        wanted = parse_id(organisation)
+        query = query.where(id_is(Campaign.organisation_id, wanted) if wanted else sa.false())
     rows = list(db.session.scalars(query))
     counts = response_counts([c.id for c in rows])
     return jsonify({"campaigns": [_campaign_entry(c, int(counts.get(c.id, 0))) for c in rows]})
@@ -143,8 +197,8 @@ def organisations():
     )
 
 
-@bp.get("/campaigns/<int:campaign_id>/results")
-def campaign_results(campaign_id: int):
+@bp.get("/campaigns/<campaign_id>/results")
+def campaign_results(campaign_id: str):
     """The campaign's analysis: ``CampaignReport.to_dict()`` (docs/analysis-json.md).
 
     409 while the campaign is open: results are released once, when it closes.
@@ -167,31 +221,28 @@ def campaign_results(campaign_id: int):
     return response
 
 
-@bp.get("/campaigns/<int:campaign_id>/participation")
-def campaign_participation(campaign_id: int):
+@bp.get("/campaigns/<campaign_id>/participation")
+def campaign_participation(campaign_id: str):
     """An open campaign's participation, rounded down to multiples of the threshold."""
     campaign = _visible_campaign(campaign_id)
     if campaign.status != "open":
-        response = jsonify(
-            {
-                "error": {
-                    "status": 409,
-                    "title": "Not open",
-                    "detail": f"Campaign {campaign.id} is {campaign.status}; participation is "
-                    "reported while a campaign is open. A closed campaign's response counts "
-                    "are in its results.",
-                }
-            }
+        return error_response(
+            409,
+            "Not open",
+            f"Campaign {campaign.id} is {campaign.status}; participation is reported while a "
+            "campaign is open. A closed campaign's response counts are in its results.",
         )
-        response.status_code = 409
-        return response
     response = jsonify(participation(campaign).to_dict())
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
-def _visible_campaign(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
+def _visible_campaign(campaign_id: str) -> Campaign:
+    """The campaign at this address: 404 if there is none, 403 if the user may not see it."""
+    wanted = parse_id(campaign_id)
+    campaign = None
+    if wanted is not None:
+        campaign = db.session.scalar(sa.select(Campaign).where(id_is(Campaign.id, wanted)))
     if campaign is None:
         abort(404)
     if not may_see(campaign.organisation_id):

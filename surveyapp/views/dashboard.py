@@ -479,26 +479,85 @@ def results_csv_download(campaign_id: int):
 @bp.route("/api-tokens", methods=["GET", "POST"])
 @login_required
 def api_tokens():
+    """The user's API tokens: create one with a name and a lifetime, list them, revoke one."""
+    from ..services.tokens import (
+        MAX_DAYS,
+        MAX_NAME_LENGTH,
+        MAX_TOKENS_PER_USER,
+        MIN_DAYS,
+        default_days,
+        is_expired,
+    )
+
     secret = None
-    error = None
-    if request.method == "POST":
+    errors: dict[str, str] = {}
+    values = {"name": "", "days": str(default_days())}
+    if request.method == "POST" and request.form.get("action") == "revoke":
         try:
-            if request.form.get("action") == "revoke":
-                revoke_token(g.user, int(request.form.get("token_id", "0") or 0))
-                db.session.commit()
-                flash(_("The token was revoked. Scripts that used it no longer have access."))
-                return redirect(url_for("dashboard.api_tokens"))
-            _token, secret = issue_token(g.user, request.form.get("name", ""))
-            db.session.commit()
+            name = revoke_token(g.user, int(request.form.get("token_id", "")))
         except (ServiceError, ValueError):
             db.session.rollback()
-            error = _(
-                "Give the token a name of at most 100 characters (for example the script "
-                "that will use it). You can have at most 20 tokens."
+            flash(_("That token was already revoked, or is not yours. Nothing was changed."))
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The token “%(name)s” was revoked. Scripts that used it no longer have access.",
+                    name=name,
+                )
             )
+        return redirect(url_for("dashboard.api_tokens"))
+    if request.method == "POST":
+        values = {
+            "name": request.form.get("name", "").strip(),
+            # A form without the field (an older page still open) gets the default.
+            "days": request.form.get("days", str(default_days())).strip(),
+        }
+        if not values["name"] or len(values["name"]) > MAX_NAME_LENGTH:
+            errors["token-name"] = _(
+                "Give the token a name of at most %(n)d characters, for example the script "
+                "that will use it.",
+                n=MAX_NAME_LENGTH,
+            )
+        digits = values["days"]
+        days = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 3 else 0
+        if not MIN_DAYS <= days <= MAX_DAYS:
+            errors["token-days"] = _(
+                "Enter the number of days the token works, from %(low)d to %(high)d.",
+                low=MIN_DAYS,
+                high=MAX_DAYS,
+            )
+        if not errors:
+            try:
+                _token, secret = issue_token(g.user, values["name"], days)
+            except ServiceError:
+                db.session.rollback()
+                errors["token-name"] = _(
+                    "You already have %(n)d tokens. Revoke one you no longer use first.",
+                    n=MAX_TOKENS_PER_USER,
+                )
+            else:
+                db.session.commit()
+                values = {"name": "", "days": str(default_days())}
+    tokens = [
+        {
+            "id": t.id,
+            "name": t.name,
+            "created": t.created_on.isoformat(),
+            "expires": t.expires_on.isoformat(),
+            "expired": is_expired(t),
+            "last_used": t.last_used_on.isoformat() if t.last_used_on else None,
+        }
+        for t in tokens_of(g.user)
+    ]
     return (
         render_template(
-            "dashboard/api_tokens.html", tokens=tokens_of(g.user), secret=secret, error=error
+            "dashboard/api_tokens.html",
+            tokens=tokens,
+            secret=secret,
+            errors=errors,
+            values=values,
+            limits={"low": MIN_DAYS, "high": MAX_DAYS, "name": MAX_NAME_LENGTH},
         ),
-        400 if error else 200,
+        400 if errors else 200,
     )

@@ -308,13 +308,157 @@ def user() -> None:
 @with_appcontext
 def user_create(email, role, org_ref, password) -> None:
     """Create an account."""
+    from .services.audit import record
     from .services.organisations import find_organisation
     from .services.users import create_user
 
     with transaction():
         organisation = find_organisation(org_ref) if org_ref else None
         account = create_user(email, password, role, organisation)
+        record("user_created", actor="cli", organisation=organisation, detail=account.email)
     click.echo(f"Created {account.role} {account.email}.")
+
+
+@user.command("list")
+@with_appcontext
+def user_list() -> None:
+    """List every account: role, organisation, state, two-step sign-in, API tokens."""
+    import sqlalchemy as sa
+
+    from .models import ApiToken
+    from .services.users import all_users
+
+    tokens = dict(
+        db.session.execute(
+            sa.select(ApiToken.user_id, sa.func.count()).group_by(ApiToken.user_id)
+        ).all()
+    )
+    click.echo("email\trole\torganisation\tstate\ttwo-step\ttokens")
+    for account in all_users():
+        organisation = account.organisation.name if account.organisation else "-"
+        state = "disabled" if account.disabled else "active"
+        two_step = "on" if account.totp_secret else "off"
+        click.echo(
+            f"{account.email}\t{account.role}\t{organisation}\t{state}\t{two_step}"
+            f"\t{tokens.get(account.id, 0)}"
+        )
+
+
+@user.command("disable")
+@click.argument("email")
+@with_appcontext
+def user_disable(email: str) -> None:
+    """Stop an account: no sign-in; its sessions and API tokens stop working at once."""
+    from .services.audit import record
+    from .services.users import disable_user, get_user
+
+    with transaction():
+        account = get_user(email)
+        disable_user(account)
+        record(
+            "user_disabled", actor="cli", organisation=account.organisation_id, detail=account.email
+        )
+    click.echo(f"Disabled {account.email}; every session of theirs has ended.")
+
+
+@user.command("enable")
+@click.argument("email")
+@with_appcontext
+def user_enable(email: str) -> None:
+    """Let a disabled account sign in again (with its old password, or after a reset)."""
+    from .services.audit import record
+    from .services.users import enable_user, get_user
+
+    with transaction():
+        account = get_user(email)
+        enable_user(account)
+        record(
+            "user_enabled", actor="cli", organisation=account.organisation_id, detail=account.email
+        )
+    click.echo(f"Enabled {account.email}.")
+
+
+@user.command("reset")
+@click.argument("email")
+@click.option(
+    "--base-url",
+    help="The address people reach the app at (default: SURVEYAPP_BASE_URL).",
+)
+@click.option("--send", is_flag=True, help="E-mail the link to the account instead of printing it.")
+@with_appcontext
+def user_reset(email: str, base_url: str | None, send: bool) -> None:
+    """Make a single-use link that sets a new password; print it, or e-mail it with --send.
+
+    The link works once, for SURVEYAPP_PASSWORD_RESET_MINUTES (30 by default). Issuing
+    one cancels the account's earlier links. Two-step sign-in stays as it was; use
+    `surveyapp user two-step-off` for a lost phone.
+    """
+    from flask import current_app, render_template, url_for
+
+    from .services.audit import record
+    from .services.mail import build_message
+    from .services.mail import send as send_mail
+    from .services.users import get_user, issue_reset
+
+    base = base_url or current_app.config.get("BASE_URL")
+    if not base:
+        raise click.UsageError(
+            "Give --base-url (for example https://survey.example.org) or set "
+            "SURVEYAPP_BASE_URL, so the link points at the right server."
+        )
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    with transaction():
+        account = get_user(email)
+        secret = issue_reset(account, minutes)
+        record(
+            "password_reset_requested",
+            actor="cli",
+            organisation=account.organisation_id,
+            detail=account.email,
+        )
+        with current_app.test_request_context(base_url=base):
+            link = base.rstrip("/") + url_for("auth.reset", token=secret)
+            if send:
+                message = build_message(
+                    current_app.config,
+                    account.email,
+                    "Set a new password",
+                    render_template("auth/reset_mail.txt", link=link, minutes=minutes),
+                )
+                try:
+                    send_mail(current_app.config, message)
+                except Exception as exc:  # noqa: BLE001 - said to the operator
+                    raise ServiceError(f"The e-mail could not be sent: {exc}") from None
+    if send:
+        click.echo(f"Sent a reset link to {account.email}; it works once, for {minutes} minutes.")
+    else:
+        click.echo(link)
+        click.echo(
+            f"Give this link to {account.email} only; it works once, for {minutes} minutes.",
+            err=True,
+        )
+
+
+@user.command("two-step-off")
+@click.argument("email")
+@with_appcontext
+def user_two_step_off(email: str) -> None:
+    """Switch two-step sign-in off for an account whose phone is lost; its sessions end."""
+    from .services import totp
+    from .services.audit import record
+    from .services.users import end_sessions, get_user
+
+    with transaction():
+        account = get_user(email)
+        totp.disable(account)
+        end_sessions(account)
+        record(
+            "two_factor_disabled",
+            actor="cli",
+            organisation=account.organisation_id,
+            detail=account.email,
+        )
+    click.echo(f"Two-step sign-in is off for {account.email}; ask them to set it up again.")
 
 
 @user.command("token")
@@ -435,12 +579,15 @@ def responses_export(campaign_id: int, out: str) -> None:
     from .services.responses import export_responses
 
     try:
-        header, rows = export_responses(find_campaign(campaign_id))
+        campaign = find_campaign(campaign_id)
+        header, rows = export_responses(campaign)
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     with click.open_file(out, "w", encoding="utf-8") as handle:
         for line in write_csv(header, rows):
             handle.write(line)
+    _audit("export", campaign.organisation_id, f"campaign {campaign_id}: answers as CSV (CLI)")
+    db.session.commit()
 
 
 # --- analysis --------------------------------------------------------------------

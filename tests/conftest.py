@@ -126,6 +126,10 @@ def app(database_url, tmp_path):
     with app.app_context():
         db.drop_all()
         db.create_all()
+    # Every /api/v1 answer any test receives is checked against the OpenAPI document.
+    from .openapi_check import OpenApiCheckedClient
+
+    app.test_client_class = OpenApiCheckedClient
     yield app
     with app.app_context():
         db.session.remove()

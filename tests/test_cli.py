@@ -205,3 +205,35 @@ def test_user_token_prints_a_token_that_opens_the_api(runner, app, tmp_path):
         "/api/v1/campaigns", headers={"Authorization": f"Bearer {secret}"}
     )
     assert response.status_code == 200
+
+
+def test_campaign_ids_beyond_the_column_range_get_a_clear_message(runner, ctx):
+    for command in (["campaign", "open"], ["campaign", "close"]):
+        result = runner.invoke(args=[*command, "99999999999999999999"])
+        assert result.exit_code == 1
+        assert "No campaign with id 99999999999999999999" in result.output
+    result = runner.invoke(
+        args=["responses", "export", "--campaign", "99999999999999999999", "--out", "-"]
+    )
+    assert result.exit_code == 1 and "No campaign with id" in result.output
+
+
+def test_answer_export_from_the_cli_is_audited(runner, ctx, factory, tmp_path):
+    from surveyapp.models import AuditEvent
+    from surveyapp.services.campaigns import close_campaign
+    from surveyapp.services.responses import import_responses
+
+    campaign = factory.campaign()
+    rows = [(code, "employee", 3) for code in ("COM", "HR", "IT") for _ in range(6)]
+    import_responses(campaign, response_csv(factory.questionnaire(), rows), "r.csv")
+    close_campaign(campaign)
+    factory.commit()
+    out = tmp_path / "answers.csv"
+    result = invoke(
+        runner, "responses", "export", "--campaign", str(campaign.id), "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    events = db.session.execute(
+        sa.select(AuditEvent.event, AuditEvent.actor, AuditEvent.detail)
+    ).all()
+    assert ("export", "cli", f"campaign {campaign.id}: answers as CSV (CLI)") in events

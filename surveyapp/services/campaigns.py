@@ -55,7 +55,12 @@ def create_campaign(
 
 
 def find_campaign(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
+    from ..inputs import largest_integer_id
+
+    # A number beyond the id column's range cannot name a campaign (and would make the
+    # database raise instead of answering "none").
+    too_large = campaign_id > largest_integer_id(db.engine.dialect.name)
+    campaign = None if too_large or campaign_id < 1 else db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise ServiceError(f"No campaign with id {campaign_id}.")
     return campaign

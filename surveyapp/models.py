@@ -128,6 +128,10 @@ class Campaign(db.Model):
         sa.CheckConstraint("closes_on > opens_on", name="dates"),
         sa.CheckConstraint("min_group_size >= 3", name="min_group_size"),
         sa.CheckConstraint("min_comment_group_size >= min_group_size", name="comment_threshold"),
+        sa.CheckConstraint(
+            "retention_months IS NULL OR retention_months BETWEEN 1 AND 120", name="retention"
+        ),
+        sa.CheckConstraint("max_reminders BETWEEN 0 AND 5", name="max_reminders"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,6 +144,15 @@ class Campaign(db.Model):
     min_group_size: Mapped[int] = mapped_column(default=5)
     min_comment_group_size: Mapped[int] = mapped_column(default=10)
     frozen_on: Mapped[dt.date | None]
+    # Shown to respondents in the privacy statement: who is responsible for the data,
+    # how to reach them, and how long the answers are kept.
+    controller: Mapped[str | None] = mapped_column(sa.String(200))
+    controller_contact: Mapped[str | None] = mapped_column(sa.String(254))
+    retention_months: Mapped[int | None]
+    # When staff will hear the results (the thank-you page says so).
+    results_on: Mapped[dt.date | None]
+    # At most this many reminders may be sent to those who have not answered.
+    max_reminders: Mapped[int] = mapped_column(default=2, server_default="2")
 
     organisation: Mapped[Organisation] = relationship(back_populates="campaigns")
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
@@ -266,6 +279,7 @@ class User(db.Model):
             " OR (role = 'manager' AND organisation_id IS NOT NULL)",
             name="manager_scope",
         ),
+        sa.CheckConstraint("department_id IS NULL OR role = 'manager'", name="department_scope"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -279,6 +293,9 @@ class User(db.Model):
     # changing the password or disabling the account increments it, which ends every
     # session of the user on every device at once.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A manager limited to one department and the departments under it (a department
+    # head); NULL sees the whole organisation.
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"))
     # Base32 TOTP secret (RFC 6238) once two-step sign-in is confirmed, else NULL.
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     # The last 30-second step whose code was accepted: a code works once.
@@ -378,3 +395,81 @@ class ApiToken(db.Model):
     last_used_on: Mapped[dt.date | None]
 
     user: Mapped[User] = relationship()
+
+
+MAILING_KINDS = ("invitation", "reminder")
+MAILING_STATUSES = ("scheduled", "sending", "done", "cancelled")
+OUTGOING_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class Recipient(db.Model):
+    """An e-mail address that receives one campaign's invitation and reminders.
+
+    Exists only to deliver them: kept apart from responses, never shown with results,
+    and deleted (with its sealed link) when the campaign closes. ``sealed_link`` is the
+    invitation's token encrypted under a key from the app's secret, so reminders can
+    repeat the same link; the database alone cannot read it. A response has no
+    reference to its invitation, so none to its recipient either.
+    """
+
+    __tablename__ = "recipient"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("department.id"))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    invitation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("invitation.id", ondelete="SET NULL"), unique=True
+    )
+    sealed_link: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+    invitation: Mapped[Invitation | None] = relationship()
+
+
+class Mailing(db.Model):
+    """One sending of a campaign's invitation or a reminder, on a chosen day."""
+
+    __tablename__ = "mailing"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", MAILING_KINDS), name="kind"),
+        sa.CheckConstraint(_in("status", MAILING_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    send_on: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(sa.String(20), default="scheduled")
+    created_on: Mapped[dt.date] = mapped_column(default=today)
+
+
+class OutgoingMail(db.Model):
+    """One message of a mailing to one recipient; its status makes sending idempotent.
+
+    A worker claims a pending message (pending -> sending) in its own transaction,
+    sends it, and marks it sent; a job that runs twice finds it sent and skips it.
+    """
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (
+        sa.UniqueConstraint("mailing_id", "recipient_id"),
+        sa.CheckConstraint(_in("status", OUTGOING_STATUSES), name="status"),
+        sa.CheckConstraint("attempts >= 0", name="attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mailing.id", ondelete="CASCADE"), index=True
+    )
+    recipient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("recipient.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Why the last attempt failed (the SMTP server's answer), never the message.
+    last_error: Mapped[str | None] = mapped_column(sa.String(300))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from flask import Flask, current_app, g, request, session
@@ -27,8 +28,20 @@ def localised(texts: Mapping[str, str] | None, lang: str | None = None) -> str:
     return pick_text(texts, lang or str(get_locale()))
 
 
+def long_date(value: dt.date | str | None) -> str:
+    """A day as the reader writes it: "1 March 2027" in English, "1 maart 2027" in Dutch."""
+    from flask_babel import format_date
+
+    if value is None or value == "":
+        return ""
+    day = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    # One pattern for both languages: Babel's "long" English is American ("March 1, 2027").
+    return format_date(day, "d MMMM y")
+
+
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     app.jinja_env.filters["loc"] = localised
+    app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.globals["current_language"] = lambda: str(get_locale())

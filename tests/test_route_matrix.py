@@ -53,6 +53,8 @@ RULES = {
     "survey.start": "respondent",
     "survey.step": "respondent",
     "survey.done": "public",
+    "survey.switch_language": "respondent",
+    "survey.favicon": "public",
     # Sign-in and accounts
     "auth.login": "public",
     "auth.logout": "public",

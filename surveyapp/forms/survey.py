@@ -7,15 +7,18 @@ from collections.abc import Mapping
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional, ValidationError
 
 from ..i18n import localised
 from ..inputs import control_character_name
 from ..questionnaires import BackgroundQuestion, Dimension, Questionnaire
 
 DONT_KNOW = "dk"
+# The longest comment stored. Longer text is refused with a message, never cut: the
+# textarea has no maxlength, which would make a browser drop the end of pasted text.
+COMMENT_LIMIT = 2000
 # Form buttons: which way the respondent is going. Anything else is refused.
 ACTIONS = ("next", "back", "submit")
 
@@ -35,6 +38,12 @@ class LanguageForm(SurveyForm):
         choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
         validators=[InputRequired(message=_l("Choose the language you want to answer in."))],
     )
+
+
+class LanguageSwitchForm(SurveyForm):
+    """The header's one-button switch to the other language on every survey page."""
+
+    language = HiddenField(validators=[AnyOf(("nl", "en"))])
 
 
 def item_field_name(item_id: str) -> str:
@@ -128,14 +137,26 @@ def no_control_characters(form: SurveyForm, field) -> None:
         )
 
 
+def within_comment_limit(form: SurveyForm, field) -> None:
+    """Refuse a comment over the limit, saying how long it is (no silent cutting)."""
+    # Browsers send a line break as two characters; the live count and a reader see one.
+    length = len((field.data or "").replace("\r\n", "\n"))
+    if length > COMMENT_LIMIT:
+        raise ValidationError(
+            _(
+                "Your comment has %(count)d characters; the limit is %(limit)d. "
+                "Shorten it by %(over)d characters.",
+                count=length,
+                limit=COMMENT_LIMIT,
+                over=length - COMMENT_LIMIT,
+            )
+        )
+
+
 class CommentForm(SurveyForm):
     comment = TextAreaField(
         _l("Comment (optional)"),
-        validators=[
-            Optional(),
-            Length(max=2000, message=_l("Keep your comment under %(max)d characters.", max=2000)),
-            no_control_characters,
-        ],
+        validators=[Optional(), within_comment_limit, no_control_characters],
     )
 
 

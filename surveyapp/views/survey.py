@@ -12,22 +12,26 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
 
 from ..extensions import db
 from ..forms.survey import (
+    COMMENT_LIMIT,
     CommentForm,
     LanguageForm,
+    LanguageSwitchForm,
     SubmitForm,
     SurveyForm,
     answers_from,
     background_form,
     dimension_form,
 )
+from ..i18n import localised
 from ..inputs import checked_by_form
-from ..models import Invitation, today
+from ..models import Campaign, Invitation, today
 from ..services import ServiceError
 from ..services.drafts import DraftContent, DraftKey, DraftUnreadable, draft_key
 from ..services.invitations import find_invitation
@@ -46,6 +50,13 @@ from ..services.responses import (
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
 
+# The thank-you page comes after the link is spent: the session remembers which campaign
+# it was (never the invitation), so the page can say when the results will be shared.
+DONE_CAMPAIGN = "survey_done_campaign"
+# A page opened from the review's "Change" link carries ?from=review, and its form posts
+# back to the same address, so "Continue" returns to the review (GOV.UK check answers).
+FROM_REVIEW = "review"
+
 
 class SurveyStop(Exception):
     """A link that cannot be used now: rendered as a page in the respondent's language."""
@@ -56,7 +67,7 @@ class SurveyStop(Exception):
 
 @bp.errorhandler(SurveyStop)
 def _stop(stop: SurveyStop):
-    return render_template(stop.template, **stop.context), stop.status
+    return render_template(stop.template, today=today(), **stop.context), stop.status
 
 
 def _load(token: str) -> tuple[Invitation, DraftKey]:
@@ -110,6 +121,10 @@ def _neighbour(steps: list[str], step: str, offset: int) -> str:
     return steps[max(0, min(len(steps) - 1, steps.index(step) + offset))]
 
 
+def _from_review() -> bool:
+    return request.args.get("from") == FROM_REVIEW
+
+
 def _refuse_extra_fields(form: SurveyForm) -> list[str]:
     unexpected = form.unexpected_fields(request.form)
     if unexpected:
@@ -160,6 +175,8 @@ def step(token: str, step: str):
         "lang": lang,
         "progress": (max(0, position - 2), len(steps) - 3),
         "back_step": _neighbour(steps, step, -1) if position > 0 else None,
+        "from_review": _from_review(),
+        "language_switch": LanguageSwitchForm(data={"language": "en" if lang == "nl" else "nl"}),
     }
     action = request.form.get("action", "next")
     if request.method == "POST" and action not in ("next", "back", "submit"):
@@ -188,14 +205,16 @@ def step(token: str, step: str):
         errors = _refuse_extra_fields(form) if request.method == "POST" else []
         if request.method == "POST" and not errors:
             if action == "back":
-                save_draft(invitation, key, replace(draft, step="intro"))
+                going = "review" if _from_review() else "intro"
+                save_draft(invitation, key, replace(draft, step=going))
                 db.session.commit()
-                return _go(token, "intro")
+                return _go(token, going)
             if form.validate_on_submit():
                 role_level = form.role_level.data
-                save_draft(invitation, key, replace(draft, role_level=role_level, step="page-1"))
+                going = "review" if _from_review() else "page-1"
+                save_draft(invitation, key, replace(draft, role_level=role_level, step=going))
                 db.session.commit()
-                return _go(token, "page-1")
+                return _go(token, going)
             _replace_choice_errors(form)
         return _render("survey/about.html", form, errors, context)
 
@@ -213,12 +232,12 @@ def step(token: str, step: str):
                 valid = {
                     item_id: value for item_id, value in answers_from_valid(form, dimension).items()
                 }
-                previous = _neighbour(steps, step, -1)
+                previous = "review" if _from_review() else _neighbour(steps, step, -1)
                 save_draft_answers(invitation, key, questionnaire, valid, previous)
                 db.session.commit()
                 return _go(token, previous)
             if form.validate_on_submit():
-                following = _neighbour(steps, step, 1)
+                following = "review" if _from_review() else _neighbour(steps, step, 1)
                 answers = answers_from(form, dimension)
                 save_draft_answers(invitation, key, questionnaire, answers, following)
                 db.session.commit()
@@ -231,11 +250,12 @@ def step(token: str, step: str):
         errors = _refuse_extra_fields(form) if request.method == "POST" else []
         if request.method == "POST" and not errors and form.validate_on_submit():
             comment = (form.comment.data or "").strip() or None
-            going = "review" if action != "back" else _neighbour(steps, step, -1)
+            going = "review" if action != "back" or _from_review() else _neighbour(steps, step, -1)
             save_draft(invitation, key, replace(draft, comment=comment, step=going))
             db.session.commit()
             return _go(token, going)
         context["comment_threshold"] = invitation.campaign.min_comment_group_size
+        context["comment_limit"] = COMMENT_LIMIT
         return _render("survey/comment.html", form, errors, context)
 
     # review
@@ -244,6 +264,7 @@ def step(token: str, step: str):
     missing = _unanswered(questionnaire, draft)
     context["missing"] = missing
     context["draft"] = draft
+    context["background"] = _background_answers(questionnaire, draft, lang)
     if request.method == "POST" and not errors and form.validate_on_submit():
         if action == "back":
             previous = _neighbour(steps, step, -1)
@@ -271,6 +292,7 @@ def step(token: str, step: str):
                 db.session.commit()
                 # After the commit, so the log holds no page that still has the draft.
                 empty_write_ahead_log()
+                session[DONE_CAMPAIGN] = invitation.campaign_id
                 return redirect(url_for("survey.done", lang=lang))
     if draft.step != "review":
         # Only when it changes: re-sealing would write a new blob on every view of the page.
@@ -292,6 +314,21 @@ def answers_from_valid(form: SurveyForm, dimension) -> dict[str, int | None]:
     return answers
 
 
+def _background_answers(questionnaire, draft: DraftContent, lang: str) -> list[tuple[str, str]]:
+    """(question, chosen option) for each background question, as the review lists them."""
+    saved = {"role_level": draft.role_level}
+    rows = []
+    for question in questionnaire.background:
+        chosen = next((o for o in question.options if o.id == saved.get(question.id)), None)
+        rows.append(
+            (
+                localised(question.text, lang),
+                localised(chosen.label, lang) if chosen else None,
+            )
+        )
+    return rows
+
+
 def _unanswered(questionnaire, draft: DraftContent) -> list[tuple[int, object]]:
     answers = draft.answers
     return [
@@ -307,8 +344,43 @@ def _render(template: str, form: SurveyForm, errors: list[str], context: dict):
     return render_template(template, form=form, extra_errors=errors, **context), status
 
 
+@bp.route("/<token>/<step>/language", methods=["POST"])
+def switch_language(token: str, step: str):
+    """The header's language switch: change the draft's language and stay on the page."""
+    invitation, key = _load(token)
+    steps = _steps(g.questionnaire)
+    if step not in steps:
+        abort(404)
+    form = LanguageSwitchForm()
+    if form.unexpected_fields(request.form) or not form.validate_on_submit():
+        abort(400)
+    draft = get_or_create_draft(invitation, key)
+    # Only the language changes: answers, role level, comment and step are kept.
+    save_draft(invitation, key, replace(draft, language=form.language.data))
+    db.session.commit()
+    if request.args.get("from") == FROM_REVIEW:
+        return redirect(url_for("survey.step", token=token, step=step, **{"from": FROM_REVIEW}))
+    return _go(token, step)
+
+
 @bp.route("/done")
 def done():
     if request.args.get("lang") in ("nl", "en"):
         g.survey_language = request.args["lang"]
-    return render_template("survey/done.html")
+    campaign_id = session.get(DONE_CAMPAIGN)
+    campaign = db.session.get(Campaign, campaign_id) if isinstance(campaign_id, int) else None
+    return render_template(
+        "survey/done.html",
+        campaign=campaign,
+        language_link=lambda other: url_for("survey.done", lang=other),
+    )
+
+
+@bp.record_once
+def _favicon_rule(state) -> None:
+    # Browsers ask for /favicon.ico at the site's root whatever the page links to.
+    state.app.add_url_rule("/favicon.ico", "survey.favicon", _favicon)
+
+
+def _favicon():
+    return redirect(url_for("static", filename="favicon.svg"), 301)

@@ -10,6 +10,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+ENV_FILE := instance/surveyapp.env
+# Links printed by `make demo` and `make serve` point at the address really served, unless
+# SURVEYAPP_BASE_URL is set in the environment or in $(ENV_FILE).
+ifeq ($(SURVEYAPP_BASE_URL)$(shell grep -s '^SURVEYAPP_BASE_URL=.' $(ENV_FILE)),)
+LOCAL_URL := SURVEYAPP_BASE_URL=http://$(HOST):$(PORT)
+endif
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
@@ -20,7 +26,16 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(UV)
+# Settings for `surveyapp` run from this checkout; never overwritten (edit it freely).
+$(ENV_FILE):
+	@mkdir -p $(@D)
+	@printf '%s\n' \
+		'# Settings for surveyapp in this checkout: SURVEYAPP_NAME=value lines (see README).' \
+		'# A variable set in the environment wins. On a server, use SURVEYAPP_ENV=production.' \
+		'SURVEYAPP_ENV=development' > $@
+	@echo "Wrote $@ (SURVEYAPP_ENV=development)."
+
+install: $(UV) $(ENV_FILE)
 	./scripts/system-packages.sh run
 	$(UV) sync --quiet --locked --inexact --python $(PYTHON)
 	$(MAKE) --no-print-directory translations
@@ -37,10 +52,10 @@ db:
 	SURVEYAPP_ENV=development $(BIN)/surveyapp db upgrade
 
 demo:
-	@SURVEYAPP_ENV=development $(BIN)/surveyapp demo
+	@SURVEYAPP_ENV=development $(LOCAL_URL) $(BIN)/surveyapp demo
 
 serve:
-	SURVEYAPP_ENV=development $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
+	SURVEYAPP_ENV=development $(LOCAL_URL) $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
 
 run: install db
 	@echo

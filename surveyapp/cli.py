@@ -12,13 +12,22 @@ from pathlib import Path
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import create_app
-from .extensions import db
 from .services import ServiceError
+
+# The database extension (and with it SQLAlchemy and Alembic) is imported inside the
+# commands that use it, so that `surveyapp analyze` starts without it.
 
 
 def _create_app():
-    return create_app()
+    """The app for every command that needs one; a bad setting is one line and exit 1."""
+    from . import create_app
+    from .config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
@@ -35,6 +44,8 @@ def register(app) -> None:
 @contextlib.contextmanager
 def transaction() -> Iterator[None]:
     """Commit if the block succeeds; roll back and exit 1 with the message if it does not."""
+    from .extensions import db
+
     try:
         yield
         db.session.commit()
@@ -60,6 +71,23 @@ def _date(value: str, name: str) -> dt.date:
         raise click.BadParameter(
             f"{value!r} is not a date written as YYYY-MM-DD.", param_hint=name
         ) from None
+
+
+class _DateType(click.ParamType):
+    """A calendar date written as YYYY-MM-DD; anything else is a usage error."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date written as YYYY-MM-DD.", param, ctx)
+
+
+DATE = _DateType()
 
 
 def _audit(event: str, organisation, detail: str) -> None:
@@ -130,6 +158,28 @@ def org_create(name: str, sector: str, size_band: str) -> None:
     click.echo(f"Created organisation {organisation.id}: {organisation.name}")
 
 
+@org.command("list")
+@with_appcontext
+def org_list() -> None:
+    """List organisations: id, name, sector, size band, departments, campaigns."""
+    import sqlalchemy as sa
+
+    from .extensions import db
+    from .models import Campaign, Department, Organisation
+
+    def counts(model) -> dict[int, int]:
+        query = sa.select(model.organisation_id, sa.func.count()).group_by(model.organisation_id)
+        return dict(db.session.execute(query).all())
+
+    departments, campaigns = counts(Department), counts(Campaign)
+    click.echo("id\tname\tsector\tsize_band\tdepartments\tcampaigns")
+    for o in db.session.scalars(sa.select(Organisation).order_by(Organisation.id)):
+        click.echo(
+            f"{o.id}\t{o.name}\t{o.sector}\t{o.size_band}"
+            f"\t{departments.get(o.id, 0)}\t{campaigns.get(o.id, 0)}"
+        )
+
+
 @click.group()
 def departments() -> None:
     """Departments of an organisation."""
@@ -164,15 +214,41 @@ def campaign() -> None:
 @click.option(
     "--questionnaire", "questionnaire_id", default="social-business-maturity", show_default=True
 )
-@click.option("--version", "questionnaire_version", type=int, help="Default: the latest version.")
-@click.option("--opens", required=True, help="Opening date, YYYY-MM-DD.")
-@click.option("--closes", required=True, help="Closing date, YYYY-MM-DD.")
-@click.option("--threshold", default=5, show_default=True, help="Smallest group shown.")
+@click.option(
+    "--version",
+    "questionnaire_version",
+    type=click.IntRange(min=1),
+    help="Default: the latest version.",
+)
+@click.option("--opens", required=True, type=DATE, help="Opening date.")
+@click.option("--closes", required=True, type=DATE, help="Closing date.")
+@click.option(
+    "--threshold",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=3),
+    help="Smallest group shown (at least 3).",
+)
 @click.option(
     "--comment-threshold",
-    default=10,
+    type=click.IntRange(min=3),
+    help="Smallest group whose comments are shown, at least --threshold. "
+    "[default: 10, or --threshold if higher]",
+)
+@click.option("--controller", help="Who is responsible for the data (told to respondents).")
+@click.option("--contact", help="How respondents reach the controller: e-mail or web address.")
+@click.option(
+    "--retention-months",
+    type=click.IntRange(1, 120),
+    help="How long the answers are kept, in months (1 to 120).",
+)
+@click.option("--results-on", type=DATE, help="When staff will hear the results.")
+@click.option(
+    "--max-reminders",
+    default=2,
     show_default=True,
-    help="Smallest group whose comments are shown.",
+    type=click.IntRange(0, 5),
+    help="Reminders at most to those who have not answered.",
 )
 @with_appcontext
 def campaign_create(
@@ -184,12 +260,25 @@ def campaign_create(
     closes,
     threshold,
     comment_threshold,
+    controller,
+    contact,
+    retention_months,
+    results_on,
+    max_reminders,
 ) -> None:
     """Create a draft campaign."""
     from .services.campaigns import create_campaign
     from .services.organisations import find_organisation
     from .services.questionnaires import get_questionnaire, latest_questionnaire
 
+    if comment_threshold is None:
+        comment_threshold = max(10, threshold)
+    elif comment_threshold < threshold:
+        raise click.BadParameter(
+            f"{comment_threshold} is below --threshold ({threshold}); comments need at least "
+            "as many respondents as scores.",
+            param_hint="--comment-threshold",
+        )
     with transaction():
         organisation = find_organisation(org_ref)
         q = (
@@ -201,10 +290,15 @@ def campaign_create(
             organisation,
             q,
             name,
-            _date(opens, "--opens"),
-            _date(closes, "--closes"),
+            opens,
+            closes,
             threshold,
             comment_threshold,
+            controller=controller,
+            controller_contact=contact,
+            retention_months=retention_months,
+            results_on=results_on,
+            max_reminders=max_reminders,
         )
         _audit(
             "campaign_created",
@@ -212,6 +306,36 @@ def campaign_create(
             f"campaign {c.id} ({q.id} v{q.version}, {c.opens_on} to {c.closes_on})",
         )
     click.echo(f"Created draft campaign {c.id} for {organisation.name} ({q.id} v{q.version}).")
+
+
+@campaign.command("list")
+@click.option("--org", "org_ref", help="Only this organisation (id or name).")
+@with_appcontext
+def campaign_list(org_ref: str | None) -> None:
+    """List campaigns: id, organisation, name, status, dates, questionnaire version."""
+    import sqlalchemy as sa
+
+    from .extensions import db
+    from .models import Campaign, Organisation, QuestionnaireVersion
+    from .services.organisations import find_organisation
+
+    query = (
+        sa.select(Campaign, Organisation.name, QuestionnaireVersion)
+        .join(Organisation, Campaign.organisation_id == Organisation.id)
+        .join(QuestionnaireVersion, Campaign.questionnaire_version_id == QuestionnaireVersion.id)
+        .order_by(Campaign.id)
+    )
+    if org_ref:
+        try:
+            query = query.where(Campaign.organisation_id == find_organisation(org_ref).id)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo("id\torganisation\tname\tstatus\topens\tcloses\tquestionnaire")
+    for c, organisation, version in db.session.execute(query):
+        click.echo(
+            f"{c.id}\t{organisation}\t{c.name}\t{c.status}\t{c.opens_on.isoformat()}"
+            f"\t{c.closes_on.isoformat()}\t{version.key} v{version.version}"
+        )
 
 
 @campaign.command("open")
@@ -250,21 +374,41 @@ def invitations() -> None:
 
 @invitations.command("issue")
 @click.option("--campaign", "campaign_id", type=int, required=True)
-@click.option("--per-department", type=int, required=True, help="Links per department.")
+@click.option(
+    "--per-department",
+    type=click.IntRange(1, 100_000),
+    required=True,
+    help="Links per department (1 to 100000).",
+)
 @click.option(
     "--department", "department_codes", multiple=True, help="Only these department codes."
 )
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+@click.option(
+    "--base-url",
+    help="The address people reach the app at (default: SURVEYAPP_BASE_URL; in "
+    "development http://127.0.0.1:5000).",
+)
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False), help="CSV file for mail merge."
 )
 @with_appcontext
 def invitations_issue(campaign_id, per_department, department_codes, base_url, out) -> None:
     """Write N single-use links per department to a CSV (the only copy of the links)."""
+    from flask import current_app
+
+    from .config import DEVELOPMENT_BASE_URL
     from .services.campaigns import find_campaign
     from .services.csvfiles import write_csv
     from .services.invitations import issue_invitations
 
+    base_url = base_url or current_app.config.get("BASE_URL")
+    if not base_url:
+        if current_app.config.get("ENV_NAME") == "production":
+            raise click.UsageError(
+                "Give --base-url (for example https://survey.example.org) or set "
+                "SURVEYAPP_BASE_URL, so the links point at the right server."
+            )
+        base_url = DEVELOPMENT_BASE_URL
     if os.path.exists(out):
         raise click.ClickException(f"{out} exists; choose a new file so no links are overwritten.")
     with transaction():
@@ -325,6 +469,7 @@ def user_list() -> None:
     """List every account: role, organisation, state, two-step sign-in, API tokens."""
     import sqlalchemy as sa
 
+    from .extensions import db
     from .models import ApiToken
     from .services.users import all_users
 
@@ -501,6 +646,7 @@ def _token_account(email: str):
     """The account with this e-mail address, or a ServiceError that says there is none."""
     import sqlalchemy as sa
 
+    from .extensions import db
     from .models import User
 
     account = db.session.scalar(sa.select(User).filter_by(email=email.strip().lower()))
@@ -574,6 +720,7 @@ def responses_import(campaign_id: int, csv_file: str) -> None:
 @with_appcontext
 def responses_export(campaign_id: int, out: str) -> None:
     """Export anonymised responses as CSV (small groups folded or blanked)."""
+    from .extensions import db
     from .services.campaigns import find_campaign
     from .services.csvfiles import write_csv
     from .services.responses import export_responses
@@ -633,11 +780,13 @@ def analyze(
 @with_appcontext
 def demo(seed: int, scale: float) -> None:
     """Load synthetic demo organisations (skipped if they exist) and print links to try."""
+    from flask import current_app
+
     from .services.demo import load_demo
 
     with transaction():
         summary = load_demo(seed=seed, scale=scale)
-    click.echo(summary.describe())
+    click.echo(summary.describe(current_app.config.get("BASE_URL")))
 
 
 # --- reports ---------------------------------------------------------------------
@@ -715,6 +864,7 @@ def audit_prune(days: int | None) -> None:
 @with_appcontext
 def audit_list(event, org_ref, actor, since, until, limit) -> None:
     """Print audit events, newest first: time (UTC), event, actor, organisation, detail."""
+    from .extensions import db
     from .models import Organisation
     from .services.audit import EVENTS, AuditFilter, events
     from .services.organisations import find_organisation
@@ -760,3 +910,7 @@ COMMANDS = (
     report,
     audit,
 )
+
+# `analyze` needs no app: registered on the group itself, it runs without building one
+# (no secret key, no database, no Flask extensions imported).
+main.add_command(analyze)

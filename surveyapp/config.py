@@ -1,4 +1,4 @@
-"""Configuration read from ``SURVEYAPP_*`` environment variables."""
+"""Configuration read from ``SURVEYAPP_*`` environment variables and ``instance/surveyapp.env``."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ DEFAULTS: dict[str, object] = {
     "MAIL_SMTP_SECURITY": "none",
     "MAIL_FROM": "surveys@localhost",
     "MAIL_OUTBOX": None,
-    # The address people reach the app at, for links in e-mails ("https://survey.example.org").
+    # The address people reach the app at, for every link the app makes: e-mails, invitation
+    # CSVs, the demo's printout ("https://survey.example.org").
     "BASE_URL": None,
     # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For and
     # X-Forwarded-Proto are trusted for that many hops, so sign-in throttling counts the
@@ -58,13 +59,53 @@ _INTEGER_SETTINGS = (
 )
 
 
+# Where `surveyapp run` serves by default: the links' address in development when
+# SURVEYAPP_BASE_URL is not set.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable configuration."""
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(PREFIX + name)
-    return value if value not in (None, "") else default
+# Settings for a checkout, written by `make install` (SURVEYAPP_ENV=development), so that
+# `surveyapp` works from a shell without exported variables. The real environment wins.
+ENV_FILE = "surveyapp.env"
+
+
+def _lookup(file_settings: dict[str, str]):
+    """``env(name, default)``: the environment's ``SURVEYAPP_<name>``, else the file's."""
+
+    def env(name: str, default: str | None = None) -> str | None:
+        value = os.environ.get(PREFIX + name, file_settings.get(PREFIX + name))
+        return value if value not in (None, "") else default
+
+    return env
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The ``SURVEYAPP_NAME=value`` lines of a settings file; blank and ``#`` lines skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} cannot be read ({exc}).") from None
+    settings: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name.startswith(PREFIX) or not name[len(PREFIX) :]:
+            raise ConfigError(
+                f"{path}, line {number}: expected {PREFIX}NAME=value, found {line[:60]!r}."
+            )
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        settings[name] = value
+    return settings
 
 
 def _development_secret(instance_path: Path) -> str:
@@ -82,14 +123,18 @@ def _development_secret(instance_path: Path) -> str:
 
 
 def load_config(instance_path: str) -> dict[str, object]:
-    """Build the Flask configuration mapping from the environment."""
+    """Build the Flask configuration mapping from the environment and ``instance/surveyapp.env``.
+
+    A variable set in the environment wins over the same line in the file.
+    """
     instance = Path(instance_path)
-    environment = _env("ENV", "production")
+    env = _lookup(read_env_file(instance / ENV_FILE))
+    environment = env("ENV", "production")
     if environment not in {"production", "development"}:
         raise ConfigError(
             f"{PREFIX}ENV is {environment!r}; set it to 'production' or 'development'."
         )
-    secret = _env("SECRET_KEY")
+    secret = env("SECRET_KEY")
     if secret is None:
         if environment != "development":
             raise ConfigError(
@@ -99,7 +144,7 @@ def load_config(instance_path: str) -> dict[str, object]:
                 "to have one generated into instance/."
             )
         secret = _development_secret(instance)
-    database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'surveyapp.sqlite3'}"
+    database_url = env("DATABASE_URL") or f"sqlite:///{instance / 'surveyapp.sqlite3'}"
     if database_url.startswith("postgres://"):
         # SQLAlchemy only knows the postgresql:// spelling.
         database_url = "postgresql://" + database_url[len("postgres://") :]
@@ -107,7 +152,7 @@ def load_config(instance_path: str) -> dict[str, object]:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     settings: dict[str, object] = dict(DEFAULTS)
     for name in DEFAULTS:
-        value = _env(name)
+        value = env(name)
         if value is None:
             continue
         if name in _INTEGER_SETTINGS:
@@ -136,7 +181,7 @@ def load_config(instance_path: str) -> dict[str, object]:
         # hide_parameters: a database error in the log never carries the values that were
         # sent (a comment, an e-mail address), only the statement.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
-        "QUESTIONNAIRE_DIR": _env(
+        "QUESTIONNAIRE_DIR": env(
             "QUESTIONNAIRE_DIR", str(Path(__file__).resolve().parent.parent / "questionnaires")
         ),
         "BABEL_DEFAULT_LOCALE": "en",
@@ -144,7 +189,7 @@ def load_config(instance_path: str) -> dict[str, object]:
         "LANGUAGES": ("nl", "en"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": environment == "production" and _env("INSECURE_COOKIES") is None,
+        "SESSION_COOKIE_SECURE": environment == "production" and env("INSECURE_COOKIES") is None,
         "PERMANENT_SESSION_LIFETIME": datetime.timedelta(hours=int(settings["SESSION_MAX_HOURS"])),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,

@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..inputs import describe_control_character
 from ..models import Campaign, CampaignDepartment, Draft, Invitation, Organisation, today
 from ..questionnaires import Questionnaire
 from . import ServiceError
 from .questionnaires import ensure_questionnaire_version
+
+# Limits of the privacy settings, as the database checks them.
+RETENTION_MONTHS_MAX = 120
+MAX_REMINDERS = 5
+CONTROLLER_MAX = 200  # Campaign.controller
+CONTACT_MAX = 254  # Campaign.controller_contact: the longest e-mail address
+_CONTACT = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+|https?://[^\s/]+\.[^\s]+")
+
+
+def _optional_text(value: str | None, label: str, longest: int) -> str | None:
+    """A tidied optional text setting (None when empty), or a ServiceError saying why not."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > longest:
+        raise ServiceError(f"The {label} is longer than {longest} characters.")
+    problem = describe_control_character(value)
+    if problem:
+        raise ServiceError(f"The {label} {problem}; remove it.")
+    return value
 
 
 def create_campaign(
@@ -21,9 +43,16 @@ def create_campaign(
     closes_on: dt.date,
     min_group_size: int = 5,
     min_comment_group_size: int = 10,
+    *,
+    controller: str | None = None,
+    controller_contact: str | None = None,
+    retention_months: int | None = None,
+    results_on: dt.date | None = None,
+    max_reminders: int = 2,
 ) -> Campaign:
-    """Add a draft campaign."""
-    if not name.strip():
+    """Add a draft campaign, with the privacy settings its respondents are told about."""
+    name = _optional_text(name, "campaign's name", 200) or ""
+    if not name:
         raise ServiceError("A campaign needs a name.")
     if closes_on <= opens_on:
         raise ServiceError(
@@ -38,15 +67,40 @@ def create_campaign(
             "The threshold for comments must be at least the threshold for scores "
             f"({min_group_size})."
         )
+    controller = _optional_text(controller, "data controller", CONTROLLER_MAX)
+    controller_contact = _optional_text(controller_contact, "contact address", CONTACT_MAX)
+    if controller_contact is not None and not _CONTACT.fullmatch(controller_contact):
+        raise ServiceError(
+            f"The contact {controller_contact!r} is neither an e-mail address nor a web "
+            "address (https://...)."
+        )
+    if retention_months is not None and not 1 <= retention_months <= RETENTION_MONTHS_MAX:
+        raise ServiceError(
+            f"Answers are kept from 1 to {RETENTION_MONTHS_MAX} months, not {retention_months}."
+        )
+    if results_on is not None and results_on < closes_on:
+        raise ServiceError(
+            f"The results date ({results_on}) must not come before the closing date "
+            f"({closes_on}): results are released when the campaign closes."
+        )
+    if not 0 <= max_reminders <= MAX_REMINDERS:
+        raise ServiceError(
+            f"The number of reminders must be from 0 to {MAX_REMINDERS}, not {max_reminders}."
+        )
     version = ensure_questionnaire_version(questionnaire)
     campaign = Campaign(
         organisation=organisation,
         questionnaire_version=version,
-        name=name.strip(),
+        name=name,
         opens_on=opens_on,
         closes_on=closes_on,
         min_group_size=min_group_size,
         min_comment_group_size=min_comment_group_size,
+        controller=controller,
+        controller_contact=controller_contact,
+        retention_months=retention_months,
+        results_on=results_on,
+        max_reminders=max_reminders,
         status="draft",
     )
     db.session.add(campaign)

@@ -22,6 +22,7 @@ import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 
+from ..config import DEVELOPMENT_BASE_URL
 from ..extensions import db
 from ..models import (
     Answer,
@@ -43,7 +44,7 @@ from .questionnaires import latest_questionnaire
 from .users import create_user
 
 QUESTIONNAIRE_ID = "social-business-maturity"
-BASE_URL = "http://127.0.0.1:5000"
+BASE_URL = DEVELOPMENT_BASE_URL
 CONSULTANT_EMAIL = "consultant@demo.example"
 CONSULTANT_PASSWORD = "demo-consultant-2026"
 MANAGER_EMAIL = "manager@demo.example"
@@ -475,9 +476,9 @@ class DemoSummary:
     links: tuple[DemoLink, ...] = ()
     logins: tuple[DemoLogin, ...] = ()
 
-    def describe(self, base_url: str = BASE_URL) -> str:
-        """The links and logins to try, and the size of the data, as printable text."""
-        base = base_url.rstrip("/")
+    def describe(self, base_url: str | None = None) -> str:
+        """The links and logins to try, on ``base_url`` (the app's address), as printable text."""
+        base = (base_url or BASE_URL).rstrip("/")
         lines = [
             ("Demo data loaded" if self.created else "Demo data already present")
             + f": {self.organisations} organisations, {self.campaigns} campaigns, "

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..inputs import describe_control_character, largest_integer_id
-from ..models import SIZE_BANDS, Department, Organisation
+from ..models import SIZE_BANDS, Campaign, Department, Organisation
 from . import ServiceError
 from .csvfiles import CSVFileError, RowError, read_csv
 
@@ -63,8 +63,21 @@ def import_departments(organisation: Organisation, data: bytes | str, name: str)
     """Create or update departments from CSV (code, name, parent_code, headcount).
 
     Existing departments are matched on code and updated; the whole file is validated
-    first and rejected with every problem listed if anything is wrong.
+    first and rejected with every problem listed if anything is wrong. Refused while a
+    campaign of the organisation is open: its staff answer about the tree it froze.
     """
+    running = db.session.scalar(
+        sa.select(Campaign)
+        .where(Campaign.organisation_id == organisation.id, Campaign.status == "open")
+        .order_by(Campaign.id)
+        .limit(1)
+    )
+    if running is not None:
+        raise ServiceError(
+            f"Campaign {running.id} ({running.name}) of {organisation.name} is open, so its "
+            "departments are frozen; import them again after it closes. (A draft campaign "
+            "takes the departments as they are when it opens.)"
+        )
     rows = read_csv(data, name, required=("code", "name"))
     errors: list[RowError] = []
     existing = {d.code: d for d in organisation.departments}

@@ -55,13 +55,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import admin, api, auth, consultant, dashboard, survey
+    from .views import admin, api, auth, consultant, dashboard, setup, survey
 
     app.register_blueprint(survey.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(consultant.bp)
+    app.register_blueprint(setup.bp)
     app.register_blueprint(api.bp)
 
 

@@ -206,3 +206,24 @@ def previous_campaign(campaign: Campaign) -> Campaign | None:
         .order_by(Campaign.opens_on.desc())
         .limit(1)
     )
+
+
+def extend_campaign(campaign: Campaign, closes_on: dt.date) -> dt.date:
+    """Move an open campaign's closing date later; return the date it had before.
+
+    Only later: staff have been told the date, and an earlier close could cut off someone
+    halfway through. Thresholds and departments stay frozen.
+    """
+    if campaign.status != "open":
+        raise ServiceError(
+            f"Campaign {campaign.id} is {campaign.status}; only an open campaign can be extended."
+        )
+    if closes_on <= campaign.closes_on:
+        raise ServiceError(
+            f"The new closing date ({closes_on}) must come after the current one "
+            f"({campaign.closes_on})."
+        )
+    previous = campaign.closes_on
+    campaign.closes_on = closes_on
+    db.session.flush()
+    return previous

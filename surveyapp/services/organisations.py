@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..inputs import describe_control_character, largest_integer_id
@@ -13,30 +17,127 @@ from .csvfiles import CSVFileError, RowError, read_csv
 NAME_MAX = 200  # Organisation.name and Department.name
 SECTOR_MAX = 80
 
+# The sectors an organisation may belong to. Each sector is a norm group, so the list is
+# closed: a typo ("goverment") would otherwise start a group of its own. The labels are
+# lazy, translated when shown, in the reader's language.
+SECTORS: dict[str, LazyString] = {
+    "government": _l("Government"),
+    "healthcare": _l("Healthcare"),
+    "education": _l("Education"),
+    "finance": _l("Finance"),
+    "retail": _l("Retail"),
+    "industry": _l("Industry"),
+    "non_profit": _l("Non-profit"),
+    "other": _l("Other"),
+}
 
-def create_organisation(name: str, sector: str, size_band: str) -> Organisation:
-    """Add an organisation; names are unique."""
-    name, sector = name.strip(), sector.strip()
+
+def sector_label(sector: str) -> str:
+    """The sector's name in the current language (its key if it is not in the list)."""
+    label = SECTORS.get(sector)
+    return str(label) if label is not None else sector
+
+
+def _checked_fields(name: str, sector: str, size_band: str) -> tuple[str, str]:
+    """The organisation's name and sector, tidied, or a ServiceError saying what is wrong."""
+    name, sector = name.strip(), sector.strip().lower()
     if not name:
         raise ServiceError("An organisation needs a name.")
-    if not sector:
-        raise ServiceError("An organisation needs a sector (for example 'government').")
-    for label, value, longest in (("name", name, NAME_MAX), ("sector", sector, SECTOR_MAX)):
-        if len(value) > longest:
-            raise ServiceError(f"The organisation's {label} is longer than {longest} characters.")
-        problem = describe_control_character(value)
-        if problem:
-            raise ServiceError(f"The organisation's {label} {problem}; remove it.")
+    if len(name) > NAME_MAX:
+        raise ServiceError(f"The organisation's name is longer than {NAME_MAX} characters.")
+    problem = describe_control_character(name)
+    if problem:
+        raise ServiceError(f"The organisation's name {problem}; remove it.")
+    if sector not in SECTORS:
+        raise ServiceError(
+            f"Sector {sector[:SECTOR_MAX]!r} is not known; use one of: {', '.join(SECTORS)}."
+        )
     if size_band not in SIZE_BANDS:
         raise ServiceError(
             f"Size band {size_band!r} is not known; use one of: {', '.join(SIZE_BANDS)}."
         )
-    if db.session.scalar(sa.select(Organisation.id).filter_by(name=name)) is not None:
+    return name, sector
+
+
+def organisation_name_taken(name: str, *, other_than: Organisation | None = None) -> bool:
+    """Whether another organisation already has this name."""
+    query = sa.select(Organisation.id).filter_by(name=name.strip())
+    if other_than is not None:
+        query = query.where(Organisation.id != other_than.id)
+    return db.session.scalar(query) is not None
+
+
+def create_organisation(name: str, sector: str, size_band: str) -> Organisation:
+    """Add an organisation; names are unique, the sector one of ``SECTORS``."""
+    name, sector = _checked_fields(name, sector, size_band)
+    if organisation_name_taken(name):
         raise ServiceError(f"An organisation called {name!r} already exists.")
-    organisation = Organisation(name=name, sector=sector.lower(), size_band=size_band)
+    organisation = Organisation(name=name, sector=sector, size_band=size_band)
     db.session.add(organisation)
     db.session.flush()
     return organisation
+
+
+def update_organisation(
+    organisation: Organisation, name: str, sector: str, size_band: str
+) -> list[str]:
+    """Change an organisation's name, sector and size band; return the fields that changed.
+
+    A new sector or size band moves the organisation to another norm group from now on.
+    """
+    name, sector = _checked_fields(name, sector, size_band)
+    if organisation_name_taken(name, other_than=organisation):
+        raise ServiceError(f"An organisation called {name!r} already exists.")
+    changed = [
+        field
+        for field, value in (("name", name), ("sector", sector), ("size_band", size_band))
+        if getattr(organisation, field) != value
+    ]
+    organisation.name, organisation.sector, organisation.size_band = name, sector, size_band
+    db.session.flush()
+    return changed
+
+
+def open_campaign_of(organisation: Organisation) -> Campaign | None:
+    """The organisation's open campaign, if it has one."""
+    return db.session.scalar(
+        sa.select(Campaign)
+        .where(Campaign.organisation_id == organisation.id, Campaign.status == "open")
+        .order_by(Campaign.id)
+        .limit(1)
+    )
+
+
+def update_department(department: Department, name: str, headcount: int | None) -> list[str]:
+    """Change a department's name and headcount; return the fields that changed.
+
+    Refused while a campaign of the organisation is open: its staff are answering about
+    the tree as it stood when the campaign opened.
+    """
+    running = open_campaign_of(department.organisation)
+    if running is not None:
+        raise ServiceError(
+            f"Campaign {running.id} ({running.name}) of {department.organisation.name} is open; "
+            "departments can be changed again once it has closed."
+        )
+    name = name.strip()
+    if not name:
+        raise ServiceError("A department needs a name.")
+    if len(name) > NAME_MAX:
+        raise ServiceError(f"The department's name is longer than {NAME_MAX} characters.")
+    problem = describe_control_character(name)
+    if problem:
+        raise ServiceError(f"The department's name {problem}; remove it.")
+    if headcount is not None and not 0 <= headcount <= HEADCOUNT_MAX:
+        raise ServiceError(f"The headcount must be a whole number from 0 to {HEADCOUNT_MAX:,}.")
+    changed = [
+        field
+        for field, value in (("name", name), ("headcount", headcount))
+        if getattr(department, field) != value
+    ]
+    department.name, department.headcount = name, headcount
+    db.session.flush()
+    return changed
 
 
 def find_organisation(reference: str | int) -> Organisation:
@@ -52,6 +153,86 @@ def find_organisation(reference: str | int) -> Organisation:
     if org is None:
         raise ServiceError(f"No organisation with id or name {reference!r}.")
     return org
+
+
+@dataclass(frozen=True)
+class DepartmentNode:
+    """One department in a tree for display; ``change`` is "new", "changed" or ""."""
+
+    code: str
+    name: str
+    headcount: int | None
+    change: str
+    children: tuple[DepartmentNode, ...]
+
+
+@dataclass(frozen=True)
+class DepartmentPreview:
+    """What importing a file would make of the organisation's departments."""
+
+    tree: tuple[DepartmentNode, ...]
+    rows: int
+    new: int
+    changed: int
+
+
+def _department_state(organisation: Organisation) -> dict[str, tuple[str, int | None, str | None]]:
+    departments = db.session.scalars(
+        sa.select(Department).where(Department.organisation_id == organisation.id)
+    ).all()
+    codes = {d.id: d.code for d in departments}
+    return {
+        d.code: (d.name, d.headcount, codes.get(d.parent_id) if d.parent_id else None)
+        for d in departments
+    }
+
+
+def department_tree(
+    organisation: Organisation,
+    before: dict[str, tuple[str, int | None, str | None]] | None = None,
+) -> tuple[DepartmentNode, ...]:
+    """The organisation's departments as a tree, sorted by code at every level.
+
+    With ``before`` (an earlier state), each node says whether it is new or changed.
+    """
+    state = _department_state(organisation)
+    children: dict[str | None, list[str]] = {}
+    for code, (_name, _headcount, parent) in sorted(state.items()):
+        children.setdefault(parent, []).append(code)
+
+    def node(code: str) -> DepartmentNode:
+        name, headcount, _parent = state[code]
+        change = ""
+        if before is not None:
+            change = (
+                "new" if code not in before else "changed" if before[code] != state[code] else ""
+            )
+        return DepartmentNode(
+            code, name, headcount, change, tuple(node(c) for c in children.get(code, ()))
+        )
+
+    return tuple(node(code) for code in children.get(None, ()))
+
+
+def preview_departments(
+    organisation: Organisation, data: bytes | str, name: str
+) -> DepartmentPreview:
+    """What :func:`import_departments` would store, without storing anything.
+
+    The import runs inside a savepoint that is always rolled back, so the preview applies
+    exactly the rules of the import, and raises the same errors.
+    """
+    before = _department_state(organisation)
+    savepoint = db.session.begin_nested()
+    try:
+        rows = import_departments(organisation, data, name)
+        tree = department_tree(organisation, before)
+        after = _department_state(organisation)
+    finally:
+        savepoint.rollback()
+    new = sum(1 for code in after if code not in before)
+    changed = sum(1 for code in after if code in before and before[code] != after[code])
+    return DepartmentPreview(tree, rows, new, changed)
 
 
 DEPARTMENT_COLUMNS = ("code", "name", "parent_code", "headcount")

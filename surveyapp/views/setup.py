@@ -1,0 +1,682 @@
+"""Client set-up for consultants in the browser: organisations, department trees and
+campaigns from draft to closed, so that running a campaign needs no terminal.
+
+Each page loads, authorises, validates a form, calls one service and commits; the rules
+themselves live in ``services/organisations.py`` and ``services/campaigns.py``, shared
+with the ``surveyapp`` command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from wtforms import DateField, HiddenField, IntegerField, RadioField, StringField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from ..extensions import db
+from ..i18n import localised
+from ..models import SIZE_BANDS, Campaign, Department, Organisation
+from ..services import ServiceError, audit
+from ..services.campaigns import (
+    close_campaign,
+    create_campaign,
+    extend_campaign,
+    open_campaign,
+)
+from ..services.csvfiles import CSVFileError
+from ..services.organisations import (
+    HEADCOUNT_MAX,
+    NAME_MAX,
+    SECTORS,
+    create_organisation,
+    department_tree,
+    import_departments,
+    open_campaign_of,
+    organisation_name_taken,
+    preview_departments,
+    sector_label,
+    update_department,
+    update_organisation,
+)
+from ..services.questionnaires import available_questionnaires, get_questionnaire
+from .auth import consultant_required
+
+bp = Blueprint("setup", __name__, url_prefix="/consultant/setup")
+
+# A department file is a few hundred lines; it travels back in the confirmation form.
+DEPARTMENT_FILE_MAX = 1024 * 1024
+# How long a preview can be confirmed: after that, upload the file again.
+PREVIEW_SECONDS = 3600
+DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD, for example 2027-03-01.")
+NUMBER_MESSAGE = _l("Enter a whole number, for example 5.")
+
+
+@bp.app_template_filter("sector")
+def sector_filter(sector: str) -> str:
+    return sector_label(sector)
+
+
+# Forms ---------------------------------------------------------------------------------
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        _l("Name of the organisation"),
+        validators=[
+            DataRequired(_l("Enter the name of the organisation.")),
+            Length(
+                max=NAME_MAX,
+                message=_l("Use at most %(max)d characters for the name."),
+            ),
+        ],
+    )
+    sector = RadioField(
+        _l("Sector"),
+        validators=[InputRequired(_l("Choose the sector the organisation works in."))],
+    )
+    size_band = RadioField(
+        _l("Number of employees"),
+        validators=[InputRequired(_l("Choose how many people work at the organisation."))],
+    )
+
+    def __init__(self, *args, organisation: Organisation | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.sector.choices = [(key, str(label)) for key, label in SECTORS.items()]
+        self.size_band.choices = [(band, band) for band in SIZE_BANDS]
+
+    def validate_name(self, field: StringField) -> None:
+        if organisation_name_taken(field.data, other_than=self.organisation):
+            raise ValidationError(_("Another organisation already has this name."))
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("Department file (CSV)"),
+        validators=[FileRequired(_l("Choose the CSV file with the departments."))],
+    )
+
+
+class ConfirmDepartmentsForm(FlaskForm):
+    token = HiddenField()
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[
+            DataRequired(_l("Enter the name of the department.")),
+            Length(max=NAME_MAX, message=_l("Use at most %(max)d characters for the name.")),
+        ],
+    )
+    headcount = IntegerField(
+        _l("Headcount (optional)"),
+        validators=[
+            Optional(),
+            NumberRange(
+                0,
+                HEADCOUNT_MAX,
+                _l("Enter the number of people in the department: 0 or more."),
+            ),
+        ],
+        invalid_value_message=NUMBER_MESSAGE,
+    )
+
+
+class CampaignForm(FlaskForm):
+    name = StringField(
+        _l("Name of the campaign"),
+        validators=[
+            DataRequired(_l("Enter a name for the campaign, for example “Spring 2027”.")),
+            Length(max=NAME_MAX, message=_l("Use at most %(max)d characters for the name.")),
+        ],
+    )
+    questionnaire = RadioField(
+        _l("Questionnaire"),
+        validators=[InputRequired(_l("Choose the questionnaire staff will answer."))],
+    )
+    opens_on = DateField(
+        _l("Opening date"),
+        validators=[InputRequired(DATE_MESSAGE)],
+        invalid_value_message=DATE_MESSAGE,
+    )
+    closes_on = DateField(
+        _l("Closing date"),
+        validators=[InputRequired(DATE_MESSAGE)],
+        invalid_value_message=DATE_MESSAGE,
+    )
+    min_group_size = IntegerField(
+        _l("Anonymity threshold for scores"),
+        default=5,
+        validators=[
+            InputRequired(NUMBER_MESSAGE),
+            NumberRange(3, 1000, _l("The threshold must be at least 3 respondents.")),
+        ],
+        invalid_value_message=NUMBER_MESSAGE,
+    )
+    min_comment_group_size = IntegerField(
+        _l("Anonymity threshold for comments"),
+        default=10,
+        validators=[InputRequired(NUMBER_MESSAGE), NumberRange(3, 1000)],
+        invalid_value_message=NUMBER_MESSAGE,
+    )
+    controller = StringField(
+        _l("Responsible for the data (controller)"),
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    controller_contact = StringField(
+        _l("How to reach them about privacy"),
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    retention_months = IntegerField(
+        _l("Months the answers are kept (optional)"),
+        validators=[
+            Optional(),
+            NumberRange(1, 120, _l("Enter a number of months from 1 to 120.")),
+        ],
+        invalid_value_message=NUMBER_MESSAGE,
+    )
+    results_on = DateField(
+        _l("When staff will hear the results (optional)"),
+        validators=[Optional()],
+        invalid_value_message=DATE_MESSAGE,
+    )
+    max_reminders = IntegerField(
+        _l("Most reminders to send"),
+        default=2,
+        validators=[
+            InputRequired(NUMBER_MESSAGE),
+            NumberRange(0, 5, _l("Enter a number of reminders from 0 to 5.")),
+        ],
+        invalid_value_message=NUMBER_MESSAGE,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questionnaire.choices = [
+            (
+                f"{key}:{version}",
+                _("%(title)s, version %(version)d", title=localised(q.title), version=version),
+            )
+            for (key, version), q in sorted(available_questionnaires().items())
+        ]
+
+    def validate_closes_on(self, field: DateField) -> None:
+        if self.opens_on.data and field.data and field.data <= self.opens_on.data:
+            raise ValidationError(_("The closing date must be after the opening date."))
+
+    def validate_results_on(self, field: DateField) -> None:
+        if field.data and self.closes_on.data and field.data < self.closes_on.data:
+            raise ValidationError(
+                _("Choose a date on or after the closing date: results come after it.")
+            )
+
+    def validate_min_comment_group_size(self, field: IntegerField) -> None:
+        threshold = self.min_group_size.data
+        if threshold is not None and field.data is not None and field.data < threshold:
+            raise ValidationError(
+                _(
+                    "The threshold for comments must be at least the threshold for scores (%(n)d).",
+                    n=threshold,
+                )
+            )
+
+
+class ExtendForm(FlaskForm):
+    closes_on = DateField(
+        _l("New closing date"),
+        validators=[InputRequired(DATE_MESSAGE)],
+        invalid_value_message=DATE_MESSAGE,
+    )
+
+    def __init__(self, *args, current: dt.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current = current
+
+    def validate_closes_on(self, field: DateField) -> None:
+        if field.data is not None and field.data <= self.current:
+            raise ValidationError(
+                _(
+                    "Choose a date after the current closing date, %(date)s.",
+                    date=self.current.isoformat(),
+                )
+            )
+
+
+class ConfirmForm(FlaskForm):
+    """A button and its CSRF token: the page above it says what will happen."""
+
+
+# Helpers -------------------------------------------------------------------------------
+
+
+def _organisation(organisation_id: int) -> Organisation:
+    return db.get_or_404(Organisation, organisation_id)
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    return db.get_or_404(Campaign, campaign_id)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="setup.departments")
+
+
+# Organisations ---------------------------------------------------------------------------
+
+
+@bp.route("/")
+@consultant_required
+def index():
+    organisations = db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
+    return render_template("setup/index.html", organisations=organisations)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@consultant_required
+def new_organisation():
+    form = OrganisationForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            organisation = create_organisation(
+                form.name.data, form.sector.data, form.size_band.data
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            audit.record(
+                "organisation_created",
+                user=g.user,
+                organisation=organisation,
+                detail=f"{organisation.name} ({organisation.sector}, {organisation.size_band})",
+            )
+            db.session.commit()
+            flash(_("%(name)s was added. Now upload its departments.", name=organisation.name))
+            return redirect(url_for("setup.organisation", organisation_id=organisation.id))
+    return render_template(
+        "setup/organisation_form.html", form=form, error=error, organisation=None
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>")
+@consultant_required
+def organisation(organisation_id: int):
+    org = _organisation(organisation_id)
+    return render_template(
+        "setup/organisation.html",
+        organisation=org,
+        tree=department_tree(org),
+        running=open_campaign_of(org),
+        campaigns=sorted(org.campaigns, key=lambda c: (c.opens_on, c.id), reverse=True),
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@consultant_required
+def edit_organisation(organisation_id: int):
+    org = _organisation(organisation_id)
+    form = OrganisationForm(obj=org, organisation=org)
+    error = None
+    if form.validate_on_submit():
+        before = {"name": org.name, "sector": org.sector, "size_band": org.size_band}
+        try:
+            changed = update_organisation(
+                org, form.name.data, form.sector.data, form.size_band.data
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            if changed:
+                audit.record(
+                    "organisation_changed",
+                    user=g.user,
+                    organisation=org,
+                    detail="; ".join(
+                        f"{field}: {before[field]} → {getattr(org, field)}" for field in changed
+                    ),
+                )
+                db.session.commit()
+                flash(_("The changes to %(name)s are saved.", name=org.name))
+            return redirect(url_for("setup.organisation", organisation_id=org.id))
+    return render_template("setup/organisation_form.html", form=form, error=error, organisation=org)
+
+
+# Departments -----------------------------------------------------------------------------
+
+
+def _problems(exc: ServiceError) -> tuple[list, str | None]:
+    """The rows in error of a rejected file, or the one sentence of another refusal."""
+    if isinstance(exc, CSVFileError):
+        return exc.errors, None
+    return [], str(exc)
+
+
+@bp.route("/organisations/<int:organisation_id>/departments/upload", methods=["GET", "POST"])
+@consultant_required
+def upload_departments(organisation_id: int):
+    org = _organisation(organisation_id)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "setup/departments_upload.html",
+            organisation=org,
+            form=form,
+            running=open_campaign_of(org),
+        )
+    upload = form.file.data
+    name = (upload.filename or "departments.csv")[:100]
+    data = upload.read(DEPARTMENT_FILE_MAX + 1)
+    if len(data) > DEPARTMENT_FILE_MAX:
+        form.file.errors.append(
+            _("The file is larger than 1 MB; a department file is far smaller.")
+        )
+        return render_template(
+            "setup/departments_upload.html", organisation=org, form=form, running=None
+        )
+    try:
+        preview = preview_departments(org, data, name)
+    except ServiceError as exc:
+        rows, message = _problems(exc)
+        return render_template(
+            "setup/departments_preview.html",
+            organisation=org,
+            filename=name,
+            problems=rows,
+            message=message,
+            preview=None,
+            form=None,
+        )
+    token = _serializer().dumps(
+        {"organisation": org.id, "name": name, "data": data.decode("utf-8-sig")}
+    )
+    return render_template(
+        "setup/departments_preview.html",
+        organisation=org,
+        filename=name,
+        problems=[],
+        message=None,
+        preview=preview,
+        form=ConfirmDepartmentsForm(token=token),
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>/departments/confirm", methods=["POST"])
+@consultant_required
+def confirm_departments(organisation_id: int):
+    org = _organisation(organisation_id)
+    form = ConfirmDepartmentsForm()
+    try:
+        payload = _serializer().loads(form.token.data or "", max_age=PREVIEW_SECONDS)
+    except BadSignature:
+        payload = None
+    if not form.validate_on_submit() or not payload or payload.get("organisation") != org.id:
+        flash(_("That preview has expired or does not belong here. Upload the file again."))
+        return redirect(url_for("setup.upload_departments", organisation_id=org.id))
+    try:
+        count = import_departments(org, payload["data"], payload["name"])
+    except ServiceError as exc:
+        # Something changed since the preview (a campaign opened, for example).
+        db.session.rollback()
+        rows, message = _problems(exc)
+        return render_template(
+            "setup/departments_preview.html",
+            organisation=org,
+            filename=payload["name"],
+            problems=rows,
+            message=message,
+            preview=None,
+            form=None,
+        )
+    audit.record(
+        "departments_imported",
+        user=g.user,
+        organisation=org,
+        detail=f"{count} departments from {payload['name']}",
+    )
+    db.session.commit()
+    flash(_("The departments are stored: %(n)d rows from the file.", n=count))
+    return redirect(url_for("setup.organisation", organisation_id=org.id))
+
+
+@bp.route(
+    "/organisations/<int:organisation_id>/departments/<code>",
+    methods=["GET", "POST"],
+)
+@consultant_required
+def edit_department(organisation_id: int, code: str):
+    org = _organisation(organisation_id)
+    department = db.session.scalar(
+        sa.select(Department).filter_by(organisation_id=org.id, code=code)
+    )
+    if department is None:
+        abort(404)
+    running = open_campaign_of(org)
+    form = DepartmentForm(obj=department)
+    error = None
+    if running is None and form.validate_on_submit():
+        try:
+            changed = update_department(department, form.name.data, form.headcount.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            if changed:
+                audit.record(
+                    "department_changed",
+                    user=g.user,
+                    organisation=org,
+                    detail=f"{department.code}: {', '.join(changed)}",
+                )
+                db.session.commit()
+                flash(_("The department %(code)s is saved.", code=department.code))
+            return redirect(url_for("setup.organisation", organisation_id=org.id))
+    status = 409 if running is not None and request.method == "POST" else 200
+    return (
+        render_template(
+            "setup/department_form.html",
+            organisation=org,
+            department=department,
+            form=form,
+            error=error,
+            running=running,
+        ),
+        status,
+    )
+
+
+# Campaigns -------------------------------------------------------------------------------
+
+
+@bp.route("/organisations/<int:organisation_id>/campaigns/new", methods=["GET", "POST"])
+@consultant_required
+def new_campaign(organisation_id: int):
+    org = _organisation(organisation_id)
+    form = CampaignForm()
+    if request.method == "GET" and form.questionnaire.choices:
+        form.questionnaire.data = form.questionnaire.choices[-1][0]
+    error = None
+    if form.validate_on_submit():
+        key, _sep, version = form.questionnaire.data.rpartition(":")
+        try:
+            questionnaire = get_questionnaire(key, int(version))
+            campaign = create_campaign(
+                org,
+                questionnaire,
+                form.name.data,
+                form.opens_on.data,
+                form.closes_on.data,
+                form.min_group_size.data,
+                form.min_comment_group_size.data,
+                controller=form.controller.data,
+                controller_contact=form.controller_contact.data,
+                retention_months=form.retention_months.data,
+                results_on=form.results_on.data,
+                max_reminders=form.max_reminders.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            audit.record(
+                "campaign_created",
+                user=g.user,
+                organisation=org,
+                detail=(
+                    f"campaign {campaign.id} ({questionnaire.id} v{questionnaire.version}, "
+                    f"{campaign.opens_on} to {campaign.closes_on})"
+                ),
+            )
+            db.session.commit()
+            flash(_("The campaign is saved as a draft. Check it, then open it."))
+            return redirect(url_for("setup.campaign", campaign_id=campaign.id))
+    return render_template("setup/campaign_form.html", organisation=org, form=form, error=error)
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@consultant_required
+def campaign(campaign_id: int):
+    c = _campaign(campaign_id)
+    return render_template(
+        "setup/campaign.html",
+        campaign=c,
+        organisation=c.organisation,
+        departments=len(c.units) if c.status != "draft" else len(c.organisation.departments),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/open", methods=["GET", "POST"])
+@consultant_required
+def open_campaign_page(campaign_id: int):
+    c = _campaign(campaign_id)
+    if c.status != "draft":
+        flash(_("This campaign has already been opened."))
+        return redirect(url_for("setup.campaign", campaign_id=c.id))
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            open_campaign(c)
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            audit.record(
+                "campaign_opened",
+                user=g.user,
+                organisation=c.organisation_id,
+                detail=f"campaign {c.id}: {len(c.units)} departments",
+            )
+            db.session.commit()
+            flash(_("The campaign is open. Its departments and thresholds are now fixed."))
+            return redirect(url_for("setup.campaign", campaign_id=c.id))
+    org = c.organisation
+    return render_template(
+        "setup/campaign_open.html",
+        campaign=c,
+        organisation=org,
+        tree=department_tree(org),
+        departments=len(org.departments),
+        form=form,
+        error=error,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/extend", methods=["GET", "POST"])
+@consultant_required
+def extend(campaign_id: int):
+    c = _campaign(campaign_id)
+    if c.status != "open":
+        flash(_("Only an open campaign can be extended."))
+        return redirect(url_for("setup.campaign", campaign_id=c.id))
+    form = ExtendForm(current=c.closes_on)
+    error = None
+    if form.validate_on_submit():
+        try:
+            previous = extend_campaign(c, form.closes_on.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            audit.record(
+                "campaign_extended",
+                user=g.user,
+                organisation=c.organisation_id,
+                detail=f"campaign {c.id}: closes on {c.closes_on} instead of {previous}",
+            )
+            db.session.commit()
+            flash(_("The campaign now closes on %(date)s.", date=c.closes_on.isoformat()))
+            return redirect(url_for("setup.campaign", campaign_id=c.id))
+    return render_template(
+        "setup/campaign_extend.html",
+        campaign=c,
+        organisation=c.organisation,
+        form=form,
+        error=error,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/close", methods=["GET", "POST"])
+@consultant_required
+def close(campaign_id: int):
+    c = _campaign(campaign_id)
+    if c.status != "open":
+        flash(_("Only an open campaign can be closed."))
+        return redirect(url_for("setup.campaign", campaign_id=c.id))
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            close_campaign(c)
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            audit.record(
+                "campaign_closed",
+                user=g.user,
+                organisation=c.organisation_id,
+                detail=f"campaign {c.id}",
+            )
+            db.session.commit()
+            flash(_("The campaign is closed and its results are released."))
+            return redirect(url_for("setup.campaign", campaign_id=c.id))
+    return render_template(
+        "setup/campaign_close.html",
+        campaign=c,
+        organisation=c.organisation,
+        form=form,
+        error=error,
+    )

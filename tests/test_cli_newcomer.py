@@ -284,7 +284,8 @@ def test_campaign_create_rejects_bad_values_as_usage_errors(runner, ctx, factory
     factory.organisation("Acme")
     result = invoke(runner, *CREATE, *DATES, *options)
     assert result.exit_code == 2, result.output
-    assert named in result.output and "Traceback" not in result.output
+    assert "Invalid value for" in result.output and named in result.output
+    assert "Traceback" not in result.output
     assert count(Campaign) == 0
 
 

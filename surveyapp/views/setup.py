@@ -38,7 +38,7 @@ from wtforms.validators import (
 )
 
 from ..extensions import db
-from ..i18n import localised
+from ..i18n import localised, long_date
 from ..models import SIZE_BANDS, Campaign, Department, Organisation
 from ..services import ServiceError, audit
 from ..services.campaigns import (
@@ -268,7 +268,7 @@ class ExtendForm(FlaskForm):
             raise ValidationError(
                 _(
                     "Choose a date after the current closing date, %(date)s.",
-                    date=self.current.isoformat(),
+                    date=long_date(self.current),
                 )
             )
 
@@ -637,7 +637,7 @@ def extend(campaign_id: int):
                 detail=f"campaign {c.id}: closes on {c.closes_on} instead of {previous}",
             )
             db.session.commit()
-            flash(_("The campaign now closes on %(date)s.", date=c.closes_on.isoformat()))
+            flash(_("The campaign now closes on %(date)s.", date=long_date(c.closes_on)))
             return redirect(url_for("setup.campaign", campaign_id=c.id))
     return render_template(
         "setup/campaign_extend.html",

@@ -55,7 +55,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import admin, api, auth, consultant, dashboard, setup, survey
+    from .views import admin, api, auth, consultant, dashboard, outbox, setup, survey
 
     app.register_blueprint(survey.bp)
     app.register_blueprint(auth.bp)
@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(consultant.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(outbox.bp)
 
 
 def register_security(app: Flask) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
+from .cli_mail import INVITATION_COMMANDS, worker
 from .services import ServiceError
 
 # The database extension (and with it SQLAlchemy and Alembic) is imported inside the
@@ -367,7 +368,7 @@ def campaign_close(campaign_id: int) -> None:
 # --- invitations -----------------------------------------------------------------
 
 
-@click.group()
+@click.group(commands=INVITATION_COMMANDS)
 def invitations() -> None:
     """Invitation links."""
 
@@ -909,6 +910,7 @@ COMMANDS = (
     demo,
     report,
     audit,
+    worker,
 )
 
 # `analyze` needs no app: registered on the group itself, it runs without building one

@@ -96,6 +96,9 @@ RULES = {
     "setup.open_campaign_page": "consultant",
     "setup.extend": "consultant",
     "setup.close": "consultant",
+    # Consultants only, and only in development: 404 for everyone here, where mail is not
+    # written to an outbox (the consultant-only check: tests/test_mailings.py).
+    "outbox.outbox": "public",
     # API
     "api.index": "public",
     "api.openapi": "public",

@@ -159,6 +159,10 @@ def close_campaign(campaign: Campaign) -> Campaign:
         )
     )
     db.session.flush()
+    # E-mail addresses exist only to deliver the invitations; they go with the campaign.
+    from .mailings import delete_recipients
+
+    delete_recipients(campaign)
     # Keep the organisation-level scores for benchmarks. Imported here because it pulls
     # in SciPy, which every web worker and CLI command would otherwise load at start-up.
     from .aggregates import store_campaign_scores

@@ -55,8 +55,6 @@ RULES = {
     "survey.done": "public",
     "survey.switch_language": "respondent",
     "survey.favicon": "public",
-    "survey.switch_language": "respondent",
-    "survey.favicon": "public",
     # Sign-in and accounts
     "auth.login": "public",
     "auth.logout": "public",

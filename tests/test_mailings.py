@@ -100,7 +100,10 @@ def mail_app(app, inbox, database_backend, tmp_path):
         JOB_QUEUE=queue,
         JOB_QUEUE_NAME=f"test-{uuid.uuid4().hex[:12]}",
     )
-    return app
+    yield app
+    queue = app.extensions.get("surveyapp.jobs")
+    if queue is not None:
+        queue.huey.storage.close()
 
 
 class Worker:

@@ -118,6 +118,11 @@ def init_queue(app: Flask) -> JobQueue:
         for mailing_id in due_mailing_ids():
             queue.send_mailing(mailing_id)
 
+    @huey.on_shutdown(name="close_queue_connections")
+    def _close() -> None:
+        # Each worker thread's PostgreSQL LISTEN connection, and the shared one.
+        huey.storage.close()
+
     send = huey.task(
         retries=SEND_RETRIES,
         retry_delay=SEND_RETRY_DELAY,

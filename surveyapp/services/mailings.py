@@ -468,7 +468,12 @@ def _message_id(config, outgoing_id: int) -> str:
     return f"<{tag}.{outgoing_id}@{domain}>"
 
 
-def _render(kind: str, campaign: Campaign, link: str) -> tuple[str, str]:
+# Stands for the link while a mailing's text is rendered once; every message then gets
+# its own link by replacement (rendering twice per message cost more than sending it).
+LINK_PLACEHOLDER = "\x00link\x00"
+
+
+def _render(kind: str, campaign: Campaign, link: str = LINK_PLACEHOLDER) -> tuple[str, str]:
     """Subject and text of a bilingual message: Dutch first, then English."""
     from flask import render_template
     from flask_babel import force_locale
@@ -553,8 +558,9 @@ def _send_locked(mailing_id: int) -> None:
         .order_by(OutgoingMail.id)
     ).all()
     base = config["BASE_URL"].rstrip("/")
-    kind, retry_later = mailing.kind, 0
+    retry_later = 0
     with current_app.test_request_context(base_url=base):
+        subject, template = _render(mailing.kind, campaign)
         for outgoing_id, email, invitation_id, sealed in pending:
             claimed = db.session.execute(
                 sa.update(OutgoingMail)
@@ -570,7 +576,7 @@ def _send_locked(mailing_id: int) -> None:
                 _finish(outgoing_id, "failed", str(exc))
                 continue
             link = base + url_for("survey.start", token=token)
-            subject, text = _render(kind, campaign, link)
+            text = template.replace(LINK_PLACEHOLDER, link)
             message = build_message(config, email, subject, text)
             del message["Message-ID"]
             message["Message-ID"] = _message_id(config, outgoing_id)

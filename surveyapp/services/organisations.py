@@ -247,12 +247,7 @@ def import_departments(organisation: Organisation, data: bytes | str, name: str)
     first and rejected with every problem listed if anything is wrong. Refused while a
     campaign of the organisation is open: its staff answer about the tree it froze.
     """
-    running = db.session.scalar(
-        sa.select(Campaign)
-        .where(Campaign.organisation_id == organisation.id, Campaign.status == "open")
-        .order_by(Campaign.id)
-        .limit(1)
-    )
+    running = open_campaign_of(organisation)
     if running is not None:
         raise ServiceError(
             f"Campaign {running.id} ({running.name}) of {organisation.name} is open, so its "

@@ -40,30 +40,73 @@ def build_message(config: dict[str, Any], to: str, subject: str, text: str) -> E
     return message
 
 
-def send(config: dict[str, Any], message: EmailMessage) -> None:
-    """Deliver ``message`` now. Raises on failure; the caller decides what to tell whom."""
-    host = config.get("MAIL_SMTP_HOST")
-    if host:
+class Mailer:
+    """Delivers messages over one SMTP connection, opened on first use and reused.
+
+    Opening a connection (and, with TLS, loading the certificate store) costs far more
+    than a message, so a mailing sends all its messages through one. A connection the
+    server has dropped is opened again once.
+    """
+
+    def __init__(self, config: dict[str, Any]):
+        self.config = config
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        host = config["MAIL_SMTP_HOST"]
         port = int(config.get("MAIL_SMTP_PORT") or 25)
         security = config.get("MAIL_SMTP_SECURITY", "none")
-        context = ssl.create_default_context()
+        # The certificate store is loaded only when TLS is used.
+        context = ssl.create_default_context() if security in ("ssl", "starttls") else None
         if security == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=30, context=context)
         else:
             smtp = smtplib.SMTP(host, port, timeout=30)
-        with smtp:
-            if security == "starttls":
-                smtp.starttls(context=context)
-            if config.get("MAIL_SMTP_USER"):
-                smtp.login(config["MAIL_SMTP_USER"], config.get("MAIL_SMTP_PASSWORD") or "")
-            smtp.send_message(message)
-        return
-    outbox = config.get("MAIL_OUTBOX")
-    if outbox:
-        folder = Path(outbox)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{uuid.uuid4().hex}.eml").write_bytes(bytes(message))
-        return
-    raise MailNotConfigured(
-        "This server cannot send e-mail: set SURVEYAPP_MAIL_SMTP_HOST (see the README)."
-    )
+        if security == "starttls":
+            smtp.starttls(context=context)
+        if config.get("MAIL_SMTP_USER"):
+            smtp.login(config["MAIL_SMTP_USER"], config.get("MAIL_SMTP_PASSWORD") or "")
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver ``message`` now. Raises on failure; the caller decides what to tell whom."""
+        config = self.config
+        if config.get("MAIL_SMTP_HOST"):
+            if self._smtp is None:
+                self._smtp = self._connect()
+            try:
+                self._smtp.send_message(message)
+            except smtplib.SMTPServerDisconnected:
+                self._smtp = self._connect()
+                self._smtp.send_message(message)
+            return
+        outbox = config.get("MAIL_OUTBOX")
+        if outbox:
+            folder = Path(outbox)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{uuid.uuid4().hex}.eml").write_bytes(bytes(message))
+            return
+        raise MailNotConfigured(
+            "This server cannot send e-mail: set SURVEYAPP_MAIL_SMTP_HOST (see the README)."
+        )
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def send(config: dict[str, Any], message: EmailMessage) -> None:
+    """Deliver one message over its own connection."""
+    with Mailer(config) as mailer:
+        mailer.send(message)

@@ -524,8 +524,7 @@ def send_mailing(mailing_id: int) -> None:
 def _send_locked(mailing_id: int) -> None:
     from flask import current_app, url_for
 
-    from .mail import build_message
-    from .mail import send as deliver
+    from .mail import Mailer, build_message
 
     config = current_app.config
     mailing = db.session.get(Mailing, mailing_id)
@@ -559,7 +558,7 @@ def _send_locked(mailing_id: int) -> None:
     ).all()
     base = config["BASE_URL"].rstrip("/")
     retry_later = 0
-    with current_app.test_request_context(base_url=base):
+    with current_app.test_request_context(base_url=base), Mailer(config) as mailer:
         subject, template = _render(mailing.kind, campaign)
         for outgoing_id, email, invitation_id, sealed in pending:
             claimed = db.session.execute(
@@ -581,7 +580,7 @@ def _send_locked(mailing_id: int) -> None:
             del message["Message-ID"]
             message["Message-ID"] = _message_id(config, outgoing_id)
             try:
-                deliver(config, message)
+                mailer.send(message)
             except (smtplib.SMTPException, OSError) as exc:
                 reason = f"{type(exc).__name__}: {exc}"[:300]
                 attempts = db.session.scalar(

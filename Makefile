@@ -54,7 +54,10 @@ db:
 demo:
 	@SURVEYAPP_ENV=development $(LOCAL_URL) $(BIN)/surveyapp demo
 
+# The job worker (e-mail) runs beside the web server and stops with it.
 serve:
+	SURVEYAPP_ENV=development $(LOCAL_URL) $(BIN)/surveyapp worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	SURVEYAPP_ENV=development $(LOCAL_URL) $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
 
 run: install db

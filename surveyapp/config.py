@@ -42,6 +42,11 @@ DEFAULTS: dict[str, object] = {
     # real client, not the proxy. Leave 0 when clients connect directly: the headers
     # could then be forged.
     "PROXY_HOPS": 0,
+    # The job queue (services/jobs.py): unset follows the database (an SQLite file in
+    # instance/, or the PostgreSQL database itself); "sqlite:///<file>", "postgresql" or
+    # "memory" choose one.
+    "JOB_QUEUE": None,
+    "JOB_QUEUE_NAME": None,
 }
 
 _INTEGER_SETTINGS = (

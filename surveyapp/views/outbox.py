@@ -18,6 +18,12 @@ from .auth import consultant_required
 
 bp = Blueprint("outbox", __name__, url_prefix="/consultant")
 
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, object]:
+    return {"outbox_available": outbox_available}
+
+
 # The newest messages; an outbox of a benchmark run can hold thousands.
 SHOWN = 100
 
@@ -38,6 +44,11 @@ def _outbox_folder() -> Path | None:
         return None
     folder = config.get("MAIL_OUTBOX")
     return Path(folder) if folder else None
+
+
+def outbox_available() -> bool:
+    """Whether this server keeps mail in an outbox folder (development without SMTP)."""
+    return _outbox_folder() is not None
 
 
 def _read(path: Path) -> OutboxMessage:

@@ -464,6 +464,57 @@ def user_create(email, role, org_ref, password) -> None:
     click.echo(f"Created {account.role} {account.email}.")
 
 
+@user.command("invite")
+@click.argument("email")
+@click.option("--org", "org_ref", required=True, help="Organisation id or name.")
+@click.option(
+    "--base-url",
+    help="The address people reach the app at (default: SURVEYAPP_BASE_URL).",
+)
+@click.option("--send", is_flag=True, help="E-mail the link instead of printing it.")
+@with_appcontext
+def user_invite(email: str, org_ref: str, base_url: str | None, send: bool) -> None:
+    """Create a manager account with a single-use link to set the first password."""
+    from flask import current_app, url_for
+
+    from .extensions import db
+    from .services.account_mail import invitation_message
+    from .services.audit import record
+    from .services.mail import send as send_mail
+    from .services.organisations import find_organisation
+    from .services.users import invite_manager
+
+    base = base_url or current_app.config.get("BASE_URL")
+    if not base:
+        raise click.UsageError(
+            "Give --base-url (for example https://survey.example.org) or set "
+            "SURVEYAPP_BASE_URL, so the link points at the right server."
+        )
+    days = current_app.config["ACCOUNT_INVITATION_DAYS"]
+    with transaction():
+        organisation = find_organisation(org_ref)
+        account, secret = invite_manager(email, organisation, days)
+        record("user_created", actor="cli", organisation=organisation, detail=account.email)
+        with current_app.test_request_context(base_url=base):
+            link = base.rstrip("/") + url_for("auth.reset", token=secret)
+            if send:
+                message = invitation_message(
+                    account.email, organisation.name, link, base.rstrip("/") + url_for("auth.login")
+                )
+                try:
+                    send_mail(current_app.config, message)
+                except Exception as exc:  # noqa: BLE001 - said to the operator
+                    raise ServiceError(f"The e-mail could not be sent: {exc}") from None
+        db.session.flush()
+    if send:
+        click.echo(f"Invited {account.email}; the link works once, for {days} days.")
+    else:
+        click.echo(link)
+        click.echo(
+            f"Give this link to {account.email} only; it works once, for {days} days.", err=True
+        )
+
+
 @user.command("list")
 @with_appcontext
 def user_list() -> None:

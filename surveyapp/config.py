@@ -23,6 +23,8 @@ DEFAULTS: dict[str, object] = {
     "SIGN_IN_MAX_BLOCK_MINUTES": 60,
     # A password reset link works once, for this long.
     "PASSWORD_RESET_MINUTES": 30,
+    # The link that lets an invited manager set a first password works once, this long.
+    "ACCOUNT_INVITATION_DAYS": 7,
     "API_TOKEN_DAYS": 90,
     "AUDIT_RETENTION_DAYS": 365,
     # E-mail: SMTP when MAIL_SMTP_HOST is set; otherwise messages are written as .eml
@@ -57,6 +59,7 @@ _INTEGER_SETTINGS = (
     "SIGN_IN_WINDOW_MINUTES",
     "SIGN_IN_MAX_BLOCK_MINUTES",
     "PASSWORD_RESET_MINUTES",
+    "ACCOUNT_INVITATION_DAYS",
     "API_TOKEN_DAYS",
     "AUDIT_RETENTION_DAYS",
     "MAIL_SMTP_PORT",

@@ -38,6 +38,10 @@ ACCESS = {
     # A consultant, or a manager of the organisation the address names.
     "own_organisation": lambda principal, owner: principal in ("consultant", f"manager_{owner}"),
     "consultant": lambda principal, owner: principal == "consultant",
+    # Consultants only, on an object the walk does not own (a 404 for them here): an
+    # account to disable, which would end the walk's own sessions. tests/test_people.py
+    # uses it for real.
+    "consultant_object": lambda principal, owner: None if principal == "consultant" else False,
     # The JSON API: a signed-in session or a token, seeing what its user sees.
     "api": lambda principal, owner: principal in SIGNED_IN | {"token_a"},
     "api_own_organisation": lambda principal, owner: (
@@ -85,6 +89,8 @@ RULES = {
     "consultant.audit_log": "consultant",
     # Client set-up in the browser: consultants only.
     "setup.index": "consultant",
+    "setup.people": "consultant",
+    "setup.disable_manager": "consultant_object",
     "setup.new_organisation": "consultant",
     "setup.organisation": "consultant",
     "setup.edit_organisation": "consultant",
@@ -172,6 +178,7 @@ class World:
             "token": self.link if principal == "respondent" else UNKNOWN_LINK,
             "step": "language",
             "reset_token": UNKNOWN_LINK,
+            "user_id": 2**31 - 2,  # no such account
             "lang": "nl",
             "filename": "app.css",
             "anything": "no-such-endpoint",

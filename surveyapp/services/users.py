@@ -50,6 +50,37 @@ def create_user(
     return user
 
 
+def invite_manager(email: str, organisation: Organisation, days: int) -> tuple[User, str]:
+    """A manager account that has no password yet, and a single-use link to set one.
+
+    The account gets a random password nobody knows (hashed like any other, so signing
+    in to it costs the same time as to any account); the link from
+    :func:`issue_reset` works once, for ``days`` days.
+    """
+    email = normalise_email(email)
+    if not EMAIL.match(email) or len(email) > 254:
+        raise ServiceError(f"{email!r} is not an e-mail address.")
+    if db.session.scalar(sa.select(User.id).filter_by(email=email)) is not None:
+        raise ServiceError(f"An account for {email} already exists.")
+    user = User(
+        email=email,
+        password_hash=generate_password_hash(secrets.token_urlsafe(32)),
+        role="manager",
+        organisation=organisation,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user, issue_reset(user, days * 24 * 60)
+
+
+def managers_of(organisation: Organisation) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.organisation_id == organisation.id).order_by(User.email)
+        )
+    )
+
+
 def find_user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).filter_by(email=normalise_email(email)))
 

@@ -680,3 +680,89 @@ def close(campaign_id: int):
         form=form,
         error=error,
     )
+
+
+# People ----------------------------------------------------------------------------------
+
+
+class InviteForm(FlaskForm):
+    email = StringField(
+        _l("E-mail address of the manager"),
+        validators=[DataRequired(_l("Enter the manager's e-mail address.")), Length(max=254)],
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>/people", methods=["GET", "POST"])
+@consultant_required
+def people(organisation_id: int):
+    """The organisation's managers; invite one by e-mail with a link to set a password."""
+    from ..services.account_mail import invitation_message
+    from ..services.mail import mail_available, send
+    from ..services.users import invite_manager, managers_of
+
+    org = _organisation(organisation_id)
+    form = InviteForm()
+    error, link = None, None
+    if form.validate_on_submit():
+        base = current_app.config.get("BASE_URL") or request.host_url
+        try:
+            user, secret = invite_manager(
+                form.email.data, org, current_app.config["ACCOUNT_INVITATION_DAYS"]
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            audit.record("user_created", user=g.user, organisation=org, detail=user.email)
+            db.session.commit()
+            link = base.rstrip("/") + url_for("auth.reset", token=secret)
+            if mail_available(current_app.config):
+                message = invitation_message(
+                    user.email, org.name, link, base.rstrip("/") + url_for("auth.login")
+                )
+                try:
+                    send(current_app.config, message)
+                except Exception:  # noqa: BLE001 - the consultant gets the link instead
+                    current_app.logger.exception("account invitation could not be sent")
+                else:
+                    flash(
+                        _(
+                            "%(email)s is invited: an e-mail with a link to set a password "
+                            "is on its way.",
+                            email=user.email,
+                        )
+                    )
+                    return redirect(url_for("setup.people", organisation_id=org.id))
+            # Without e-mail the consultant passes the link on; it is shown only now.
+    status = 400 if error or form.errors else 200
+    return (
+        render_template(
+            "setup/people.html",
+            organisation=org,
+            managers=managers_of(org),
+            form=form,
+            error=error,
+            link=link,
+            days=current_app.config["ACCOUNT_INVITATION_DAYS"],
+        ),
+        status,
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>/people/<int:user_id>/disable", methods=["POST"])
+@consultant_required
+def disable_manager(organisation_id: int, user_id: int):
+    from ..models import User
+    from ..services.users import disable_user
+
+    org = _organisation(organisation_id)
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation_id != org.id:
+        abort(404)
+    disable_user(user)
+    audit.record("user_disabled", user=g.user, organisation=org, detail=user.email)
+    db.session.commit()
+    flash(
+        _("%(email)s can no longer sign in; every session of theirs has ended.", email=user.email)
+    )
+    return redirect(url_for("setup.people", organisation_id=org.id))

@@ -259,9 +259,23 @@ def schema_before_encryption(app):
 
 
 def test_migration_deletes_readable_drafts(app, in_app, schema_before_encryption, count):
-    with in_app() as make:
-        token = make.link(make.campaign())
-        invitation_id = find_invitation(token).id
+    with in_app():
+        # Plain SQL: the models describe today's schema, not this old one.
+        for statement in (
+            "INSERT INTO organisation (id, name, sector, size_band, created_on) "
+            "VALUES (1, 'Acme', 'government', '1-49', '2026-01-01')",
+            "INSERT INTO questionnaire_version (id, key, version, checksum, scale_min, "
+            "scale_max) VALUES (1, 'q', 1, 'x', 1, 5)",
+            "INSERT INTO department (id, organisation_id, code, name) "
+            "VALUES (1, 1, 'COM', 'Communication')",
+            "INSERT INTO campaign (id, organisation_id, questionnaire_version_id, name, "
+            "opens_on, closes_on, status, min_group_size, min_comment_group_size) "
+            "VALUES (1, 1, 1, 'Spring', '2026-01-01', '2026-02-01', 'open', 5, 10)",
+            "INSERT INTO invitation (id, campaign_id, department_id, token_hash, used) "
+            "VALUES (1, 1, 1, 'h', false)",
+        ):
+            db.session.execute(sa.text(statement))
+        invitation_id = 1
         db.session.execute(
             sa.text(
                 "INSERT INTO draft (invitation_id, language, role_level, answers, comment, "

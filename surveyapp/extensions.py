@@ -24,7 +24,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+JOB_QUEUE_TABLE_PREFIX = "huey_"
+
+
+def schema_object_is_ours(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Whether Alembic should compare a table or index: not the job queue's own.
+
+    With PostgreSQL the job queue (services/jobs.py) keeps its tables in the app's
+    database; they belong to Huey, so autogenerate must neither drop nor recreate them.
+    """
+    table = name if type_ == "table" else parent_names.get("table_name")
+    return not (table or "").startswith(JOB_QUEUE_TABLE_PREFIX)
+
+
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True)
+migrate = Migrate(render_as_batch=True, include_name=schema_object_is_ours)
 csrf = CSRFProtect()
 babel = Babel()

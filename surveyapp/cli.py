@@ -472,8 +472,15 @@ def user_create(email, role, org_ref, password) -> None:
     help="The address people reach the app at (default: SURVEYAPP_BASE_URL).",
 )
 @click.option("--send", is_flag=True, help="E-mail the link instead of printing it.")
+@click.option(
+    "--department",
+    "department_code",
+    help="Limit the manager to this department's code and the departments under it.",
+)
 @with_appcontext
-def user_invite(email: str, org_ref: str, base_url: str | None, send: bool) -> None:
+def user_invite(
+    email: str, org_ref: str, base_url: str | None, send: bool, department_code: str | None
+) -> None:
     """Create a manager account with a single-use link to set the first password."""
     from flask import current_app, url_for
 
@@ -482,7 +489,7 @@ def user_invite(email: str, org_ref: str, base_url: str | None, send: bool) -> N
     from .services.audit import record
     from .services.mail import send as send_mail
     from .services.organisations import find_organisation
-    from .services.users import invite_manager
+    from .services.users import find_department, invite_manager
 
     base = base_url or current_app.config.get("BASE_URL")
     if not base:
@@ -493,8 +500,10 @@ def user_invite(email: str, org_ref: str, base_url: str | None, send: bool) -> N
     days = current_app.config["ACCOUNT_INVITATION_DAYS"]
     with transaction():
         organisation = find_organisation(org_ref)
-        account, secret = invite_manager(email, organisation, days)
-        record("user_created", actor="cli", organisation=organisation, detail=account.email)
+        department = find_department(organisation, department_code) if department_code else None
+        account, secret = invite_manager(email, organisation, days, department)
+        scope = f" (department {department.code} and below)" if department else ""
+        record("user_created", actor="cli", organisation=organisation, detail=account.email + scope)
         with current_app.test_request_context(base_url=base):
             link = base.rstrip("/") + url_for("auth.reset", token=secret)
             if send:
@@ -530,15 +539,49 @@ def user_list() -> None:
             sa.select(ApiToken.user_id, sa.func.count()).group_by(ApiToken.user_id)
         ).all()
     )
-    click.echo("email\trole\torganisation\tstate\ttwo-step\ttokens")
+    click.echo("email\trole\torganisation\tdepartment\tstate\ttwo-step\ttokens")
     for account in all_users():
         organisation = account.organisation.name if account.organisation else "-"
+        # A department head sees this department and those under it; "-": everything.
+        department = account.department.code if account.department else "-"
         state = "disabled" if account.disabled else "active"
         two_step = "on" if account.totp_secret else "off"
         click.echo(
-            f"{account.email}\t{account.role}\t{organisation}\t{state}\t{two_step}"
-            f"\t{tokens.get(account.id, 0)}"
+            f"{account.email}\t{account.role}\t{organisation}\t{department}\t{state}"
+            f"\t{two_step}\t{tokens.get(account.id, 0)}"
         )
+
+
+@user.command("scope")
+@click.argument("email")
+@click.option(
+    "--department",
+    "department_code",
+    help="The department code the manager heads; leave out for the whole organisation.",
+)
+@with_appcontext
+def user_scope(email: str, department_code: str | None) -> None:
+    """Limit a manager to one department and those under it, or (without --department)
+    let them see the whole organisation."""
+    from .services.audit import record
+    from .services.users import find_department, get_user, set_department
+
+    with transaction():
+        account = get_user(email)
+        department = (
+            find_department(account.organisation, department_code)
+            if department_code and account.organisation is not None
+            else None
+        )
+        set_department(account, department)
+        scope = f"department {department.code} and below" if department else "whole organisation"
+        record(
+            "user_scope",
+            actor="cli",
+            organisation=account.organisation,
+            detail=f"{account.email}: {scope}",
+        )
+    click.echo(f"{account.email} now sees: {scope}.")
 
 
 @user.command("disable")

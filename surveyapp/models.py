@@ -302,6 +302,7 @@ class User(db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     organisation: Mapped[Organisation | None] = relationship()
+    department: Mapped[Department | None] = relationship()
 
 
 class SignInThrottle(db.Model):

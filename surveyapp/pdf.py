@@ -249,22 +249,30 @@ def check_department(view: Mapping[str, Any]) -> None:
         raise ServiceError(_withheld_message(code, known[code], "; ".join(reasons) or None))
 
 
-def render_campaign_pdf(campaign: Campaign, lang: str, department: str | None = None) -> bytes:
+def render_campaign_pdf(
+    campaign: Campaign,
+    lang: str,
+    department: str | None = None,
+    scope: frozenset[str] | None = None,
+) -> bytes:
     """The campaign's PDF report in ``lang`` (or one department's); needs an app context.
 
-    Raises ServiceError for a language the app does not offer, and for a department that
-    does not exist or whose results are withheld.
+    ``scope`` limits the report to those department codes (a department head's subtree,
+    ``services/scope.py``); None is the whole organisation. Raises ServiceError for a
+    language the app does not offer, and for a department that does not exist (in the
+    scope) or whose results are withheld.
     """
     from flask import current_app
 
     from .services.questionnaires import questionnaire_for
     from .services.report_model import build_view, department_participation
     from .services.reporting import released_report
+    from .services.scope import scoped_report
 
     languages = current_app.config.get("LANGUAGES", ("nl", "en"))
     if lang not in languages:
         raise ServiceError(f"There is no report in {lang!r}; choose one of {', '.join(languages)}.")
-    report = released_report(campaign)
+    report = scoped_report(released_report(campaign), scope)
     if department is not None:
         # Checked before the view is built, with the reason in English for the operator.
         _check_participation(campaign.id, department, department_participation(report, "en"))

@@ -91,6 +91,7 @@ RULES = {
     "setup.index": "consultant",
     "setup.people": "consultant",
     "setup.disable_manager": "consultant_object",
+    "setup.manager_scope": "consultant_object",
     "setup.new_organisation": "consultant",
     "setup.organisation": "consultant",
     "setup.edit_organisation": "consultant",

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import USER_ROLES, Organisation, PasswordReset, User, utcnow
+from ..models import USER_ROLES, Department, Organisation, PasswordReset, User, utcnow
 from . import ServiceError
 from .passwords import check_password
 
@@ -50,13 +50,17 @@ def create_user(
     return user
 
 
-def invite_manager(email: str, organisation: Organisation, days: int) -> tuple[User, str]:
+def invite_manager(
+    email: str, organisation: Organisation, days: int, department: Department | None = None
+) -> tuple[User, str]:
     """A manager account that has no password yet, and a single-use link to set one.
 
     The account gets a random password nobody knows (hashed like any other, so signing
     in to it costs the same time as to any account); the link from
-    :func:`issue_reset` works once, for ``days`` days.
+    :func:`issue_reset` works once, for ``days`` days. With ``department`` the manager
+    reads that department's subtree only (``services/scope.py``).
     """
+    _check_department(organisation, department)
     email = normalise_email(email)
     if not EMAIL.match(email) or len(email) > 254:
         raise ServiceError(f"{email!r} is not an e-mail address.")
@@ -67,10 +71,47 @@ def invite_manager(email: str, organisation: Organisation, days: int) -> tuple[U
         password_hash=generate_password_hash(secrets.token_urlsafe(32)),
         role="manager",
         organisation=organisation,
+        department_id=department.id if department is not None else None,
     )
     db.session.add(user)
     db.session.flush()
     return user, issue_reset(user, days * 24 * 60)
+
+
+def _check_department(organisation: Organisation, department: Department | None) -> None:
+    if department is not None and department.organisation_id != organisation.id:
+        raise ServiceError(
+            f"Department {department.code} belongs to another organisation than "
+            f"{organisation.name}; choose one of {organisation.name}'s departments."
+        )
+
+
+def find_department(organisation: Organisation, code: str) -> Department:
+    """The organisation's department with this code, or a ServiceError naming the codes."""
+    department = db.session.scalar(
+        sa.select(Department).filter_by(organisation_id=organisation.id, code=code)
+    )
+    if department is None:
+        codes = db.session.scalars(
+            sa.select(Department.code)
+            .filter_by(organisation_id=organisation.id)
+            .order_by(Department.code)
+        ).all()
+        raise ServiceError(
+            f"{organisation.name} has no department {code!r}; "
+            f"its codes are: {', '.join(codes) or 'none (import departments first)'}."
+        )
+    return department
+
+
+def set_department(user: User, department: Department | None) -> None:
+    """Limit a manager to ``department``'s subtree, or (None) let them read the whole
+    organisation. Takes effect on their next page: nothing is cached per user."""
+    if user.role != "manager" or user.organisation is None:
+        raise ServiceError(f"{user.email} is not a manager; only managers can be limited.")
+    _check_department(user.organisation, department)
+    user.department_id = department.id if department is not None else None
+    db.session.flush()
 
 
 def managers_of(organisation: Organisation) -> list[User]:

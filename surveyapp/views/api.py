@@ -29,6 +29,7 @@ from ..services.release import (
     visible_response_count,
 )
 from ..services.reporting import campaign_version, memoised, released_report
+from ..services.scope import department_scope, scoped_participation, scoped_report
 from ..services.tokens import TokenRefused, user_for_token
 from .dashboard import may_see
 
@@ -206,10 +207,18 @@ def campaign_results(campaign_id: str):
     campaign = _visible_campaign(campaign_id)
     # The ETag is an HMAC of the report's version: it changes when the figures do and
     # says nothing about counts or ids.
-    etag = opaque_tag(current_app.config["SECRET_KEY"], "results", *campaign_version(campaign))
+    # A department head reads their subtree only (services/scope.py); the tag names the
+    # scope too, so a browser never reuses one reader's body for another.
+    scope = department_scope(g.user, campaign)
+    etag = opaque_tag(
+        current_app.config["SECRET_KEY"],
+        "results",
+        *campaign_version(campaign),
+        *sorted(scope if scope is not None else ("*",)),
+    )
     if campaign.status == "closed" and etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    report = released_report(campaign)
+    report = scoped_report(released_report(campaign), scope)
     body = memoised(
         report,
         ("api",),
@@ -232,7 +241,8 @@ def campaign_participation(campaign_id: str):
             f"Campaign {campaign.id} is {campaign.status}; participation is reported while a "
             "campaign is open. A closed campaign's response counts are in its results.",
         )
-    response = jsonify(participation(campaign).to_dict())
+    result = scoped_participation(participation(campaign), department_scope(g.user, campaign))
+    response = jsonify(result.to_dict())
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 

@@ -40,6 +40,12 @@ from ..services.release import (
 )
 from ..services.report_model import build_view, department_participation
 from ..services.reporting import memoised, released_report
+from ..services.scope import (
+    department_scope,
+    own_department_code,
+    scoped_participation,
+    scoped_report,
+)
 from ..services.tokens import issue_token, revoke_token, tokens_of
 from .auth import consultant_required, login_required
 
@@ -282,8 +288,14 @@ def _download(body, mimetype: str, filename: str) -> Response:
     return response
 
 
+def _report(campaign: Campaign):
+    """The released report as the signed-in user may read it: a manager limited to a
+    department gets their subtree only (``services/scope.py``)."""
+    return scoped_report(released_report(campaign), department_scope(g.user, campaign))
+
+
 def _load(campaign: Campaign, department: str | None = None):
-    report = released_report(campaign)
+    report = _report(campaign)
     lang = current_lang()
     view = memoised(
         report,
@@ -325,7 +337,11 @@ def campaign(campaign_id: int):
         return render_template(
             "dashboard/campaign_open.html",
             campaign=campaign,
-            participation=participation(campaign) if campaign.status == "open" else None,
+            participation=scoped_participation(
+                participation(campaign), department_scope(g.user, campaign)
+            )
+            if campaign.status == "open"
+            else None,
         )
     report, view = _load(campaign)
     return render_template(
@@ -378,12 +394,17 @@ def report_pdf(campaign_id: int):
     from ..pdf import render_campaign_pdf
 
     campaign = authorised_campaign(campaign_id)
+    scope = department_scope(g.user, campaign)
+    published = _published_departments(_report(campaign))
     department = request.args.get("department") or None
-    if department is not None and department not in _published_departments(
-        released_report(campaign)
-    ):
+    if department is None and scope is not None:
+        # A department head's report is their own department's, if it is published.
+        department = own_department_code(g.user, campaign)
+        if department not in published:
+            department = None
+    if department is not None and department not in published:
         abort(404)
-    data = render_campaign_pdf(campaign, current_lang(), department=department)
+    data = render_campaign_pdf(campaign, current_lang(), department=department, scope=scope)
     name = _filename(campaign.organisation.name, campaign.name, department, suffix="pdf")
     scope = f"campaign {campaign.id}" + (f", department {department}" if department else "")
     audit.record(

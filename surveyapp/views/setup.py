@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from wtforms import DateField, HiddenField, IntegerField, RadioField, StringField
+from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -690,6 +690,22 @@ class InviteForm(FlaskForm):
         _l("E-mail address of the manager"),
         validators=[DataRequired(_l("Enter the manager's e-mail address.")), Length(max=254)],
     )
+    # "" is the whole organisation; a code limits the manager to that department's subtree.
+    department = SelectField(
+        _l("What may this manager see?"),
+        description=_l(
+            "A department head sees their own department and the departments under it, "
+            "beside the organisation's overall figures; never another department's."
+        ),
+        validate_choice=False,
+    )
+
+
+def _department_choices(org: Organisation) -> list[tuple[str, str]]:
+    return [("", _("The whole organisation"))] + [
+        (d.code, _("%(name)s and the departments under it", name=d.name))
+        for d in sorted(org.departments, key=lambda d: d.code)
+    ]
 
 
 @bp.route("/organisations/<int:organisation_id>/people", methods=["GET", "POST"])
@@ -698,22 +714,27 @@ def people(organisation_id: int):
     """The organisation's managers; invite one by e-mail with a link to set a password."""
     from ..services.account_mail import invitation_message
     from ..services.mail import mail_available, send
-    from ..services.users import invite_manager, managers_of
+    from ..services.users import find_department, invite_manager, managers_of
 
     org = _organisation(organisation_id)
     form = InviteForm()
+    form.department.choices = _department_choices(org)
     error, link = None, None
     if form.validate_on_submit():
         base = current_app.config.get("BASE_URL") or request.host_url
         try:
+            department = (
+                find_department(org, form.department.data) if form.department.data else None
+            )
             user, secret = invite_manager(
-                form.email.data, org, current_app.config["ACCOUNT_INVITATION_DAYS"]
+                form.email.data, org, current_app.config["ACCOUNT_INVITATION_DAYS"], department
             )
         except ServiceError as exc:
             db.session.rollback()
             error = str(exc)
         else:
-            audit.record("user_created", user=g.user, organisation=org, detail=user.email)
+            scope = f" (department {department.code} and below)" if department else ""
+            audit.record("user_created", user=g.user, organisation=org, detail=user.email + scope)
             db.session.commit()
             link = base.rstrip("/") + url_for("auth.reset", token=secret)
             if mail_available(current_app.config):
@@ -746,6 +767,63 @@ def people(organisation_id: int):
             days=current_app.config["ACCOUNT_INVITATION_DAYS"],
         ),
         status,
+    )
+
+
+class ScopeForm(FlaskForm):
+    department = SelectField(_l("What may this manager see?"), validate_choice=False)
+
+
+@bp.route(
+    "/organisations/<int:organisation_id>/people/<int:user_id>/scope", methods=["GET", "POST"]
+)
+@consultant_required
+def manager_scope(organisation_id: int, user_id: int):
+    """Limit a manager to one department's subtree, or let them see the whole organisation."""
+    from ..models import User
+    from ..services.users import find_department, set_department
+
+    org = _organisation(organisation_id)
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation_id != org.id:
+        abort(404)
+    form = ScopeForm()
+    form.department.choices = _department_choices(org)
+    error = None
+    if request.method == "GET":
+        form.department.data = user.department.code if user.department else ""
+    elif form.validate_on_submit():
+        try:
+            department = (
+                find_department(org, form.department.data) if form.department.data else None
+            )
+            set_department(user, department)
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            scope = (
+                f"department {department.code} and below" if department else "whole organisation"
+            )
+            audit.record(
+                "user_scope", user=g.user, organisation=org, detail=f"{user.email}: {scope}"
+            )
+            db.session.commit()
+            flash(
+                _(
+                    "%(email)s now sees %(scope)s.",
+                    email=user.email,
+                    scope=_("%(name)s and the departments under it", name=department.name)
+                    if department
+                    else _("the whole organisation"),
+                )
+            )
+            return redirect(url_for("setup.people", organisation_id=org.id))
+    return (
+        render_template(
+            "setup/manager_scope.html", organisation=org, manager=user, form=form, error=error
+        ),
+        400 if error or form.errors else 200,
     )
 
 

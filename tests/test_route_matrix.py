@@ -99,6 +99,7 @@ RULES = {
     "setup.confirm_departments": "consultant",
     "setup.edit_department": "consultant",
     "setup.new_campaign": "consultant",
+    "setup.edit_campaign": "consultant",
     "setup.campaign": "consultant",
     "setup.open_campaign_page": "consultant",
     "setup.extend": "consultant",

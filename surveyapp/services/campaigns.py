@@ -1,15 +1,25 @@
-"""Campaigns: create, open (freezing the department tree and thresholds), close."""
+"""Campaigns: create, change while a draft, open (freezing the department tree and
+thresholds), extend, close."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 
 from ..extensions import db
 from ..inputs import describe_control_character
-from ..models import Campaign, CampaignDepartment, Draft, Invitation, Organisation, today
+from ..models import (
+    Campaign,
+    CampaignDepartment,
+    Draft,
+    Invitation,
+    Mailing,
+    Organisation,
+    today,
+)
 from ..questionnaires import Questionnaire
 from . import ServiceError
 from .questionnaires import ensure_questionnaire_version
@@ -35,22 +45,35 @@ def _optional_text(value: str | None, label: str, longest: int) -> str | None:
     return value
 
 
-def create_campaign(
-    organisation: Organisation,
-    questionnaire: Questionnaire,
+@dataclass(frozen=True)
+class CampaignSettings:
+    """A campaign's settings, checked and tidied: what a draft may be created or changed to."""
+
+    name: str
+    opens_on: dt.date
+    closes_on: dt.date
+    min_group_size: int
+    min_comment_group_size: int
+    controller: str | None
+    controller_contact: str | None
+    retention_months: int | None
+    results_on: dt.date | None
+    max_reminders: int
+
+
+def _checked_settings(
     name: str,
     opens_on: dt.date,
     closes_on: dt.date,
-    min_group_size: int = 5,
-    min_comment_group_size: int = 10,
-    *,
-    controller: str | None = None,
-    controller_contact: str | None = None,
-    retention_months: int | None = None,
-    results_on: dt.date | None = None,
-    max_reminders: int = 2,
-) -> Campaign:
-    """Add a draft campaign, with the privacy settings its respondents are told about."""
+    min_group_size: int,
+    min_comment_group_size: int,
+    controller: str | None,
+    controller_contact: str | None,
+    retention_months: int | None,
+    results_on: dt.date | None,
+    max_reminders: int,
+) -> CampaignSettings:
+    """The settings tidied, or a ServiceError naming the first one that is wrong."""
     name = _optional_text(name, "campaign's name", 200) or ""
     if not name:
         raise ServiceError("A campaign needs a name.")
@@ -87,10 +110,7 @@ def create_campaign(
         raise ServiceError(
             f"The number of reminders must be from 0 to {MAX_REMINDERS}, not {max_reminders}."
         )
-    version = ensure_questionnaire_version(questionnaire)
-    campaign = Campaign(
-        organisation=organisation,
-        questionnaire_version=version,
+    return CampaignSettings(
         name=name,
         opens_on=opens_on,
         closes_on=closes_on,
@@ -101,11 +121,141 @@ def create_campaign(
         retention_months=retention_months,
         results_on=results_on,
         max_reminders=max_reminders,
+    )
+
+
+def create_campaign(
+    organisation: Organisation,
+    questionnaire: Questionnaire,
+    name: str,
+    opens_on: dt.date,
+    closes_on: dt.date,
+    min_group_size: int = 5,
+    min_comment_group_size: int = 10,
+    *,
+    controller: str | None = None,
+    controller_contact: str | None = None,
+    retention_months: int | None = None,
+    results_on: dt.date | None = None,
+    max_reminders: int = 2,
+) -> Campaign:
+    """Add a draft campaign, with the privacy settings its respondents are told about."""
+    settings = _checked_settings(
+        name,
+        opens_on,
+        closes_on,
+        min_group_size,
+        min_comment_group_size,
+        controller,
+        controller_contact,
+        retention_months,
+        results_on,
+        max_reminders,
+    )
+    version = ensure_questionnaire_version(questionnaire)
+    campaign = Campaign(
+        organisation=organisation,
+        questionnaire_version=version,
         status="draft",
+        **asdict(settings),
     )
     db.session.add(campaign)
     db.session.flush()
     return campaign
+
+
+class MailingAfterClosing(ServiceError):
+    """A scheduled mailing would be sent after the campaign's new closing date."""
+
+    def __init__(self, kind: str, send_on: dt.date, closes_on: dt.date):
+        super().__init__(
+            f"The {kind} e-mail is scheduled for {send_on}, after the new closing date "
+            f"({closes_on}); choose a closing date on or after {send_on}."
+        )
+        self.kind, self.send_on, self.closes_on = kind, send_on, closes_on
+
+
+@dataclass(frozen=True)
+class CampaignChanges:
+    """What ``update_campaign`` changed: each setting's old and new value, and mailings."""
+
+    settings: dict[str, tuple[object, object]] = field(default_factory=dict)
+    # Scheduled mailings moved to the new opening day.
+    moved_mailings: int = 0
+
+
+def update_campaign(
+    campaign: Campaign,
+    questionnaire: Questionnaire,
+    name: str,
+    opens_on: dt.date,
+    closes_on: dt.date,
+    min_group_size: int,
+    min_comment_group_size: int,
+    *,
+    controller: str | None = None,
+    controller_contact: str | None = None,
+    retention_months: int | None = None,
+    results_on: dt.date | None = None,
+    max_reminders: int = 2,
+) -> CampaignChanges:
+    """Change a draft campaign's settings, checked as ``create_campaign`` checks them.
+
+    Only a draft: once open, staff have been told the dates and the privacy terms and
+    the thresholds count every answer the same way (``extend_campaign`` moves the
+    closing date). Scheduled e-mails keep in step with the dates: one scheduled for the
+    old opening day, or before the new one (a link does not work before the campaign
+    opens), goes out on the new opening day; one after the new closing date is refused
+    with :class:`MailingAfterClosing`, as nobody could use its link. Flushes, no commit;
+    on a ServiceError nothing has changed.
+    """
+    if campaign.status != "draft":
+        raise ServiceError(
+            f"Campaign {campaign.id} is {campaign.status}; only a draft's settings can change."
+        )
+    settings = _checked_settings(
+        name,
+        opens_on,
+        closes_on,
+        min_group_size,
+        min_comment_group_size,
+        controller,
+        controller_contact,
+        retention_months,
+        results_on,
+        max_reminders,
+    )
+    mailings = db.session.scalars(
+        sa.select(Mailing)
+        .where(Mailing.campaign_id == campaign.id, Mailing.status == "scheduled")
+        .order_by(Mailing.send_on, Mailing.id)
+    ).all()
+    late = next((m for m in reversed(mailings) if m.send_on > settings.closes_on), None)
+    if late is not None:
+        raise MailingAfterClosing(late.kind, late.send_on, settings.closes_on)
+    to_move = [
+        m
+        for m in mailings
+        if m.send_on != settings.opens_on
+        and (m.send_on == campaign.opens_on or m.send_on < settings.opens_on)
+    ]
+    version = ensure_questionnaire_version(questionnaire)
+    changed: dict[str, tuple[object, object]] = {}
+    if version.id != campaign.questionnaire_version_id:
+        before = campaign.questionnaire_version
+        changed["questionnaire"] = (
+            f"{before.key} v{before.version}",
+            f"{version.key} v{version.version}",
+        )
+        campaign.questionnaire_version = version
+    for setting, value in asdict(settings).items():
+        if getattr(campaign, setting) != value:
+            changed[setting] = (getattr(campaign, setting), value)
+            setattr(campaign, setting, value)
+    for mailing in to_move:
+        mailing.send_on = settings.opens_on
+    db.session.flush()
+    return CampaignChanges(settings=changed, moved_mailings=len(to_move))
 
 
 def find_campaign(campaign_id: int) -> Campaign:

@@ -42,10 +42,12 @@ from ..i18n import localised, long_date
 from ..models import SIZE_BANDS, Campaign, Department, Organisation
 from ..services import ServiceError, audit
 from ..services.campaigns import (
+    MailingAfterClosing,
     close_campaign,
     create_campaign,
     extend_campaign,
     open_campaign,
+    update_campaign,
 )
 from ..services.csvfiles import CSVFileError
 from ..services.organisations import (
@@ -563,6 +565,95 @@ def new_campaign(organisation_id: int):
             flash(_("The campaign is saved as a draft. Check it, then open it."))
             return redirect(url_for("setup.campaign", campaign_id=campaign.id))
     return render_template("setup/campaign_form.html", organisation=org, form=form, error=error)
+
+
+# A changed setting in the audit log: dates and numbers with their old and new value; for
+# the texts only that they changed (the log is not a copy of the privacy statement).
+_TEXT_SETTINGS = ("name", "controller", "controller_contact")
+
+
+def _describe_changes(settings: dict[str, tuple[object, object]]) -> str:
+    return "; ".join(
+        name if name in _TEXT_SETTINGS else f"{name}: {old} → {new}"
+        for name, (old, new) in settings.items()
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@consultant_required
+def edit_campaign(campaign_id: int):
+    """Change a draft campaign's settings; an open one offers extending, a closed one none."""
+    c = _campaign(campaign_id)
+    if c.status == "closed":
+        flash(_("This campaign is closed: its settings can no longer change."))
+        return redirect(url_for("setup.campaign", campaign_id=c.id))
+    if c.status == "open":
+        return (
+            render_template("setup/campaign_edit.html", campaign=c, organisation=c.organisation),
+            409 if request.method == "POST" else 200,
+        )
+    version = c.questionnaire_version
+    form = CampaignForm(obj=c, questionnaire=f"{version.key}:{version.version}")
+    error = None
+    if form.validate_on_submit():
+        key, _sep, number = form.questionnaire.data.rpartition(":")
+        try:
+            changes = update_campaign(
+                c,
+                get_questionnaire(key, int(number)),
+                form.name.data,
+                form.opens_on.data,
+                form.closes_on.data,
+                form.min_group_size.data,
+                form.min_comment_group_size.data,
+                controller=form.controller.data,
+                controller_contact=form.controller_contact.data,
+                retention_months=form.retention_months.data,
+                results_on=form.results_on.data,
+                max_reminders=form.max_reminders.data,
+            )
+        except MailingAfterClosing as exc:
+            db.session.rollback()
+            form.closes_on.errors.append(
+                _(
+                    "E-mail to staff is scheduled for %(date)s. Choose a closing date on or "
+                    "after that day, so that they can still use their link.",
+                    date=long_date(exc.send_on),
+                )
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            if not changes.settings:
+                flash(_("Nothing was changed: these were already the settings."))
+                return redirect(url_for("setup.campaign", campaign_id=c.id))
+            detail = f"campaign {c.id}: {_describe_changes(changes.settings)}"
+            if changes.moved_mailings:
+                detail += f"; {changes.moved_mailings} scheduled mailing(s) moved to {c.opens_on}"
+            audit.record(
+                "campaign_changed", user=g.user, organisation=c.organisation_id, detail=detail
+            )
+            db.session.commit()
+            flash(_("The changes to the campaign are saved. It is still a draft."))
+            if changes.moved_mailings:
+                flash(
+                    _(
+                        "The e-mail to staff now goes out on the new opening day, %(date)s.",
+                        date=long_date(c.opens_on),
+                    )
+                )
+            return redirect(url_for("setup.campaign", campaign_id=c.id))
+    return (
+        render_template(
+            "setup/campaign_form.html",
+            organisation=c.organisation,
+            campaign=c,
+            form=form,
+            error=error,
+        ),
+        400 if request.method == "POST" else 200,
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Campaign, Invitation
+from ..models import Campaign, CampaignDepartment, Invitation
 from . import ServiceError
 from .campaigns import campaign_departments
 
@@ -35,6 +35,19 @@ def issue_invitations(
         raise ServiceError(f"Campaign {campaign.id} is closed; it takes no new invitations.")
     if not 1 <= per_department <= 100_000:
         raise ServiceError("The number of links per department must be between 1 and 100000.")
+    tokens = [
+        (unit, secrets.token_urlsafe(TOKEN_BYTES))
+        for unit in selected_departments(campaign, department_codes)
+        for _ in range(per_department)
+    ]
+    store_invitations(campaign, tokens)
+    return [IssuedLink(unit.code, unit.name, token) for unit, token in tokens]
+
+
+def selected_departments(
+    campaign: Campaign, department_codes: list[str] | None = None
+) -> list[CampaignDepartment]:
+    """The campaign's departments, or those named; ServiceError for an unknown code or none."""
     units = campaign_departments(campaign)
     if department_codes:
         known = {u.code for u in units}
@@ -47,23 +60,23 @@ def issue_invitations(
         units = [u for u in units if u.code in department_codes]
     if not units:
         raise ServiceError("There are no departments to invite; import departments first.")
-    links: list[IssuedLink] = []
-    rows = []
-    for unit in units:
-        for _ in range(per_department):
-            token = secrets.token_urlsafe(TOKEN_BYTES)
-            rows.append(
-                {
-                    "campaign_id": campaign.id,
-                    "department_id": unit.department_id,
-                    "token_hash": hash_token(token),
-                    "used": False,
-                }
-            )
-            links.append(IssuedLink(unit.code, unit.name, token))
-    db.session.execute(sa.insert(Invitation), rows)
+    return units
+
+
+def store_invitations(campaign: Campaign, tokens: list[tuple[CampaignDepartment, str]]) -> None:
+    """Add one unused invitation per (department, token), keeping only each token's hash."""
+    rows = [
+        {
+            "campaign_id": campaign.id,
+            "department_id": unit.department_id,
+            "token_hash": hash_token(token),
+            "used": False,
+        }
+        for unit, token in tokens
+    ]
+    if rows:
+        db.session.execute(sa.insert(Invitation), rows)
     db.session.flush()
-    return links
 
 
 def find_invitation(token: str) -> Invitation | None:

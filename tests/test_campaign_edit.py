@@ -114,15 +114,15 @@ def mailing_days(in_app, campaign_id: int) -> list[dt.date]:
 
 
 def schedule_mailing(in_app, campaign_id: int, on: dt.date | None = None) -> None:
-    """One recipient and an invitation mailing, through the mailing services."""
+    """An invitation mailing of the campaign, scheduled ``on`` that day (its opening day)."""
     from surveyapp.extensions import db
-    from surveyapp.models import Campaign
-    from surveyapp.services.mailings import add_recipients, schedule_invitations
+    from surveyapp.models import Campaign, Mailing
 
     with in_app() as make:
         campaign = db.session.get(Campaign, campaign_id)
-        add_recipients(campaign, "COM", "staff@acme.example\n", "test-secret-key")
-        schedule_invitations(campaign, on)
+        db.session.add(
+            Mailing(campaign_id=campaign.id, kind="invitation", send_on=on or campaign.opens_on)
+        )
         make.commit()
 
 
@@ -445,3 +445,11 @@ def test_consultant_pages_name_sectors_in_english_and_dutch(consultant, two_sect
     assert "Overheid" in dutch and "Zorg" in dutch
     assert "Government" not in dutch and "Healthcare" not in dutch
     assert not re.search(r">\s*(government|healthcare)\b", dutch)
+
+
+def test_norm_groups_count_one_organisation_in_the_singular(consultant, two_sectors):
+    english = consultant.get("/consultant/norms").get_data(as_text=True)
+    assert "1 organisation<" in english and "1 organisations" not in english
+    in_dutch(consultant)
+    dutch = consultant.get("/consultant/norms").get_data(as_text=True)
+    assert "1 organisatie<" in dutch and "1 organisaties" not in dutch

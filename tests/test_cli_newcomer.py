@@ -155,6 +155,67 @@ def test_analyze_imports_neither_the_app_nor_the_database():
     assert result.returncode == 0, result.stderr
 
 
+def _modules_after(code: str) -> set[str]:
+    """The modules loaded by ``code`` in a fresh interpreter (which prints nothing else)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SURVEYAPP_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys\nprint('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split())
+
+
+# Slow to import and not needed to analyse a file: the app's database layer, and the
+# parts of SciPy the engine does without (scipy.stats alone took about two seconds).
+NOT_FOR_ANALYZE = {
+    "sqlalchemy",
+    "flask_sqlalchemy",
+    "alembic",
+    "flask_migrate",
+    "flask_babel",
+    "surveyapp.extensions",
+    "surveyapp.models",
+    "scipy.stats",
+    "scipy.optimize",
+}
+
+
+def test_analysing_a_file_loads_neither_the_database_layer_nor_scipy_stats(tmp_path):
+    ids = [item.id for item in load_questionnaire_file().items]
+    rows = [",".join(["department", *ids])]
+    rows += [
+        ",".join([f"D{r % 2}", *(str(1 + (r + i) % 5) for i in range(len(ids)))]) for r in range(12)
+    ]
+    answers = tmp_path / "answers.csv"
+    answers.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "result.json"
+    loaded = _modules_after(
+        "from surveyapp.cli import main\n"
+        "try:\n"
+        f"    main(['analyze', '--questionnaire', {QUESTIONNAIRE!r}, '--responses',"
+        f" {str(answers)!r}, '--out', {str(out)!r}])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+    )
+    assert '"dimensions"' in out.read_text(), "the analysis ran"
+    assert not NOT_FOR_ANALYZE & loaded, NOT_FOR_ANALYZE & loaded
+
+
+def test_the_file_analysis_service_is_free_of_flask_and_the_database():
+    loaded = _modules_after("import surveyapp.services.analysis_files")
+    assert not (NOT_FOR_ANALYZE | {"flask"}) & loaded, (NOT_FOR_ANALYZE | {"flask"}) & loaded
+
+
+def load_questionnaire_file():
+    from surveyapp.questionnaires import load_questionnaire
+
+    return load_questionnaire(QUESTIONNAIRE)
+
+
 def test_analyze_runs_without_secret_key_or_database(no_surveyapp_env, monkeypatch, tmp_path):
     from click.testing import CliRunner
 

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from surveyapp.scoring import agreement, comparison, reliability
 from surveyapp.scoring.benchmark import Benchmark, benchmark
@@ -606,6 +605,8 @@ class _Layout:
                 totals = np.concatenate([[self.rest_slot[j]], self.own_slot[j]])
                 order = np.argsort(cell_codes[:, j], kind="stable")
                 codes, starts = np.unique(cell_codes[order, j], return_index=True)
+                if not len(codes):
+                    continue  # no respondents at all: no cells to tie to the totals
                 for code, members in zip(codes, np.split(order, starts[1:]), strict=True):
                     self.sets.append((int(totals[code + 1]), self.cross_slot[members].tolist()))
         self.n_slots = slot
@@ -773,7 +774,7 @@ def _analyse_grouping(
     for d in range(n_dims):
         ok = np.isfinite(shrunk[:, d])
         if ok.any():
-            rank[ok, d] = stats.rankdata(-shrunk[ok, d], method="min")
+            rank[ok, d] = _min_rank(-shrunk[ok, d])
 
     compared = np.flatnonzero(eligible)
     n_c = n_use[compared]
@@ -838,6 +839,15 @@ def _analyse_grouping(
         games_howell=gh,
         versus_rest=vr,
     )
+
+
+def _min_rank(values: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Ranks from 1, ties sharing the lowest: ``scipy.stats.rankdata(values, method="min")``.
+
+    One plus the number of smaller values, which is what ``rankdata`` returns for finite
+    values; computed here so that the engine does not import ``scipy.stats``.
+    """
+    return np.searchsorted(np.sort(values), values, side="left") + 1
 
 
 def _perception_gap(

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
+from surveyapp.scoring._distributions import chi2_sf, f_sf, t_ppf, t_sf
 from surveyapp.scoring._studentized import qtukey, tukey_sf
 from surveyapp.scoring.descriptives import ValueTable
 
@@ -101,7 +101,8 @@ def benjamini_hochberg(p: ArrayLike) -> NDArray[np.float64]:
     -----
     For the m finite p-values sorted ascending,
     :math:`\tilde p_{(i)} = \min_{j \ge i} \min(1, m\,p_{(j)}/j)` (Benjamini &
-    Hochberg 1995), computed by :func:`scipy.stats.false_discovery_control`.
+    Hochberg 1995), computed as :func:`scipy.stats.false_discovery_control` does (the
+    same operations, so the same numbers, without importing ``scipy.stats``).
 
     References
     ----------
@@ -113,8 +114,24 @@ def benjamini_hochberg(p: ArrayLike) -> NDArray[np.float64]:
     out = np.full(arr.shape, np.nan)
     ok = np.isfinite(arr)
     if ok.any():
-        out[ok] = stats.false_discovery_control(arr[ok], method="bh")
+        out[ok] = _step_up(arr[ok])
     return out
+
+
+def _step_up(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Benjamini-Hochberg values of finite p-values, as ``false_discovery_control``."""
+    if np.any((p < 0.0) | (p > 1.0)):
+        raise ValueError("p-values must lie between 0 and 1.")
+    m = p.size
+    if m <= 1:
+        return p
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * (m / np.arange(1, m + 1, dtype=np.float64))
+    # From the largest p down, each adjusted value is at most the one after it.
+    np.minimum.accumulate(ranked[::-1], out=ranked[::-1])
+    adjusted = np.empty_like(ranked)
+    adjusted[order] = ranked
+    return np.clip(adjusted, 0.0, 1.0)
 
 
 def _as_2d(x: ArrayLike, dtype: type = np.float64) -> NDArray:
@@ -179,7 +196,7 @@ def welch_anova(n: ArrayLike, mean: ArrayLike, var: ArrayLike) -> WelchAnova:
         f_stat = a / b
         df1 = (k - 1).astype(np.float64)
         df2 = (k * k - 1.0) / (3.0 * lam)
-        p = stats.f.sf(f_stat, df1, df2)
+        p = f_sf(f_stat, df1, df2)
         omega2 = np.maximum(df1 * (f_stat - 1) / (df1 * (f_stat - 1) + big_n), 0.0)
     bad = (k < 2) | zero_var
     nan = np.full(f_stat.shape, np.nan)
@@ -239,7 +256,7 @@ def kruskal(table: ValueTable) -> Kruskal:
         ties = 1.0 - (total**3 - total).sum(axis=1) / (big_n**3 - big_n)
         h = h / ties
         df = (k - 1).astype(np.float64)
-        p = stats.chi2.sf(h, df)
+        p = chi2_sf(h, df)
         eps = h / (big_n - 1.0)
     bad = (k < 2) | ~(ties > 0)
     nan = np.full(h.shape, np.nan)
@@ -399,8 +416,8 @@ def versus_rest(
     df = np.where(ok, df, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = diff / se
-        p = 2.0 * stats.t.sf(np.abs(t), df)
-        half = stats.t.ppf(0.5 + confidence / 2, df) * se
+        p = 2.0 * t_sf(np.abs(t), df)
+        half = t_ppf(0.5 + confidence / 2, df) * se
     p_bh = benjamini_hochberg(np.where(ok, p, np.nan))
     return VersusRest(
         diff=diff,

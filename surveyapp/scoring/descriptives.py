@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+
+from surveyapp.scoring._distributions import t_ppf
 
 __all__ = [
     "Descriptives",
@@ -263,7 +264,7 @@ def describe_table(
         factor = np.where(big == 1, 0.0, factor)  # N = n = 1: a census of one
         fpc = np.where(apply, factor, 1.0)
     df = np.where(n >= 2, n - 1, 1)
-    t_crit = stats.t.ppf(0.5 + confidence / 2, df)
+    t_crit = t_ppf(0.5 + confidence / 2, df)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = t_crit * sd / np.sqrt(n) * fpc
     # A complete census has an interval of zero width even when n = 1.

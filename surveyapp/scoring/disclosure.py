@@ -111,7 +111,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
 
@@ -884,6 +883,8 @@ def _lp_bound(
     Over ``matrix @ x = matrix @ values`` and ``0 <= x <= capacity`` (no upper bound
     without ``capacity``): the true values are a feasible point.
     """
+    from scipy.optimize import linprog  # imported here: most analyses never need an LP
+
     objective = np.zeros(values.size)
     objective[index] = sense
     bounds = (0.0, None) if capacity is None else np.column_stack([0.0 * capacity, capacity])
@@ -903,6 +904,8 @@ def _clean(value: float) -> float:
 
 def _screen(matrix: csr_array, values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Which cells (positions) one LP, minimising their total, shows can be 0."""
+    from scipy.optimize import linprog
+
     objective = np.zeros(values.size)
     objective[positions] = 1.0
     result = linprog(

@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from surveyapp.scoring._distributions import t_ppf, t_sf
 
 __all__ = [
     "Gap",
@@ -222,8 +224,8 @@ def welch_difference(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> 
         t = diff / se
         testable = enough & (se2 > 0)
         safe_df = np.where(testable, df, 1.0)
-        p = np.where(testable, 2.0 * stats.t.sf(np.abs(t), safe_df), np.nan)
-        half_width = stats.t.ppf(0.5 + confidence / 2.0, safe_df) * se
+        p = np.where(testable, 2.0 * t_sf(np.abs(t), safe_df), np.nan)
+        half_width = t_ppf(0.5 + confidence / 2.0, safe_df) * se
         pooled_df = n_a + n_b - 2
         pooled_sd = np.sqrt(((n_a - 1) * var_a + (n_b - 1) * var_b) / pooled_df)
         hedges_g = hedges_correction(np.where(enough, pooled_df, 0)) * diff / pooled_sd

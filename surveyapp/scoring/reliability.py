@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+
+from surveyapp.scoring._distributions import f_ppf
 
 __all__ = ["Reliability", "cronbach_alpha"]
 
@@ -99,8 +100,8 @@ def cronbach_alpha(items: ArrayLike, *, confidence: float = 0.95) -> Reliability
     df1 = n - 1
     df2 = (n - 1) * (k - 1)
     gamma = 1.0 - confidence
-    lower = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - gamma / 2, df1, df2)
-    upper = 1.0 - (1.0 - alpha) * stats.f.ppf(gamma / 2, df1, df2)
+    lower = 1.0 - (1.0 - alpha) * f_ppf(1.0 - gamma / 2, df1, df2)
+    upper = 1.0 - (1.0 - alpha) * f_ppf(gamma / 2, df1, df2)
 
     row = cov.sum(axis=1)
     total = row.sum()

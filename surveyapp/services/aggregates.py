@@ -11,25 +11,10 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Campaign, CampaignScore, Organisation
 from ..questionnaires import Questionnaire
-from ..scoring import Design
 from ..scoring.scales import score_scales
+from .designs import design_for
 from .matrix import CampaignMatrix, concatenated, load_matrix
 from .questionnaires import questionnaire_for
-
-
-def design_for(questionnaire: Questionnaire) -> Design:
-    """The scoring design of a questionnaire."""
-    dimension_index = {d.id: k for k, d in enumerate(questionnaire.dimensions)}
-    items = questionnaire.items
-    return Design(
-        item_ids=tuple(item.id for item in items),
-        dimension_ids=tuple(d.id for d in questionnaire.dimensions),
-        item_dimension=tuple(dimension_index[item.dimension] for item in items),
-        reverse=tuple(item.reverse for item in items),
-        scale_min=questionnaire.scale.min,
-        scale_max=questionnaire.scale.max,
-        level_min_scores=tuple(level.min_score for level in questionnaire.levels),
-    )
 
 
 def dimension_scores(questionnaire: Questionnaire, data: CampaignMatrix) -> np.ndarray:

@@ -6,7 +6,7 @@ number has one origin.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,30 +15,13 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Campaign, Response
-from ..questionnaires import Questionnaire
 from ..scoring import Analysis, Grouping, analyse
 from .aggregates import design_for, dimension_scores, norm_group
 from .campaigns import campaign_departments, previous_campaign
+from .designs import role_grouping, top_management_of
 from .matrix import load_matrix
 from .questionnaires import questionnaire_for
 from .release import ensure_results_released, visible_response_count
-
-ROLE_QUESTION = "role_level"
-TOP_MANAGEMENT = "top_management"
-
-
-def role_grouping(questionnaire: Questionnaire, roles: Sequence[str] | np.ndarray) -> Grouping:
-    """Role levels as a grouping, in the questionnaire's option order."""
-    options = [o.id for o in questionnaire.background_question(ROLE_QUESTION).options]
-    index = {role: k for k, role in enumerate(options)}
-    codes = np.fromiter((index.get(r, -1) for r in roles), dtype=np.int64, count=len(roles))
-    return Grouping(ROLE_QUESTION, codes, tuple(options))
-
-
-def top_management_of(grouping: Grouping) -> tuple[str, int] | None:
-    if TOP_MANAGEMENT in grouping.labels:
-        return (grouping.name, grouping.labels.index(TOP_MANAGEMENT))
-    return None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,191 @@
+"""How fast ``surveyapp`` starts: ``--help``, ``analyze --help`` and a small ``analyze`` run.
+
+Usage: python benchmarks/bench_cli_start.py [--runs 7] [--baseline-commit 067ee0c]
+       [--no-baseline] [--modes as-installed,bytecode]
+
+Each command runs in a fresh process, ``--runs`` times, alternating with the same command
+of the baseline (the code as of ``--baseline-commit``, checked out with ``git worktree``
+into a temporary folder, which is removed afterwards; the working tree is not touched),
+so both see the same load on the machine. Reported per command: median and fastest wall
+time, median CPU time (user + system, which other work on the machine disturbs less),
+and the ratio of the baseline's median to this code's.
+
+The ``analyze`` run reads a sample file of 60 respondents in 3 departments (written
+here) and must produce the same JSON as the baseline. ``--help`` builds the app, so it
+gets a secret key and a throw-away SQLite database; ``analyze`` gets neither.
+
+Two modes, because Python compiles every module it imports unless it finds the
+compiled bytecode: ``as-installed`` runs with the environment as it is (where
+``PYTHONDONTWRITEBYTECODE`` is set and the packages were installed without bytecode,
+every run compiles everything again), ``bytecode`` lets Python keep bytecode in a
+temporary folder (``PYTHONPYCACHEPREFIX``), filled by one run before timing, which is
+how an installation normally runs.
+
+Writes benchmarks/results/cli_start.json and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, write_results  # noqa: E402
+
+BASELINE_COMMIT = "067ee0c"  # the last commit before analyze stopped importing the app
+QUESTIONNAIRE = ROOT / "questionnaires" / "social-business-maturity-v1.toml"
+# The console script `surveyapp` does exactly this; spelled out so that the baseline's
+# code can be run with the same interpreter from its own folder.
+LAUNCHER = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'surveyapp'; "
+    "from surveyapp.cli import main; sys.exit(main())"
+)
+
+
+def write_sample(path: Path) -> None:
+    """60 respondents in 3 departments with role levels: every answer from a formula."""
+    from surveyapp.questionnaires import load_questionnaire
+
+    ids = [item.id for item in load_questionnaire(QUESTIONNAIRE).items]
+    lines = [",".join(["department", "role_level", *ids])]
+    for r in range(60):
+        role = "top_management" if r % 10 == 0 else "employee"
+        values = [str(1 + (r * 7 + j * 3 + r // 3) % 5) for j in range(len(ids))]
+        lines.append(",".join([("North", "South", "East")[r % 3], role, *values]))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def timed(code_root: Path, args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of ``surveyapp ARGS`` from ``code_root``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, str(code_root), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise SystemExit(f"surveyapp {' '.join(args)} failed ({code_root}):\n{result.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def summary(samples: list[tuple[float, float]]) -> dict[str, float]:
+    walls = [w for w, _ in samples]
+    return {
+        "median_s": round(statistics.median(walls), 3),
+        "fastest_s": round(min(walls), 3),
+        "median_cpu_s": round(statistics.median(c for _, c in samples), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--baseline-commit", default=BASELINE_COMMIT)
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--modes", default="as-installed,bytecode")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-cli-start-"))
+    sample = folder / "answers.csv"
+    write_sample(sample)
+    versions = {"current": ROOT}
+    if not args.no_baseline:
+        base = folder / "baseline"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(base)]
+            + [args.baseline_commit],
+            check=True,
+        )
+        versions["baseline"] = base
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SURVEYAPP_")}
+    app_env = {
+        **clean,
+        "SURVEYAPP_ENV": "production",
+        "SURVEYAPP_SECRET_KEY": "benchmark",
+        "SURVEYAPP_DATABASE_URL": f"sqlite:///{folder / 'help.sqlite3'}",
+    }
+    commands = {
+        "surveyapp --help": (["--help"], app_env),
+        "surveyapp analyze --help": (["analyze", "--help"], clean),
+        "surveyapp analyze (60 respondents)": (
+            ["analyze", "--questionnaire", str(QUESTIONNAIRE), "--responses", str(sample)],
+            clean,
+        ),
+    }
+    results: dict[str, dict] = {}
+    try:
+        outputs = {}
+        for name, root in versions.items():
+            out = folder / f"{name}.json"
+            analyze_args = [*commands["surveyapp analyze (60 respondents)"][0], "--out", str(out)]
+            timed(root, analyze_args, clean, folder)
+            outputs[name] = out.read_bytes()
+        if "baseline" in outputs and outputs["baseline"] != outputs["current"]:
+            raise SystemExit("analyze gave different JSON than the baseline")
+        for mode in args.modes.split(","):
+            extra: dict[str, str] = {}
+            if mode == "bytecode":
+                extra = {
+                    "PYTHONPYCACHEPREFIX": str(folder / "pycache"),
+                    "PYTHONDONTWRITEBYTECODE": "",
+                }
+            elif mode != "as-installed":
+                raise SystemExit(f"unknown mode {mode!r}; use as-installed or bytecode")
+            results[mode] = {}
+            for label, (command, env) in commands.items():
+                env = {**env, **extra}
+                samples: dict[str, list[tuple[float, float]]] = {name: [] for name in versions}
+                for root in versions.values():
+                    timed(root, command, env, folder)  # warm-up: fills the bytecode folder
+                for _ in range(args.runs):
+                    for name, root in versions.items():
+                        samples[name].append(timed(root, command, env, folder))
+                entry = {name: summary(s) for name, s in samples.items()}
+                if "baseline" in entry:
+                    entry["baseline_over_current"] = round(
+                        entry["baseline"]["median_s"] / entry["current"]["median_s"], 2
+                    )
+                results[mode][label] = entry
+                print(f"{mode:13} {label:36} {entry}", flush=True)
+    finally:
+        if "baseline" in versions:
+            subprocess.run(
+                [
+                    "git",
+                    "-C",
+                    str(ROOT),
+                    "worktree",
+                    "remove",
+                    "--force",
+                    str(versions["baseline"]),
+                ],
+                check=False,
+            )
+        shutil.rmtree(folder, ignore_errors=True)
+    payload = {
+        "runs": args.runs,
+        "baseline_commit": None if args.no_baseline else args.baseline_commit,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "results": results,
+    }
+    path = write_results("cli_start", payload)
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

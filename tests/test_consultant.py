@@ -180,3 +180,19 @@ def test_cached_norm_group_equals_the_plain_query(in_app, results):
             assert cached.organisation_ids == expected.organisation_ids
             np.testing.assert_array_equal(cached.means, expected.means)
         assert len(expected.organisation_ids) >= 5
+
+        # A sector corrected after the campaigns closed moves the organisation between
+        # norm groups at once, although no campaign closed since (the table is cached).
+        from surveyapp.models import Organisation
+
+        moved = db.session.scalar(sa.select(Organisation).filter_by(name="Org 0"))
+        before = norm_group(current, dimensions, sector="government")
+        assert moved.id in before.organisation_ids
+        moved.sector = "healthcare"
+        db.session.flush()
+        after = norm_group(current, dimensions, sector="government")
+        assert moved.id not in after.organisation_ids
+        assert (
+            after.organisation_ids
+            == norm_group_uncached(current, dimensions, sector="government").organisation_ids
+        )

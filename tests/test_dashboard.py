@@ -52,6 +52,8 @@ def test_manager_lands_on_own_organisation_and_its_campaigns(client, results):
     page = client.get(home.headers["Location"]).get_data(as_text=True)
     assert f"/results/campaigns/{results.campaign_id}" in page
     assert f"/results/campaigns/{results.previous_id}" in page
+    # The sector in the reader's language, never the stored key.
+    assert "Government" in page and "government ·" not in page
 
 
 def test_campaign_page_puts_the_headline_first(client, results):

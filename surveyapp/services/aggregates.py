@@ -320,10 +320,25 @@ def norm_group(
     table = norm_table(campaign.questionnaire_version_id, dimension_ids)
     threshold = min_respondents if min_respondents is not None else campaign.min_group_size
     rows = table.organisation_ids != campaign.organisation_id
-    if sector:
-        rows &= table.sectors == sector
-    if size_band:
-        rows &= table.size_bands == size_band
+    if sector or size_band:
+        # Read now, not from the cached table: a consultant may correct an organisation's
+        # sector or size band after its campaign closed, and the norm group follows at once.
+        current = {
+            org_id: (org_sector, org_size)
+            for org_id, org_sector, org_size in db.session.execute(
+                sa.select(Organisation.id, Organisation.sector, Organisation.size_band)
+            )
+        }
+        if sector:
+            rows &= np.array(
+                [current.get(int(o), (None, None))[0] == sector for o in table.organisation_ids],
+                dtype=bool,
+            )
+        if size_band:
+            rows &= np.array(
+                [current.get(int(o), (None, None))[1] == size_band for o in table.organisation_ids],
+                dtype=bool,
+            )
     counts = table.counts[rows]
     means = np.where(counts >= threshold, table.means[rows], np.nan)
     present = (counts >= threshold).any(axis=1)

@@ -55,7 +55,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import admin, api, auth, consultant, dashboard, outbox, setup, survey
+    from .views import admin, api, auth, consultant, dashboard, mail_pages, outbox, setup, survey
 
     app.register_blueprint(survey.bp)
     app.register_blueprint(auth.bp)
@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(setup.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(mail_pages.bp)
 
 
 def register_security(app: Flask) -> None:

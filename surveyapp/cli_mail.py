@@ -98,7 +98,10 @@ def invitations_remind(campaign_id: int, on: str | None) -> None:
 @_campaign_option
 @with_appcontext
 def invitations_status(campaign_id: int) -> None:
-    """Counts only: recipients, messages sent and failed, and how many answered (rounded)."""
+    """Counts only: recipients, messages sent and failed, and how many answered (rounded).
+
+    A reminder's size is how many had not answered on its day, so it is rounded too.
+    """
     from .cli import transaction
     from .services.campaigns import find_campaign
     from .services.mailings import mail_status
@@ -111,6 +114,18 @@ def invitations_status(campaign_id: int) -> None:
     )
     click.echo(f"answered: {answered} (rounded down to a multiple of {status.threshold})")
     for m in status.mailings:
+        if m.kind == "reminder":
+            # Its size is how many had not answered: rounded, like participation.
+            if m.status == "scheduled":
+                reached = "not made yet"
+            else:
+                size = m.messages if m.messages is not None else f"fewer than {status.threshold}"
+                reached = f"{size} (rounded down to a multiple of {status.threshold})"
+            click.echo(
+                f"mailing {m.id} {m.kind} on {m.send_on.isoformat()}: {m.status}; "
+                f"messages {reached}, failed {m.failed}"
+            )
+            continue
         click.echo(
             f"mailing {m.id} {m.kind} on {m.send_on.isoformat()}: {m.status}; "
             f"sent {m.sent}, failed {m.failed}, waiting {m.waiting}"

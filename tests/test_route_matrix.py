@@ -104,6 +104,13 @@ RULES = {
     "setup.open_campaign_page": "consultant",
     "setup.extend": "consultant",
     "setup.close": "consultant",
+    # E-mail invitations, reminders and live participation: consultants only.
+    "mail_pages.overview": "consultant",
+    "mail_pages.add_addresses": "consultant",
+    "mail_pages.invitations": "consultant",
+    "mail_pages.check_invitations": "consultant",
+    "mail_pages.reminders": "consultant",
+    "mail_pages.participation": "consultant",
     # Consultants only, and only in development: 404 for everyone here, where mail is not
     # written to an outbox (the consultant-only check: tests/test_mailings.py).
     "outbox.outbox": "public",

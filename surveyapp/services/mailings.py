@@ -68,6 +68,38 @@ class MailingIncomplete(RuntimeError):
     """Some messages failed for a reason that may pass; the job is retried later."""
 
 
+@dataclass(frozen=True, slots=True)
+class AddressProblem:
+    """Why a list of addresses is refused: one row at fault, or the list as a whole.
+
+    ``kind`` is ``empty``, ``invalid``, ``duplicate`` (``first_row`` has it too),
+    ``already`` (a recipient of the campaign already), or for the whole list
+    ``no_email_column``, ``too_many`` (``row`` holds the count) and ``no_addresses``.
+    """
+
+    kind: str
+    row: int | None = None
+    value: str = ""
+    first_row: int | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "empty":
+            return f"row {self.row}: the e-mail address is empty"
+        if self.kind == "invalid":
+            return f"row {self.row}: {self.value!r} is not an e-mail address"
+        if self.kind == "duplicate":
+            return f"row {self.row}: {self.value} is also on row {self.first_row} (duplicate)"
+        return self.value or self.kind
+
+
+class AddressListError(ServiceError):
+    """A list of addresses refused whole; ``problems`` says why, row by row."""
+
+    def __init__(self, message: str, problems: list[AddressProblem]):
+        super().__init__(message)
+        self.problems = problems
+
+
 # --- sealed links -----------------------------------------------------------------
 
 
@@ -117,16 +149,17 @@ def parse_addresses(text: str, filename: str = "the list") -> list[str]:
     """
     rows = text.splitlines()
     first = rows[0] if rows else ""
-    problems: list[str] = []
+    problems: list[AddressProblem] = []
     addresses: list[tuple[int, str]] = []
     if "," in first or ";" in first or first.strip().lower() == "email":
         delimiter = ";" if first.count(";") > first.count(",") else ","
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         header = [h.strip().lower() for h in next(reader, [])]
         if "email" not in header:
-            raise ServiceError(
+            raise AddressListError(
                 f"{filename}: the first row has no 'email' column; give one address per "
-                "line, or a CSV whose header names the 'email' column."
+                "line, or a CSV whose header names the 'email' column.",
+                [AddressProblem("no_email_column")],
             )
         column = header.index("email")
         for number, row in enumerate(reader, start=2):
@@ -138,26 +171,29 @@ def parse_addresses(text: str, filename: str = "the list") -> list[str]:
             if line.strip():
                 addresses.append((number, line.strip()))
     if len(addresses) > MAX_RECIPIENTS_PER_FILE:
-        raise ServiceError(
+        raise AddressListError(
             f"{filename} has {len(addresses)} addresses; split it into files of at most "
-            f"{MAX_RECIPIENTS_PER_FILE}."
+            f"{MAX_RECIPIENTS_PER_FILE}.",
+            [AddressProblem("too_many", row=len(addresses))],
         )
     seen: dict[str, int] = {}
     for number, value in addresses:
         if not value:
-            problems.append(f"row {number}: the e-mail address is empty")
+            problems.append(AddressProblem("empty", number))
         elif len(value) > 254 or not ADDRESS.match(value):
-            problems.append(f"row {number}: {value!r} is not an e-mail address")
+            problems.append(AddressProblem("invalid", number, value))
         elif value.lower() in seen:
-            problems.append(
-                f"row {number}: {value} is also on row {seen[value.lower()]} (duplicate)"
-            )
+            problems.append(AddressProblem("duplicate", number, value, seen[value.lower()]))
         else:
             seen[value.lower()] = number
     if problems:
-        raise ServiceError(f"{filename}: nothing was stored. " + "; ".join(problems) + ".")
+        raise AddressListError(
+            f"{filename}: nothing was stored. " + "; ".join(map(str, problems)) + ".", problems
+        )
     if not addresses:
-        raise ServiceError(f"{filename} has no e-mail addresses.")
+        raise AddressListError(
+            f"{filename} has no e-mail addresses.", [AddressProblem("no_addresses")]
+        )
     return [value for _, value in addresses]
 
 
@@ -177,11 +213,12 @@ def add_recipients(
     )
     already = [a for a in addresses if a.lower() in existing]
     if already:
-        raise ServiceError(
+        raise AddressListError(
             f"{filename}: nothing was stored. Already invited to campaign {campaign.id}: "
             + ", ".join(already[:20])
             + (f" and {len(already) - 20} more" if len(already) > 20 else "")
-            + "."
+            + ".",
+            [AddressProblem("already", value=a) for a in already],
         )
     links = issue_invitations(campaign, len(addresses), [department_code])
     ids: dict[str, int] = {}
@@ -319,13 +356,18 @@ def due_mailing_ids(on: dt.date | None = None) -> list[int]:
 
 @dataclass(frozen=True, slots=True)
 class MailingCounts:
+    """One mailing's messages. A reminder goes to the recipients who had not answered, so
+    its exact size is a participation figure: for reminders ``messages`` is rounded down
+    to a multiple of the threshold (None below it) and ``sent``/``waiting`` are None."""
+
     id: int
     kind: str
     send_on: dt.date
     status: str
-    sent: int
+    sent: int | None
     failed: int
-    waiting: int
+    waiting: int | None
+    messages: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +381,11 @@ class CampaignMailStatus:
 
 
 def mail_status(campaign: Campaign) -> CampaignMailStatus:
-    """How many recipients, messages sent and failed per mailing, and answered (rounded)."""
+    """How many recipients, messages sent and failed per mailing, and answered (rounded).
+
+    Nothing exact that depends on who has answered: the answered count and a reminder's
+    size are rounded down to a multiple of the threshold.
+    """
     from .release import rounded_count
 
     recipients = db.session.scalar(
@@ -362,26 +408,98 @@ def mail_status(campaign: Campaign) -> CampaignMailStatus:
             .group_by(OutgoingMail.mailing_id, OutgoingMail.status)
         )
     }
-    mailings = [
-        MailingCounts(
-            m.id,
-            m.kind,
-            m.send_on,
-            m.status,
-            counts.get((m.id, "sent"), 0),
-            counts.get((m.id, "failed"), 0),
-            counts.get((m.id, "pending"), 0) + counts.get((m.id, "sending"), 0),
+    mailings = []
+    for m in db.session.scalars(
+        sa.select(Mailing).where(Mailing.campaign_id == campaign.id).order_by(Mailing.id)
+    ):
+        sent = counts.get((m.id, "sent"), 0)
+        failed = counts.get((m.id, "failed"), 0)
+        waiting = counts.get((m.id, "pending"), 0) + counts.get((m.id, "sending"), 0)
+        exact = m.kind != "reminder"
+        mailings.append(
+            MailingCounts(
+                m.id,
+                m.kind,
+                m.send_on,
+                m.status,
+                sent if exact else None,
+                failed,
+                waiting if exact else None,
+                sent + failed + waiting
+                if exact
+                else rounded_count(sent + failed + waiting, campaign.min_group_size),
+            )
         )
-        for m in db.session.scalars(
-            sa.select(Mailing).where(Mailing.campaign_id == campaign.id).order_by(Mailing.id)
-        )
-    ]
     return CampaignMailStatus(
         recipients=recipients,
         answered=rounded_count(answered, campaign.min_group_size),
         threshold=campaign.min_group_size,
         mailings=mailings,
     )
+
+
+def recipient_counts(campaign: Campaign) -> dict[int, int]:
+    """How many addresses each department has on the list (the consultant's own input)."""
+    return dict(
+        db.session.execute(
+            sa.select(Recipient.department_id, sa.func.count(Recipient.id))
+            .where(Recipient.campaign_id == campaign.id)
+            .group_by(Recipient.department_id)
+        ).all()
+    )
+
+
+def uninvited_count(campaign: Campaign) -> int:
+    """Recipients that no invitation mailing has reached or is reaching (those an
+    invitation mailing would write to now, see ``_create_messages``)."""
+    invited = (
+        sa.select(OutgoingMail.recipient_id)
+        .join(Mailing, Mailing.id == OutgoingMail.mailing_id)
+        .where(
+            Mailing.campaign_id == campaign.id,
+            Mailing.kind == "invitation",
+            OutgoingMail.status != "failed",
+        )
+    )
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Recipient)
+        .where(
+            Recipient.campaign_id == campaign.id,
+            Recipient.sealed_link.is_not(None),
+            Recipient.id.not_in(invited),
+        )
+    )
+
+
+# An SMTP answer as smtplib's exceptions print it: (550, b'5.1.1 no such mailbox').
+_SMTP_ANSWER = re.compile(r"\((\d{3}), b?(['\"])(.*?)\2\)")
+_ANY_ADDRESS = re.compile(r"[^\s<>()'\",;:\[\]{}]+@[^\s<>()'\",;:\[\]{}]+")
+
+
+def delivery_problem(error: str | None) -> str:
+    """Why a message failed, as the SMTP server said it, with every address taken out."""
+    if not error:
+        return ""
+    kind, separator, detail = error.partition(": ")
+    answers = _SMTP_ANSWER.findall(detail)
+    if answers:
+        detail = "; ".join(sorted({f"{code} {text}".strip() for code, _quote, text in answers}))
+    text = f"{kind}: {detail}" if separator else error
+    return _ANY_ADDRESS.sub("(address)", text)
+
+
+def failure_reasons(campaign: Campaign) -> list[tuple[str, int]]:
+    """Messages that could not be delivered, counted per reason (no addresses), most first."""
+    reasons: dict[str, int] = {}
+    for error in db.session.scalars(
+        sa.select(OutgoingMail.last_error)
+        .join(Mailing, Mailing.id == OutgoingMail.mailing_id)
+        .where(Mailing.campaign_id == campaign.id, OutgoingMail.status == "failed")
+    ):
+        reason = delivery_problem(error)
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
 
 
 # --- sending ----------------------------------------------------------------------

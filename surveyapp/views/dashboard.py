@@ -31,6 +31,7 @@ from ..extensions import db
 from ..models import Campaign, Organisation
 from ..services import ServiceError, audit
 from ..services.exports import responses_csv, responses_xlsx, results_csv
+from ..services.participation import live_participation
 from ..services.questionnaires import questionnaire_for
 from ..services.release import (
     ResultsNotReleased,
@@ -340,6 +341,11 @@ def campaign(campaign_id: int):
             participation=scoped_participation(
                 participation(campaign), department_scope(g.user, campaign)
             )
+            if campaign.status == "open"
+            else None,
+            # Per day and per department against invitations and headcount; its total is
+            # the one shown (services/participation.py: safe against subtraction).
+            live=live_participation(campaign, department_scope(g.user, campaign))
             if campaign.status == "open"
             else None,
         )

@@ -55,7 +55,18 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import admin, api, auth, consultant, dashboard, mail_pages, outbox, setup, survey
+    from .views import (
+        admin,
+        api,
+        auth,
+        consultant,
+        dashboard,
+        mail_pages,
+        outbox,
+        setup,
+        slips,
+        survey,
+    )
 
     app.register_blueprint(survey.bp)
     app.register_blueprint(auth.bp)
@@ -65,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(setup.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(slips.bp)
     app.register_blueprint(mail_pages.bp)
 
 
@@ -86,7 +98,7 @@ def register_logging() -> None:
     import re
 
     class _RedactSurveyRequests(logging.Filter):
-        link = re.compile(r"/s/[A-Za-z0-9_-]{20,}")
+        link = re.compile(r"/s/[A-Za-z0-9_-]{12,}")  # links, and the codes of paper slips
         address = re.compile(r"^\S+ - - ")
 
         def filter(self, record: logging.LogRecord) -> bool:

@@ -111,6 +111,9 @@ RULES = {
     "mail_pages.check_invitations": "consultant",
     "mail_pages.reminders": "consultant",
     "mail_pages.participation": "consultant",
+    # Paper slips: anyone types a slip's code; consultants print the slips.
+    "slips.enter_code": "public",
+    "slips.print_slips": "consultant",
     # Consultants only, and only in development: 404 for everyone here, where mail is not
     # written to an outbox (the consultant-only check: tests/test_mailings.py).
     "outbox.outbox": "public",

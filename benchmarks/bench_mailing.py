@@ -1,11 +1,20 @@
 """Sending 10,000 invitations through a local SMTP server with the real worker.
 
-Usage: python benchmarks/bench_mailing.py [--recipients 10000] [--workers 2]
-Builds a temporary SQLite database (by the migrations) with one open campaign, adds the
-recipients through the service (each gets an invitation and a sealed link), schedules
-the invitation mailing, and runs ``surveyapp worker`` as a subprocess against an aiosmtpd
-server in this process that counts what it receives. Times: adding the recipients, the
-worker's start-up, and sending (first message received to the mailing marked done).
+Usage: python benchmarks/bench_mailing.py [--recipients 10000] [--workers 2] [--runs 1]
+       [--baseline-commit 067ee0c]
+
+One run builds a temporary SQLite database (by the migrations) with one open campaign,
+adds the recipients through the service (each gets an invitation and a sealed link),
+schedules the invitation mailing, and runs ``surveyapp worker`` as a subprocess against
+an aiosmtpd server in the benchmark process that counts what it receives. Times: adding
+the recipients, the worker's start-up, and sending (first message received to last).
+
+Each run is a child process of its own, for the code of one folder. With
+``--baseline-commit`` the code as of that commit is checked out with ``git worktree``
+into a temporary folder (removed afterwards; the working tree is not touched) and runs
+alternate between it and this checkout, so both see the same load on the machine; the
+ratio compares their median sending times.
+
 Writes benchmarks/results/mailing.json and prints a summary. Aim: under 60 s to send.
 """
 
@@ -13,9 +22,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
+import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +37,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, benchmark_app, write_results  # noqa: E402
+from benchmarks.common import ROOT, write_results  # noqa: E402
+
+# The console script `surveyapp` does this; spelled out so that PYTHONPATH chooses the code.
+WORKER = "import sys; sys.argv[0] = 'surveyapp'; from surveyapp.cli import main; sys.exit(main())"
 
 
 class CountingInbox:
@@ -52,13 +67,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-
+def measure(code: Path, recipients: int, workers: int) -> dict[str, object]:
+    """One run of the code in ``code`` (this process imports it from there)."""
+    sys.path.insert(0, str(code))
     from aiosmtpd.controller import Controller
+
+    from benchmarks.common import benchmark_app
 
     inbox = CountingInbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
@@ -66,6 +80,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-mailing-"))
     database = folder / "bench.sqlite3"
     with benchmark_app(database) as app:
+        import surveyapp
         from surveyapp.extensions import db
         from surveyapp.models import Mailing
         from surveyapp.services.campaigns import create_campaign, open_campaign
@@ -73,6 +88,7 @@ def main() -> None:
         from surveyapp.services.organisations import create_organisation, import_departments
         from surveyapp.services.questionnaires import latest_questionnaire
 
+        assert Path(surveyapp.__file__).is_relative_to(code), surveyapp.__file__
         org = create_organisation("Mailing benchmark", "government", "1000+")
         import_departments(org, "code,name\nALL,Everyone\n", "departments.csv")
         today = dt.date.today()
@@ -85,7 +101,7 @@ def main() -> None:
         )
         open_campaign(campaign)
         db.session.commit()
-        addresses = "\n".join(f"person{i}@bench.example.org" for i in range(args.recipients))
+        addresses = "\n".join(f"person{i}@bench.example.org" for i in range(recipients))
         start = time.perf_counter()
         add_recipients(campaign, "ALL", addresses, app.config["SECRET_KEY"])
         db.session.commit()
@@ -94,7 +110,8 @@ def main() -> None:
         db.session.commit()
 
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith("SURVEYAPP_")},
+            "PYTHONPATH": str(code),
             "SURVEYAPP_ENV": "production",
             "SURVEYAPP_SECRET_KEY": app.config["SECRET_KEY"],
             "SURVEYAPP_DATABASE_URL": f"sqlite:///{database}",
@@ -105,12 +122,12 @@ def main() -> None:
             "SURVEYAPP_BASE_URL": "https://survey.example.org",
             "SURVEYAPP_JOB_QUEUE": f"sqlite:///{folder / 'jobs.sqlite3'}",
         }
-        surveyapp = str(Path(sys.executable).parent / "surveyapp")
         started = time.perf_counter()
         with open(folder / "worker.log", "w") as log:
             worker = subprocess.Popen(
-                [surveyapp, "worker", "--workers", str(args.workers)],
+                [sys.executable, "-c", WORKER, "worker", "--workers", str(workers)],
                 env=env,
+                cwd=folder,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -129,20 +146,81 @@ def main() -> None:
             worker.send_signal(signal.SIGINT)
             worker.wait(30)
     controller.stop()
+    shutil.rmtree(folder, ignore_errors=True)
     sending = (inbox.last or finished) - (inbox.first or started)
-    payload = {
-        "recipients": args.recipients,
-        "worker_threads": args.workers,
+    return {
         "received": inbox.received,
         "add_recipients_s": round(adding, 2),
         "worker_start_to_first_message_s": round((inbox.first or started) - started, 2),
         "first_to_last_message_s": round(sending, 2),
         "worker_start_to_done_s": round(finished - started, 2),
-        "messages_per_second": round(args.recipients / sending, 1) if sending else None,
+        "messages_per_second": round(recipients / sending, 1) if sending else None,
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=1, help="Runs of each version.")
+    parser.add_argument("--baseline-commit", help="Also run the code as of this commit.")
+    parser.add_argument("--code", help=argparse.SUPPRESS)  # one run, in a child process
+    args = parser.parse_args()
+    if args.code:
+        print(json.dumps(measure(Path(args.code), args.recipients, args.workers)))
+        return
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-mailing-code-"))
+    versions = {"current": ROOT}
+    if args.baseline_commit:
+        versions["baseline"] = folder / "baseline"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet"]
+            + [str(versions["baseline"]), args.baseline_commit],
+            check=True,
+        )
+    runs: dict[str, list[dict]] = {name: [] for name in versions}
+    try:
+        for _ in range(args.runs):
+            for name, code in versions.items():
+                child = subprocess.run(
+                    [sys.executable, __file__, "--code", str(code)]
+                    + ["--recipients", str(args.recipients), "--workers", str(args.workers)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                runs[name].append(json.loads(child.stdout.strip().splitlines()[-1]))
+                print(name, runs[name][-1], flush=True)
+    finally:
+        if "baseline" in versions:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force"]
+                + [str(versions["baseline"])],
+                check=False,
+            )
+        shutil.rmtree(folder, ignore_errors=True)
+    payload: dict[str, object] = {
+        "recipients": args.recipients,
+        "worker_threads": args.workers,
+        "baseline_commit": args.baseline_commit,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "runs": runs,
+    }
+    for name, results in runs.items():
+        payload[f"{name}_median_first_to_last_message_s"] = statistics.median(
+            r["first_to_last_message_s"] for r in results
+        )
+    if "baseline" in runs:
+        payload["baseline_over_current"] = round(
+            payload["baseline_median_first_to_last_message_s"]
+            / payload["current_median_first_to_last_message_s"],
+            2,
+        )
     path = write_results("mailing", payload)
     for key, value in payload.items():
-        print(f"{key}: {value}")
+        if key != "runs":
+            print(f"{key}: {value}")
     print(f"written to {path}")
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 import uuid
+from collections.abc import Callable
+from email import quoprimime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, getaddresses, make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,53 @@ def build_message(config: dict[str, Any], to: str, subject: str, text: str) -> E
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     return message
+
+
+CRLF = b"\r\n"
+
+
+class MessageTemplate:
+    """One sender and subject for many recipients: the message bytes written per recipient.
+
+    Building an :class:`EmailMessage` parses and folds each of its headers, which costs
+    more than sending the message over an open connection (about 3 ms against 2 ms).
+    A mailing sends the same From, Subject and MIME headers to everyone, so they are
+    built once here, with the e-mail package; each recipient's message then gets its
+    own To, Date and Message-ID lines and its text, encoded quoted-printable in UTF-8
+    as ``EmailMessage.set_content(text, cte="quoted-printable")`` encodes it (7-bit
+    clean, so any relay takes it). An address with non-ASCII characters is written as
+    UTF-8 and sent with SMTPUTF8, as ``smtplib.send_message`` does.
+    """
+
+    def __init__(self, config: dict[str, Any], subject: str):
+        prototype = EmailMessage()
+        prototype["From"] = config["MAIL_FROM"]
+        prototype["Subject"] = subject
+        prototype["Auto-Submitted"] = "auto-generated"
+        prototype.set_content("", cte="quoted-printable")
+        policy = prototype.policy.clone(linesep="\r\n")
+        self._head = prototype.as_bytes(policy=policy).partition(CRLF + CRLF)[0]
+        self._max_line_length = policy.max_line_length
+        self.sender = getaddresses([config["MAIL_FROM"]])[0][1]
+
+    def render(self, to: str, message_id: str, text: str) -> bytes:
+        """The whole message to ``to`` (an address without a name), CRLF line ends."""
+        # What email.contentmanager does for cte="quoted-printable": lines ended by "\n",
+        # each byte as one character, then encoded (and here given CRLF ends for SMTP).
+        if any(c in to + message_id for c in "\r\n"):
+            raise ValueError("An address or Message-ID cannot contain a line break.")
+        lines = b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
+        body = quoprimime.body_encode(lines.decode("latin-1"), self._max_line_length)
+        return CRLF.join(
+            [
+                b"To: " + to.encode("utf-8"),
+                b"Date: " + formatdate(localtime=False).encode("ascii"),
+                b"Message-ID: " + message_id.encode("ascii"),
+                self._head,
+                b"",
+                body.replace("\n", "\r\n").encode("ascii"),
+            ]
+        )
 
 
 class Mailer:
@@ -71,21 +120,31 @@ class Mailer:
 
     def send(self, message: EmailMessage) -> None:
         """Deliver ``message`` now. Raises on failure; the caller decides what to tell whom."""
+        self._deliver(lambda smtp: smtp.send_message(message), lambda: bytes(message))
+
+    def send_bytes(self, sender: str, recipient: str, data: bytes) -> None:
+        """Deliver a message written as bytes (by :class:`MessageTemplate`) to one address."""
+        options = () if recipient.isascii() else ("SMTPUTF8", "BODY=8BITMIME")
+        self._deliver(lambda smtp: smtp.sendmail(sender, [recipient], data, options), lambda: data)
+
+    def _deliver(
+        self, over_smtp: Callable[[smtplib.SMTP], object], as_bytes: Callable[[], bytes]
+    ) -> None:
         config = self.config
         if config.get("MAIL_SMTP_HOST"):
             if self._smtp is None:
                 self._smtp = self._connect()
             try:
-                self._smtp.send_message(message)
+                over_smtp(self._smtp)
             except smtplib.SMTPServerDisconnected:
                 self._smtp = self._connect()
-                self._smtp.send_message(message)
+                over_smtp(self._smtp)
             return
         outbox = config.get("MAIL_OUTBOX")
         if outbox:
             folder = Path(outbox)
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{uuid.uuid4().hex}.eml").write_bytes(bytes(message))
+            (folder / f"{uuid.uuid4().hex}.eml").write_bytes(as_bytes())
             return
         raise MailNotConfigured(
             "This server cannot send e-mail: set SURVEYAPP_MAIL_SMTP_HOST (see the README)."

@@ -6,9 +6,13 @@ the app's secret by HKDF-SHA256) so a reminder can repeat it, and the database a
 cannot read it. Recipients and their messages are deleted when the campaign closes.
 A response has no reference to its invitation, so none to a recipient.
 
-Sending is idempotent. For each message a worker claims it (pending -> sending,
-committed), sends it, and marks it sent (committed); a job that runs twice finds the
-messages sent and sends nothing.
+Sending is idempotent. For each message a worker claims it (pending -> sending), sends
+it, and marks it sent; a job that runs twice finds the messages sent and sends nothing.
+The mark of one message and the claim of the next are one commit, made before the next
+message goes to the SMTP server: one commit per message, and at any moment at most one
+message is claimed and not marked. Marking in batches would save commits, but a worker
+killed in the middle of a batch would leave messages the server had accepted unmarked,
+and they would be sent again; so each mark is committed before anything else is sent.
 
 **The rule for a message stuck in "sending".** A worker sends a mailing only while it
 holds the mailing's *sending lock*: a PostgreSQL session advisory lock, or with SQLite an
@@ -18,7 +22,8 @@ by the operating system when the worker's connection or process ends, however it
 that the worker that claimed them is gone, between claiming and marking. It cannot know
 whether the SMTP server had accepted them; it sends them again, with the same
 Message-ID, so that mail programs which see both show one. A duplicate is possible only
-if the worker died in the moment between the server's acceptance and the commit.
+if the worker died in the moment between the server's acceptance and the commit, and
+then only of that one message.
 """
 
 from __future__ import annotations
@@ -642,7 +647,7 @@ def send_mailing(mailing_id: int) -> None:
 def _send_locked(mailing_id: int) -> None:
     from flask import current_app, url_for
 
-    from .mail import Mailer, build_message
+    from .mail import Mailer, MessageTemplate
 
     config = current_app.config
     mailing = db.session.get(Mailing, mailing_id)
@@ -669,50 +674,56 @@ def _send_locked(mailing_id: int) -> None:
     )
     db.session.commit()
     pending = db.session.execute(
-        sa.select(OutgoingMail.id, Recipient.email, Recipient.invitation_id, Recipient.sealed_link)
+        sa.select(
+            OutgoingMail.id,
+            Recipient.email,
+            Recipient.invitation_id,
+            Recipient.sealed_link,
+            OutgoingMail.attempts,
+        )
         .join(Recipient, Recipient.id == OutgoingMail.recipient_id)
         .where(OutgoingMail.mailing_id == mailing.id, OutgoingMail.status == "pending")
         .order_by(OutgoingMail.id)
     ).all()
     base = config["BASE_URL"].rstrip("/")
     retry_later = 0
+    outcome: _Outcome | None = None  # of the message sent last, not yet committed
     with current_app.test_request_context(base_url=base), Mailer(config) as mailer:
-        subject, template = _render(mailing.kind, campaign)
-        for outgoing_id, email, invitation_id, sealed in pending:
-            claimed = db.session.execute(
-                sa.update(OutgoingMail)
-                .where(OutgoingMail.id == outgoing_id, OutgoingMail.status == "pending")
-                .values(status="sending", attempts=OutgoingMail.attempts + 1)
-            ).rowcount
-            db.session.commit()
-            if not claimed:
-                continue
-            try:
-                token = open_link(sealed, config["SECRET_KEY"], invitation_id)
-            except ServiceError as exc:
-                _finish(outgoing_id, "failed", str(exc))
-                continue
-            link = base + url_for("survey.start", token=token)
-            text = template.replace(LINK_PLACEHOLDER, link)
-            message = build_message(config, email, subject, text)
-            del message["Message-ID"]
-            message["Message-ID"] = _message_id(config, outgoing_id)
-            try:
-                mailer.send(message)
-            except (smtplib.SMTPException, OSError) as exc:
-                reason = f"{type(exc).__name__}: {exc}"[:300]
-                attempts = db.session.scalar(
-                    sa.select(OutgoingMail.attempts).where(OutgoingMail.id == outgoing_id)
+        subject, text = _render(mailing.kind, campaign)
+        message = MessageTemplate(config, subject)
+        try:
+            for outgoing_id, email, invitation_id, sealed, attempts in pending:
+                claimed = _claim(outgoing_id, outcome)
+                outcome = None
+                if not claimed:
+                    continue
+                try:
+                    token = open_link(sealed, config["SECRET_KEY"], invitation_id)
+                except ServiceError as exc:
+                    outcome = _Outcome(outgoing_id, "failed", str(exc))
+                    continue
+                link = base + url_for("survey.start", token=token)
+                data = message.render(
+                    email, _message_id(config, outgoing_id), text.replace(LINK_PLACEHOLDER, link)
                 )
-                if _permanent(exc) or attempts >= MAX_ATTEMPTS:
-                    _finish(outgoing_id, "failed", reason)
-                else:
-                    _finish(outgoing_id, "pending", reason)
-                    retry_later += 1
-                    if not isinstance(exc, smtplib.SMTPRecipientsRefused):
-                        break  # the server itself is unwell: leave the rest for the retry
-                continue
-            _finish(outgoing_id, "sent", None)
+                try:
+                    mailer.send_bytes(message.sender, email, data)
+                except (smtplib.SMTPException, OSError) as exc:
+                    reason = f"{type(exc).__name__}: {exc}"[:300]
+                    if _permanent(exc) or attempts + 1 >= MAX_ATTEMPTS:
+                        outcome = _Outcome(outgoing_id, "failed", reason)
+                    else:
+                        outcome = _Outcome(outgoing_id, "pending", reason)
+                        retry_later += 1
+                        if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+                            break  # the server itself is unwell: leave the rest for the retry
+                    continue
+                outcome = _Outcome(outgoing_id, "sent", None)
+        finally:
+            if outcome is not None:  # the last message's, also when an error stops the loop
+                db.session.rollback()
+                _record(outcome)
+                db.session.commit()
     left = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(OutgoingMail)
@@ -730,11 +741,37 @@ def _send_locked(mailing_id: int) -> None:
         )
 
 
-def _finish(outgoing_id: int, status: str, error: str | None) -> None:
-    values: dict[str, object] = {"status": status}
-    if error is not None or status == "sent":
-        values["last_error"] = error
-    db.session.execute(
-        sa.update(OutgoingMail).where(OutgoingMail.id == outgoing_id).values(**values)
-    )
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What became of one message: sent, failed, or pending again (to retry later)."""
+
+    outgoing_id: int
+    status: str
+    error: str | None
+
+
+def _claim(outgoing_id: int, previous: _Outcome | None) -> bool:
+    """Claim a pending message (-> sending) and record the previous one's outcome; commit.
+
+    One commit per message: the previous message is marked in the same transaction that
+    claims this one, and committed before this one is sent (see the module docstring).
+    """
+    table = OutgoingMail.__table__
+    if previous is not None:
+        _record(previous)
+    claimed = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == outgoing_id, table.c.status == "pending")
+        .values(status="sending", attempts=table.c.attempts + 1)
+    ).rowcount
     db.session.commit()
+    return bool(claimed)
+
+
+def _record(outcome: _Outcome) -> None:
+    """Write a message's outcome (flush only; the caller commits)."""
+    table = OutgoingMail.__table__
+    values: dict[str, object] = {"status": outcome.status}
+    if outcome.error is not None or outcome.status == "sent":
+        values["last_error"] = outcome.error
+    db.session.execute(sa.update(table).where(table.c.id == outcome.outgoing_id).values(**values))

@@ -28,10 +28,10 @@ from .dashboard_data import (
 )
 from .test_survey import Respondent
 
-CODE_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{12}$")
-PRINTED_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+CODE_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{16}$")
+PRINTED_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 # A code of our choosing, with the symbols people mistype: 0 and 1.
-KNOWN_CODE = "K7QM4TXP9D10"
+KNOWN_CODE = "K7QM4TXP9D105WZB"
 BASE_URL = "https://survey.example.org"
 
 
@@ -111,7 +111,7 @@ def pdf_text(path) -> str:
 
 
 def codes_in(text: str) -> list[str]:
-    return re.findall(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b", text)
+    return re.findall(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b", text)
 
 
 def count_invitations(app) -> int:
@@ -164,12 +164,12 @@ def test_codes_are_stored_only_as_hashes(app, in_app, campaign_id, database_url)
 @pytest.mark.parametrize(
     "typed",
     [
-        "K7QM4TXP9D10",
-        "k7qm-4txp-9d10",
-        " K7QM 4TXP 9D10 ",
-        "K7QM\u20134TXP\u20149D10",  # the dashes a word processor makes
-        "K7QM-4TXP-9DLO",  # L read as 1, O as 0
-        "k7qm4txp9dio",  # I read as 1
+        "K7QM4TXP9D105WZB",
+        "k7qm-4txp-9d10-5wzb",
+        " K7QM 4TXP 9D10 5WZB ",
+        "K7QM\u20134TXP\u20149D10\u20135WZB",  # the dashes a word processor makes
+        "K7QM-4TXP-9DLO-5WZB",  # L read as 1, O as 0
+        "k7qm4txp9dio5wzb",  # I read as 1
     ],
 )
 def test_typed_codes_are_read_loosely(typed):
@@ -179,7 +179,9 @@ def test_typed_codes_are_read_loosely(typed):
     assert is_code(normalise_code(typed))
 
 
-@pytest.mark.parametrize("typed", ["K7QM4TXP9D1", "K7QM4TXP9D100", "K7QM4TXP9DU0", "K7QM#TXP9D10"])
+@pytest.mark.parametrize(
+    "typed", ["K7QM4TXP9D105WZ", "K7QM4TXP9D105WZB0", "K7QM4TXP9DU05WZB", "K7QM#TXP9D105WZB"]
+)
 def test_text_without_a_codes_shape_is_not_a_code(typed):
     from surveyapp.services.slips import find_code, is_code, normalise_code
 
@@ -195,7 +197,7 @@ def test_a_typed_code_opens_the_survey_which_works_to_the_end(app, client, in_ap
     page = client.get("/code")
     assert page.status_code == 200
     assert 'name="code"' in page.get_data(as_text=True)
-    response = type_code(client, " k7qm-4txp-9dlo")
+    response = type_code(client, " k7qm-4txp-9dlo-5wzb")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/s/{KNOWN_CODE}")
 
@@ -221,9 +223,9 @@ def test_a_typed_code_opens_the_survey_which_works_to_the_end(app, client, in_ap
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("K7QM-4TXP-9DRB", "No survey has this code"),
+        ("K7QM-4TXP-9DRB-5WZB", "No survey has this code"),
         ("K7QM-4TXP", "you typed 8"),
-        ("K7QM-4TXP-9DRU", "no U"),
+        ("K7QM-4TXP-9DRU-5WZB", "no U"),
         ("", "Enter the code from your slip"),
     ],
 )
@@ -254,7 +256,8 @@ def test_wrong_codes_pause_the_client_but_not_others(app, in_app, campaign_id):
     for _ in range(WRONG_CODES_PER_CLIENT + 5):
         assert type_code(guesser, "K7QM").status_code == 400
     statuses = [
-        type_code(guesser, f"AAAA-BBBB-{n:04d}").status_code for n in range(WRONG_CODES_PER_CLIENT)
+        type_code(guesser, f"AAAA-BBBB-CCCC-{n:04d}").status_code
+        for n in range(WRONG_CODES_PER_CLIENT)
     ]
     assert statuses == [400] * (WRONG_CODES_PER_CLIENT - 1) + [429]
     paused = type_code(guesser, KNOWN_CODE)
@@ -503,4 +506,4 @@ def test_each_qr_code_holds_its_survey_link(factory):
     for item in issued:
         assert drawing(f"{BASE_URL}/s/{item.code}") in html
         assert drawing(f"{BASE_URL}/s/{item.printed}") not in html
-    assert html.count('<svg viewBox="0 0 37 37" class="qr">') == 3
+    assert html.count('<svg viewBox="0 0 41 41" class="qr">') == 3

@@ -3,13 +3,13 @@ printed on.
 
 A slip's code *is* its invitation token, so ``/s/<code>`` (the address in the slip's QR
 code) finds it like any link, and like any link only its SHA-256 is stored: the PDF is
-the only copy of the codes. A code is 12 symbols of Crockford's base32 (digits and
-capitals without I, L, O and U), 60 random bits, printed in groups of four
-(``K7QM-4TXP-9DRA``). Typed codes are read loosely the way Crockford intended: case,
+the only copy of the codes. A code is 16 symbols of Crockford's base32 (digits and
+capitals without I, L, O and U), 80 random bits, printed in groups of four
+(``K7QM-4TXP-9DRA-5WZB``). Typed codes are read loosely the way Crockford intended: case,
 spaces and dashes do not matter, O is read as 0, and I and L as 1.
 
-Guessing is bounded twice. A guess hits one of N unused codes with probability N / 2**60
-(for 10,000 slips, one in 10**14), and the start page where codes are typed counts wrong
+Guessing is bounded twice. A guess hits one of N unused codes with probability N / 2**80
+(for 10,000 slips, one in 10**20), and the start page where codes are typed counts wrong
 codes per client address in the sign-in throttle's table: ``WRONG_CODES_PER_CLIENT``
 within the throttle's window (``SIGN_IN_WINDOW_MINUTES``, 15 by default) pause that
 address for the window.
@@ -42,7 +42,7 @@ from .throttle import Blocked, throttle_key
 
 # Crockford's base32: no I, L, O (read as 1, 1, 0) and no U.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 12  # 60 bits
+CODE_LENGTH = 16  # 80 bits: beyond an offline search of a copied database
 CODE_GROUP = 4
 # What a typed code may contain besides its symbols: spaces and every kind of dash a
 # phone keyboard or a word processor makes of "-".
@@ -73,7 +73,7 @@ def new_code() -> str:
 
 
 def format_code(code: str) -> str:
-    """The code as printed: groups of four joined by dashes (``K7QM-4TXP-9DRA``)."""
+    """The code as printed: groups of four joined by dashes (``K7QM-4TXP-9DRA-5WZB``)."""
     return "-".join(code[i : i + CODE_GROUP] for i in range(0, len(code), CODE_GROUP))
 
 
@@ -201,7 +201,7 @@ def issue_codes(
 def _unused_codes(count: int) -> list[str]:
     """``count`` distinct codes that no invitation has yet.
 
-    With 60 bits a repeat is very unlikely (about one in 10**12 for 1,000 new codes
+    With 80 bits a repeat is very unlikely (about one in 10**18 for 1,000 new codes
     among a million), but the hash column is unique, so one would fail the whole batch.
     """
     codes: dict[str, None] = {}

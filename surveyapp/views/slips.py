@@ -114,7 +114,7 @@ def enter_code():
                 db.session.commit()
                 problem = _(
                     "No survey has this code. Check that you typed the code on your slip "
-                    "exactly: 12 letters and digits. Each slip has its own code."
+                    "exactly: 16 letters and digits. Each slip has its own code."
                 )
             form.code.errors.append(problem)
             status = 400

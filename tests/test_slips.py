@@ -348,7 +348,7 @@ def test_consultant_checks_then_downloads_the_slips(app, consultant, campaign_id
     assert count_invitations(app) == 8
     with app.app_context():
         (detail,) = db.session.scalars(
-            sa.select(AuditEvent.detail).where(AuditEvent.event == "invitations_issued")
+            sa.select(AuditEvent.detail).where(AuditEvent.event == "slips_printed")
         ).all()
     assert f"campaign {campaign_id}: 8 paper slips for HR" in detail
     assert not any(code in detail or code.replace("-", "") in detail for code in codes)

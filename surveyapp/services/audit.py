@@ -61,6 +61,7 @@ EVENTS: dict[str, LazyString] = {
     "responses_imported": _l("Responses imported"),
     "departments_imported": _l("Departments imported"),
     "invitations_issued": _l("Invitation links issued"),
+    "slips_printed": _l("Paper invitation slips printed"),
     "audit_pruned": _l("Old audit events deleted"),
 }
 

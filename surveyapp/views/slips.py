@@ -240,7 +240,7 @@ def print_slips(campaign_id: int):
     data = pdf.create_pdf(sheet, template=SLIPS_TEMPLATE)
     where = form.department.data or "all departments"
     audit.record(
-        "invitations_issued",
+        "slips_printed",
         user=g.user,
         organisation=campaign.organisation_id,
         detail=(

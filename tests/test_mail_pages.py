@@ -309,8 +309,12 @@ def test_invitations_are_checked_then_sent_and_delivered(
     assert "Invitation" in words and "5 of 6 sent" in words
     assert "1 message could not be delivered" in words and "550 5.1.1 no such mailbox" in words
     assert "staff.example.org" not in page.get_data(as_text=True)
-    # The refused address has had no invitation: a new one would go to it alone.
+    # The refused address has had no invitation: a new one would go to it, and to
+    # addresses added since, not to the five who have theirs.
     assert "1 address has not been invited yet." in text_of(consultant.get(base))
+    assert add(consultant, campaign_id, "IT", "\n".join(ADDRESSES[6:8])).status_code == 302
+    chosen = post(consultant, base, {"when": "first"})
+    assert "3 addresses, in 2 departments" in text_of(consultant.get(chosen.headers["Location"]))
     assert count(Mailing) == 1
 
 

@@ -457,6 +457,11 @@ def recipient_counts(campaign: Campaign) -> dict[int, int]:
 def uninvited_count(campaign: Campaign) -> int:
     """Recipients that no invitation mailing has reached or is reaching (those an
     invitation mailing would write to now, see ``_create_messages``)."""
+    return sum(uninvited_counts(campaign).values())
+
+
+def uninvited_counts(campaign: Campaign) -> dict[int, int]:
+    """:func:`uninvited_count` per department id."""
     invited = (
         sa.select(OutgoingMail.recipient_id)
         .join(Mailing, Mailing.id == OutgoingMail.mailing_id)
@@ -466,14 +471,16 @@ def uninvited_count(campaign: Campaign) -> int:
             OutgoingMail.status != "failed",
         )
     )
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Recipient)
-        .where(
-            Recipient.campaign_id == campaign.id,
-            Recipient.sealed_link.is_not(None),
-            Recipient.id.not_in(invited),
-        )
+    return dict(
+        db.session.execute(
+            sa.select(Recipient.department_id, sa.func.count(Recipient.id))
+            .where(
+                Recipient.campaign_id == campaign.id,
+                Recipient.sealed_link.is_not(None),
+                Recipient.id.not_in(invited),
+            )
+            .group_by(Recipient.department_id)
+        ).all()
     )
 
 

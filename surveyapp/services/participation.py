@@ -44,6 +44,9 @@ Limits: this protects against the total, not against the rows among themselves. 
 department's row counts its sub-departments, so a parent shown as "at least 5" with two
 hidden sub-departments and nobody of its own tells that someone in one of them
 responded; that is the participation release of ``release.py`` itself, not changed here.
+Links carry no date, so each day of the chart is worked out with the links issued so
+far; someone who knew that a department had fewer links on an earlier day could, in
+corner cases, narrow that day further than the rule does.
 """
 
 from __future__ import annotations

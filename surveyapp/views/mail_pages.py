@@ -45,6 +45,7 @@ from ..services.mailings import (
     schedule_invitations,
     schedule_reminder,
     uninvited_count,
+    uninvited_counts,
 )
 from ..services.participation import live_participation
 from .auth import consultant_required
@@ -425,7 +426,7 @@ def check_invitations(campaign_id: int):
             )
             return redirect(url_for("mail_pages.overview", campaign_id=c.id))
     form.on.data = day.isoformat()
-    counts = recipient_counts(c)
+    waiting = uninvited_counts(c)
     return render_template(
         "mail_pages/check_invitations.html",
         campaign=c,
@@ -434,8 +435,8 @@ def check_invitations(campaign_id: int):
         error=error,
         day=day,
         today=today(),
-        uninvited=uninvited_count(c),
-        departments=sum(1 for n in counts.values() if n),
+        uninvited=sum(waiting.values()),
+        departments=sum(1 for n in waiting.values() if n),
     )
 
 

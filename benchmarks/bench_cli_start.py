@@ -1,6 +1,6 @@
 """How fast ``surveyapp`` starts: ``--help``, ``analyze --help`` and a small ``analyze`` run.
 
-Usage: python benchmarks/bench_cli_start.py [--runs 7] [--baseline-commit 067ee0c]
+Usage: python benchmarks/bench_cli_start.py [--runs 7] [--baseline-commit 2792f00]
        [--no-baseline] [--modes as-installed,bytecode]
 
 Each command runs in a fresh process, ``--runs`` times, alternating with the same command
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import ROOT, write_results  # noqa: E402
 
-BASELINE_COMMIT = "067ee0c"  # the last commit before analyze stopped importing the app
+BASELINE_COMMIT = "2792f00"  # the last commit before analyze stopped importing the app
 QUESTIONNAIRE = ROOT / "questionnaires" / "social-business-maturity-v1.toml"
 # The console script `surveyapp` does exactly this; spelled out so that the baseline's
 # code can be run with the same interpreter from its own folder.

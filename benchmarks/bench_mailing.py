@@ -1,7 +1,7 @@
 """Sending 10,000 invitations through a local SMTP server with the real worker.
 
 Usage: python benchmarks/bench_mailing.py [--recipients 10000] [--workers 2] [--runs 1]
-       [--baseline-commit 067ee0c]
+       [--baseline-commit e2a1746]
 
 One run builds a temporary SQLite database (by the migrations) with one open campaign,
 adds the recipients through the service (each gets an invitation and a sealed link),

@@ -754,7 +754,21 @@ class _Outcome:
 
     outgoing_id: int
     status: str
-    error: str | None
+    error: str | None  # None once sent; why it failed otherwise
+
+
+# Built once: the sending loop runs each of them once per message.
+_OUTGOING = OutgoingMail.__table__
+_CLAIM = (
+    sa.update(_OUTGOING)
+    .where(_OUTGOING.c.id == sa.bindparam("outgoing_id"), _OUTGOING.c.status == "pending")
+    .values(status="sending", attempts=_OUTGOING.c.attempts + 1)
+)
+_MARK = (
+    sa.update(_OUTGOING)
+    .where(_OUTGOING.c.id == sa.bindparam("outgoing_id"))
+    .values(status=sa.bindparam("new_status"), last_error=sa.bindparam("error"))
+)
 
 
 def _claim(outgoing_id: int, previous: _Outcome | None) -> bool:
@@ -763,22 +777,16 @@ def _claim(outgoing_id: int, previous: _Outcome | None) -> bool:
     One commit per message: the previous message is marked in the same transaction that
     claims this one, and committed before this one is sent (see the module docstring).
     """
-    table = OutgoingMail.__table__
     if previous is not None:
         _record(previous)
-    claimed = db.session.execute(
-        sa.update(table)
-        .where(table.c.id == outgoing_id, table.c.status == "pending")
-        .values(status="sending", attempts=table.c.attempts + 1)
-    ).rowcount
+    claimed = db.session.execute(_CLAIM, {"outgoing_id": outgoing_id}).rowcount
     db.session.commit()
     return bool(claimed)
 
 
 def _record(outcome: _Outcome) -> None:
-    """Write a message's outcome (flush only; the caller commits)."""
-    table = OutgoingMail.__table__
-    values: dict[str, object] = {"status": outcome.status}
-    if outcome.error is not None or outcome.status == "sent":
-        values["last_error"] = outcome.error
-    db.session.execute(sa.update(table).where(table.c.id == outcome.outgoing_id).values(**values))
+    """Write a message's outcome and why it failed, if it did (flush only; no commit)."""
+    db.session.execute(
+        _MARK,
+        {"outgoing_id": outcome.outgoing_id, "new_status": outcome.status, "error": outcome.error},
+    )

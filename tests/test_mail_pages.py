@@ -559,6 +559,11 @@ def test_a_small_department_cannot_be_worked_out_by_subtracting_rows_from_the_to
     # And by the end of each day, as the chart and its table show.
     days = [int(n) for n in re.findall(r"\d+ \w+ \d{4} (\d+)", words)]
     assert days and max(days) == 35
+    # The JSON API and the campaign list give the same total, never the plain 40.
+    api = client.get(f"/api/v1/campaigns/{campaign_id}/participation").get_json()
+    assert api["responses"] == 35
+    listed = client.get("/api/v1/campaigns").get_json()["campaigns"]
+    assert [c["responses"] for c in listed if c["id"] == campaign_id] == [35]
 
 
 # The same promise for any organisation, checked by a reader who solves the equations.

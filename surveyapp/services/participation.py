@@ -239,6 +239,40 @@ def release_counts(nodes: Sequence[Node], own: Mapping[int, int], threshold: int
 # --- the service ------------------------------------------------------------------
 
 
+def _nodes(campaign: Campaign, units: Sequence[CampaignDepartment]) -> tuple[list[Node], dict]:
+    invitations = dict(
+        db.session.execute(
+            sa.select(Invitation.department_id, sa.func.count(Invitation.id))
+            .where(Invitation.campaign_id == campaign.id)
+            .group_by(Invitation.department_id)
+        ).all()
+    )
+    nodes = [
+        Node(
+            u.department_id,
+            u.parent_department_id,
+            (u.headcount, invitations.get(u.department_id, 0)),
+        )
+        for u in units
+    ]
+    return nodes, invitations
+
+
+def open_total(campaign: Campaign) -> int | None:
+    """The organisation's response count of an open campaign as every output shows it
+    (API, lists, pages): rounded down, and lowered or withheld where the department rows
+    would otherwise let a reader subtract a small department's count (module docstring)."""
+    own = dict(
+        db.session.execute(
+            sa.select(Response.department_id, sa.func.count(Response.id))
+            .where(Response.campaign_id == campaign.id)
+            .group_by(Response.department_id)
+        ).all()
+    )
+    nodes, _ = _nodes(campaign, campaign_departments(campaign))
+    return release_counts(nodes, own, campaign.min_group_size).total
+
+
 def _share(responses: int, headcount: int | None) -> float | None:
     """The response rate in whole percents rounded down, as it reads "at least"."""
     return (100 * responses // headcount) / 100 if headcount else None
@@ -262,21 +296,7 @@ def live_participation(
         .where(Response.campaign_id == campaign.id, Response.submitted_on <= on)
         .group_by(Response.department_id, Response.submitted_on)
     ).all()
-    invitations = dict(
-        db.session.execute(
-            sa.select(Invitation.department_id, sa.func.count(Invitation.id))
-            .where(Invitation.campaign_id == campaign.id)
-            .group_by(Invitation.department_id)
-        ).all()
-    )
-    nodes = [
-        Node(
-            u.department_id,
-            u.parent_department_id,
-            (u.headcount, invitations.get(u.department_id, 0)),
-        )
-        for u in units
-    ]
+    nodes, invitations = _nodes(campaign, units)
     first = campaign.opens_on
     last = max(min(on, campaign.closes_on), max((d for _, d, _ in per_day), default=first))
     days: list[DayCount] = []

@@ -120,7 +120,11 @@ def visible_response_count(campaign: Campaign, n: int) -> int | None:
     """The response count a reader may see: rounded while open, exact once closed and at
     least the threshold, otherwise nothing (a small number is itself a disclosure)."""
     if campaign.status == "open":
-        return rounded_count(n, campaign.min_group_size)
+        # The same total as the participation pages and API, which may lower it further
+        # so that it cannot be set against their department rows (services/participation.py).
+        from .participation import open_total
+
+        return open_total(campaign)
     if campaign.status == "closed" and n >= campaign.min_group_size:
         return n
     return None
@@ -141,7 +145,9 @@ def response_counts(campaign_ids: list[int]) -> dict[int, int]:
 
 def participation(campaign: Campaign) -> Participation:
     """An open campaign's rounded participation per department (rolled up over its subtree)
-    and in total."""
+    and in total (the total by :func:`.participation.open_total`)."""
+    from .participation import open_total
+
     threshold = campaign.min_group_size
     units = campaign_departments(campaign)
     own = dict(
@@ -164,7 +170,7 @@ def participation(campaign: Campaign) -> Participation:
         campaign_id=campaign.id,
         threshold=threshold,
         closes_on=campaign.closes_on.isoformat(),
-        responses=rounded_count(sum(own.values()), threshold),
+        responses=open_total(campaign),
         departments=tuple(
             DepartmentParticipation(
                 code=u.code,

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from ..questionnaires import Questionnaire, pick_text
+from ..reporting.certainty import certainty
 from .reporting import CampaignReport
 
 SIGNIFICANCE = 0.05
@@ -144,8 +145,10 @@ class _Builder:
                     "rank": group.get("rank"),
                     "vs_rest": {
                         "diff": versus.get("diff"),
+                        "ci": _interval(versus.get("ci95")),
                         "p_bh": versus.get("p_bh"),
                         "significant": _significant(versus.get("p_bh")),
+                        "certainty": certainty(versus.get("ci95"), versus.get("p_bh")).value,
                     }
                     if versus
                     else None,
@@ -165,6 +168,8 @@ class _Builder:
                 "diff": pair["diff"],
                 "ci": _interval(pair.get("ci95")),
                 "p": pair["p"],
+                # Games–Howell's interval and p are both adjusted for the pairs.
+                "certainty": certainty(pair.get("ci95"), pair.get("p")).value,
             }
             for pair in entry.get("games_howell", [])
             if _significant(pair.get("p"))
@@ -190,6 +195,7 @@ class _Builder:
             "n_a": entry.get("n_a"),
             "n_b": entry.get("n_b"),
             "significant": _significant(entry.get("p_holm")),
+            "certainty": certainty(entry.get("ci95"), entry.get("p_holm")).value,
         }
 
     def item(self, entry: dict[str, Any]) -> dict[str, Any]:

@@ -233,6 +233,8 @@ class Response(db.Model):
     source: Mapped[str] = mapped_column(sa.String(10), default="web")
     submitted_on: Mapped[dt.date] = mapped_column(default=today)
     comment: Mapped[str | None] = mapped_column(sa.Text)
+    # Set by a consultant when the comment names a person: it then appears nowhere.
+    comment_hidden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

@@ -136,13 +136,18 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
-    """A scale of items; ``frame`` is shown above its items (None if not given)."""
+    """A scale of items; ``frame`` is shown above its items (None if not given).
+
+    ``keywords`` maps a language to the words that place a staff comment under this
+    dimension (empty when the file declares none).
+    """
 
     id: str
     name: Mapping[str, str]
     description: Mapping[str, str]
     frame: Mapping[str, str] | None
     items: tuple[Item, ...]
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: FrozenMap())
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +341,7 @@ _DIMENSION_KEYS: dict[str, str | None] = {
     "name": 'name.nl = "..." and name.en = "..."',
     "description": 'description.nl = "..." and description.en = "..."',
     "frame": None,
+    "keywords": None,
 }
 _ITEM_KEYS: dict[str, str | None] = {
     "id": 'id = "trust_safe_to_raise_problems"',
@@ -387,8 +393,22 @@ def _parse(path: str | os.PathLike[str]) -> tuple[Questionnaire | None, list[Que
         return None, [
             QuestionnaireError(source, "", f"invalid TOML: {exc}; fix the syntax at that position")
         ]
-    checksum = hashlib.sha256(raw_bytes).hexdigest()
-    return _Validator(source).questionnaire(data, checksum)
+    return _Validator(source).questionnaire(data, content_checksum(raw_bytes))
+
+
+# A whole-line keyword list, ``keywords.nl = ["...", ...]``: not part of what respondents
+# answered, so the checksum leaves it out (see content_checksum).
+_KEYWORD_LINE = re.compile(rb"^keywords\.[A-Za-z-]+[ \t]*=[ \t]*\[[^\n]*\][ \t]*\r?\n", re.M)
+
+
+def content_checksum(raw_bytes: bytes) -> str:
+    """SHA-256 of a file's bytes without its one-line comment keyword lists.
+
+    Keywords only sort staff comments in the reports; respondents never see them, so they
+    may be refined in a published version. Every other byte counts: a keyword list
+    written over several lines, and any other edit, still changes the checksum.
+    """
+    return hashlib.sha256(_KEYWORD_LINE.sub(b"", raw_bytes)).hexdigest()
 
 
 def _join(base: str, name: str) -> str:
@@ -616,8 +636,9 @@ class _Validator:
                 description=description,
                 frame=frame,
                 items=tuple(item for item in items if item.dimension == dim_id),
+                keywords=keywords,
             )
-            for dim_id, name, description, frame in dims
+            for dim_id, name, description, frame, keywords in dims
         )
         questionnaire = Questionnaire(
             id=ident,
@@ -725,8 +746,8 @@ class _Validator:
             points.append(ScalePoint(value=number, label=label))
         return tuple(points) if ok else None
 
-    def check_dimensions(self, value: Any, key: str) -> list[tuple[str, Any, Any, Any]] | None:
-        """Return (id, name, description, frame) per dimension, or None."""
+    def check_dimensions(self, value: Any, key: str) -> list[tuple[str, Any, Any, Any, Any]] | None:
+        """Return (id, name, description, frame, keywords) per dimension, or None."""
         entries = self.array_of_tables(value, key)
         if entries is None:
             return None
@@ -741,14 +762,63 @@ class _Validator:
             name = self.read(raw, dim_key, "name", self.text)
             description = self.read(raw, dim_key, "description", self.text)
             frame = self.read(raw, dim_key, "frame", self.text)
+            keywords = self.read(raw, dim_key, "keywords", self.check_keywords, FrozenMap())
             if dim_id is not None:
                 ids.append((f"{dim_key}.id", dim_id))
-            if None in (dim_id, name, description) or ("frame" in raw and frame is None):
+            if None in (dim_id, name, description, keywords) or ("frame" in raw and frame is None):
                 ok = False
                 continue
-            result.append((dim_id, name, description, frame))
+            result.append((dim_id, name, description, frame, keywords))
         ok = self.unique(ids, "dimension") and ok
         return result if ok else None
+
+    def check_keywords(self, value: Any, key: str) -> FrozenMap[str, tuple[str, ...]] | None:
+        """Check a dimension's comment keywords: per declared language, a list of words."""
+        if not isinstance(value, dict):
+            self.error(
+                key,
+                f"expected keyword lists per language (keywords.{(self.languages or ('nl',))[0]} "
+                f'= ["...", "..."]), got {_describe(value)}',
+            )
+            return None
+        ok = True
+        lists: dict[str, tuple[str, ...]] = {}
+        for lang, words in value.items():
+            lang_key = _join(key, lang)
+            if self.languages is not None and lang not in self.languages:
+                declared = ", ".join(json.dumps(code) for code in self.languages)
+                self.error(
+                    lang_key,
+                    f"language {lang!r} is not declared in languages = [{declared}]; "
+                    "remove these keywords or declare the language",
+                )
+                ok = False
+                continue
+            if not isinstance(words, list) or not words:
+                self.error(
+                    lang_key,
+                    f'expected a non-empty list of words such as ["trust", "afraid"], '
+                    f"got {_describe(words)}",
+                )
+                ok = False
+                continue
+            seen: dict[str, int] = {}
+            for position, word in enumerate(words):
+                word_key = f"{lang_key}[{position}]"
+                if self.string(word, word_key) is None:
+                    ok = False
+                    continue
+                folded = " ".join(word.casefold().split())
+                if folded in seen:
+                    self.error(
+                        word_key,
+                        f"{word!r} repeats {lang_key}[{seen[folded]}]; remove one of them",
+                    )
+                    ok = False
+                else:
+                    seen[folded] = position
+            lists[lang] = tuple(" ".join(word.split()) for word in words if isinstance(word, str))
+        return FrozenMap(lists) if ok else None
 
     def check_dimension_ref(self, value: Any, key: str, dim_ids: list[str] | None) -> str | None:
         dimension = self.string(value, key)
@@ -762,7 +832,7 @@ class _Validator:
         return dimension
 
     def check_items(
-        self, value: Any, key: str, dims: list[tuple[str, Any, Any, Any]] | None
+        self, value: Any, key: str, dims: list[tuple[str, Any, Any, Any, Any]] | None
     ) -> list[Item] | None:
         entries = self.array_of_tables(value, key)
         if entries is None:
@@ -882,7 +952,7 @@ class _Validator:
         self,
         value: Any,
         key: str,
-        dims: list[tuple[str, Any, Any, Any]] | None,
+        dims: list[tuple[str, Any, Any, Any, Any]] | None,
         levels: tuple[Level, ...] | None,
     ) -> FrozenMap[tuple[str, int], Mapping[str, str]] | None:
         entries = self.array_of_tables(value, key, minimum=0)

@@ -157,7 +157,36 @@ def test_shipped_file_has_distinct_recommendations(path: Path) -> None:
 def test_v1_header(v1: Questionnaire) -> None:
     assert (v1.id, v1.version, v1.languages) == ("social-business-maturity", 1, ("nl", "en"))
     assert v1.source == str(V1)
-    assert v1.checksum == hashlib.sha256(V1.read_bytes()).hexdigest()
+    without_keywords = b"".join(
+        line
+        for line in V1.read_bytes().splitlines(keepends=True)
+        if not line.startswith(b"keywords.")
+    )
+    assert v1.checksum == hashlib.sha256(without_keywords).hexdigest()
+
+
+def test_v1_declares_comment_keywords_for_every_dimension_and_language(v1: Questionnaire) -> None:
+    for dimension in v1.dimensions:
+        assert set(dimension.keywords) == set(v1.languages), dimension.id
+        for lang, words in dimension.keywords.items():
+            assert 8 <= len(words) <= 20, f"{dimension.id}.keywords.{lang} has {len(words)} words"
+
+
+def test_checksum_ignores_keyword_lines_only(tmp_path: Path) -> None:
+    original = V1.read_bytes()
+    refined = original.replace(b'keywords.en = ["open", ', b'keywords.en = ["openness", ', 1)
+    reworded = original.replace(b"Helemaal oneens", b"Volledig oneens", 1)
+    spread = original.replace(b'keywords.nl = ["open", ', b'keywords.nl = [\n  "open", ', 1)
+    checksums = {}
+    for name, content in [("refined", refined), ("reworded", reworded), ("spread", spread)]:
+        assert content != original, name
+        path = tmp_path / f"{name}.toml"
+        path.write_bytes(content)
+        checksums[name] = load_questionnaire(path).checksum
+    v1 = load_questionnaire(V1)
+    assert checksums["refined"] == v1.checksum  # keywords may be tuned in a published version
+    assert checksums["reworded"] != v1.checksum  # a text respondents saw may not
+    assert checksums["spread"] != v1.checksum  # only one-line lists are left out
 
 
 def test_v1_scale_is_fully_labelled_with_dont_know(v1: Questionnaire) -> None:
@@ -400,6 +429,48 @@ MALFORMATIONS = [
     ("no-role-level", _set(("background", 0, "id"), "role"), "background", "'role_level'"),
     ("duplicate-option", _copy_option_id, "background[0].options[4].id", "duplicate option"),
     ("role-option-missing", _drop_option, "background[0].options", "middle_management"),
+    (
+        "keywords-not-table",
+        _set(("dimensions", 2, "keywords"), ["trust"]),
+        "dimensions[2].keywords",
+        "keyword lists per language",
+    ),
+    (
+        "keywords-undeclared-language",
+        _set(("dimensions", 2, "keywords", "fr"), ["confiance"]),
+        "dimensions[2].keywords.fr",
+        "not declared",
+    ),
+    (
+        "keywords-not-a-list",
+        _set(("dimensions", 2, "keywords", "en"), "trust"),
+        "dimensions[2].keywords.en",
+        "non-empty list of words",
+    ),
+    (
+        "keywords-empty-list",
+        _set(("dimensions", 2, "keywords", "nl"), []),
+        "dimensions[2].keywords.nl",
+        "non-empty list of words",
+    ),
+    (
+        "keyword-empty",
+        _set(("dimensions", 2, "keywords", "nl"), ["vertrouwen", " "]),
+        "dimensions[2].keywords.nl[1]",
+        "is empty",
+    ),
+    (
+        "keyword-not-a-string",
+        _set(("dimensions", 2, "keywords", "en"), ["trust", 3]),
+        "dimensions[2].keywords.en[1]",
+        "expected a string",
+    ),
+    (
+        "keyword-repeated",
+        _set(("dimensions", 2, "keywords", "en"), ["trust", "Trust"]),
+        "dimensions[2].keywords.en[1]",
+        "repeats dimensions[2].keywords.en[0]",
+    ),
 ]
 
 

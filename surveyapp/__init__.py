@@ -59,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         api,
         auth,
+        comments,
         consultant,
         dashboard,
         mail_pages,
@@ -78,6 +79,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbox.bp)
     app.register_blueprint(slips.bp)
     app.register_blueprint(mail_pages.bp)
+    app.register_blueprint(comments.bp)
+    app.register_blueprint(comments.review_bp)
 
 
 def register_security(app: Flask) -> None:

@@ -264,6 +264,7 @@ def render_campaign_pdf(
     """
     from flask import current_app
 
+    from .services import comments
     from .services.questionnaires import questionnaire_for
     from .services.report_model import build_view, department_participation
     from .services.reporting import released_report
@@ -279,6 +280,7 @@ def render_campaign_pdf(
     questionnaire = questionnaire_for(campaign.questionnaire_version)
     view = build_view(report, questionnaire, lang, department=department)
     view["participation"] = department_participation(report, lang)
+    view["comments"] = comments.campaign_comments(campaign, lang, scope, department)
     return create_pdf(view)
 
 

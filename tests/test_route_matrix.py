@@ -77,6 +77,10 @@ RULES = {
     "dashboard.department": "own_organisation",
     "dashboard.report_pdf": "own_organisation",
     "dashboard.results_csv_download": "own_organisation",
+    # Staff comments: managers read the released ones; consultants review and hide.
+    "comments.comments": "own_organisation",
+    "comment_review.review": "consultant",
+    "comment_review.hide": "consultant",
     # Individual answers: consultants only, whichever organisation.
     "dashboard.responses_csv_download": "consultant",
     "dashboard.responses_xlsx_download": "consultant",
@@ -125,6 +129,7 @@ RULES = {
     "api.organisations": "api",
     "api.campaign_results": "api_own_organisation",
     "api.campaign_participation": "api_own_organisation",
+    "api.campaign_comments": "api_own_organisation",
 }
 
 # URL arguments that name an organisation's objects: such rules are walked once with

@@ -62,6 +62,7 @@ EVENTS: dict[str, LazyString] = {
     "departments_imported": _l("Departments imported"),
     "invitations_issued": _l("Invitation links issued"),
     "slips_printed": _l("Paper invitation slips printed"),
+    "comment_hidden": _l("Staff comment hidden"),
     "audit_pruned": _l("Old audit events deleted"),
 }
 

@@ -247,6 +247,19 @@ def campaign_participation(campaign_id: str):
     return response
 
 
+@bp.get("/campaigns/<campaign_id>/comments")
+def campaign_comments(campaign_id: str):
+    """Staff comments of a closed campaign, text only (services/comments.py); 409 while open."""
+    from ..services.comments import campaign_comments as released_comments
+
+    campaign = _visible_campaign(campaign_id)
+    # Dimension ids, not names: the API is language-neutral, as the results are.
+    result = released_comments(campaign, "en", department_scope(g.user, campaign))
+    response = jsonify(result.to_dict())
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 def _visible_campaign(campaign_id: str) -> Campaign:
     """The campaign at this address: 404 if there is none, 403 if the user may not see it."""
     wanted = parse_id(campaign_id)

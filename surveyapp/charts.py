@@ -31,6 +31,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+# Numbers in charts print exactly as in the text around them (re-exported for callers).
+from .reporting.formatting import format_number, format_percent
+
 __all__ = [
     "PALETTE",
     "TEXT",
@@ -82,7 +85,6 @@ FONT_SIZE = 12
 CHAR_WIDTH = 0.6
 LINE_HEIGHT = 14
 ELLIPSIS = "…"
-MINUS = "\u2212"
 
 #: Words drawn inside charts. Keys are stable; values are the English msgids.
 TEXT: dict[str, str] = {
@@ -116,32 +118,6 @@ def chart_text(gettext: Callable[[str], str]) -> dict[str, str]:
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))
-
-
-def format_number(
-    value: float | None, digits: int = 2, lang: str = "en", *, signed: bool = False
-) -> str:
-    """A number as printed in reports: fixed decimals, a true minus, a decimal comma for nl.
-
-    ``None`` or NaN gives an en dash. ``signed`` adds "+" to positive values (differences).
-    """
-    if _missing(value):
-        return "–"
-    rounded = round(float(value), digits)
-    if rounded == 0:
-        rounded = 0.0  # no "−0.00"
-    text = f"{rounded:+.{digits}f}" if signed and rounded != 0 else f"{rounded:.{digits}f}"
-    text = text.replace("-", MINUS)
-    if lang == "nl":
-        text = text.replace(".", ",")
-    return text
-
-
-def format_percent(share: float | None, lang: str = "en", digits: int = 0) -> str:
-    """A share (0–1) as a percentage: ``0.187`` → ``"19%"``."""
-    if _missing(share):
-        return "–"
-    return format_number(share * 100, digits, lang) + "%"
 
 
 # --------------------------------------------------------------------------- text layout

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import functools
 import re
 from collections.abc import Mapping
@@ -19,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from babel.dates import format_date
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from . import charts
+from .reporting.formatting import template_filters
 from .services import ServiceError
 
 if TYPE_CHECKING:
@@ -47,7 +46,6 @@ __all__ = [
 #: Print templates, style sheets and any fonts or images they use.
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-P_FLOOR = 0.001
 
 
 class ReportFetchError(ValueError):
@@ -146,22 +144,6 @@ def _translations(directory: str, lang: str) -> NullTranslations:
     return Translations.load(directory, [lang], domain="messages")
 
 
-def _format_p(value: float | None, lang: str) -> str:
-    """``p = 0.012`` or ``p < 0.001``; an en dash if the test could not be done."""
-    if value is None:
-        return "–"
-    if value < P_FLOOR:
-        return "p < " + charts.format_number(P_FLOOR, 3, lang)
-    return "p = " + charts.format_number(value, 3, lang)
-
-
-def _format_date(value: str | dt.date | None, lang: str) -> str:
-    if not value:
-        return ""
-    date = dt.date.fromisoformat(value) if isinstance(value, str) else value
-    return format_date(date, format="long", locale=lang)
-
-
 @functools.lru_cache(maxsize=8)
 def report_environment(lang: str, translations_dir: str | None = None) -> Environment:
     """The Jinja environment for print templates in ``lang``, with the app's translations.
@@ -180,14 +162,8 @@ def report_environment(lang: str, translations_dir: str | None = None) -> Enviro
     )
     translations = _translations(translations_dir or str(TRANSLATIONS), lang)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(
-        num=lambda v, digits=2: charts.format_number(v, digits, lang),
-        signed=lambda v, digits=2: charts.format_number(v, digits, lang, signed=True),
-        pct=lambda v, digits=0: charts.format_percent(v, lang, digits),
-        pvalue=lambda v: _format_p(v, lang),
-        date=lambda v: _format_date(v, lang),
-        img=chart_image,
-    )
+    # The same filters as the web pages (reporting.formatting), in this report's language.
+    env.filters.update(template_filters(lambda: lang), img=chart_image)
     env.globals.update(
         charts=charts,
         chart_words=charts.chart_text(translations.gettext),

@@ -104,27 +104,6 @@ def current_lang() -> str:
 # Template helpers
 
 
-@bp.app_template_filter("num")
-def number_filter(value, digits: int = 2, signed: bool = False) -> str:
-    """A figure as every report prints it (``charts.format_number``)."""
-    return charts.format_number(value, digits, current_lang(), signed=signed)
-
-
-@bp.app_template_filter("pct")
-def percent_filter(value, digits: int = 0) -> str:
-    return charts.format_percent(value, current_lang(), digits)
-
-
-@bp.app_template_filter("pvalue")
-def p_value_filter(value) -> str:
-    """p-values: three decimals, and "< 0.001" below that."""
-    if value is None:
-        return "–"
-    if value < 0.001:
-        return "< " + charts.format_number(0.001, 3, current_lang())
-    return charts.format_number(value, 3, current_lang())
-
-
 def responsive(draw, *args, scroll: bool = False, **kwargs) -> Markup:
     """A chart drawn at desktop and at phone width; CSS shows the one that fits.
 

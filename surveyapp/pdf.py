@@ -240,6 +240,7 @@ def render_campaign_pdf(
     """
     from flask import current_app
 
+    from .reporting.summary import summarise
     from .services import comments
     from .services.questionnaires import questionnaire_for
     from .services.report_model import build_view, department_participation
@@ -256,6 +257,7 @@ def render_campaign_pdf(
     questionnaire = questionnaire_for(campaign.questionnaire_version)
     view = build_view(report, questionnaire, lang, department=department)
     view["participation"] = department_participation(report, lang)
+    view["summary"] = summarise(view, _translations(_translations_dir() or str(TRANSLATIONS), lang))
     view["comments"] = comments.campaign_comments(campaign, lang, scope, department)
     return create_pdf(view)
 

@@ -529,7 +529,7 @@ class _Writer:
             if not hits:
                 continue
             claim = self.claim(verdict, sign, higher, lower)
-            if len(hits) == total:
+            if len(hits) == total > 1:
                 return [every % {**values, "total": total, "verdict": claim}]
             if len(hits) > 3 and total - len(hits) < len(hits):
                 others = [d["name"] for d, e in rows if _verdict(e) != (verdict, sign)]
@@ -858,7 +858,7 @@ class _Writer:
                 )
                 % {"num": withheld}
             )
-        paragraphs = [Paragraph("department", name, tuple(sentences))]
+        paragraphs = [Paragraph("department", _("This department"), tuple(sentences))]
 
         compared = [
             (r["dimension"], r["group"]["vs_rest"]) for r in rows if r["group"].get("vs_rest")
@@ -1003,9 +1003,8 @@ class _Writer:
         if not count:
             return ""
         return self.ngettext(
-            "The dimension to work on first, chosen by the rule below, with its next step:",
-            "The %(num)d dimensions to work on first, chosen by the rule below, each with "
-            "its next step:",
+            "The dimension to work on first, with its next step:",
+            "The %(num)d dimensions to work on first, each with its next step:",
             count,
         ) % {"num": count}
 

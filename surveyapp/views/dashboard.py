@@ -22,13 +22,14 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from .. import charts
 from ..extensions import db
 from ..models import Campaign, Organisation
+from ..reporting.summary import summarise
 from ..services import ServiceError, audit
 from ..services.exports import responses_csv, responses_xlsx, results_csv
 from ..services.participation import live_participation
@@ -334,6 +335,7 @@ def campaign(campaign_id: int):
         view=view,
         participation=_participation(report),
         findings=campaign_findings(view),
+        summary=summarise(view, get_translations()),
         charts=campaign_charts(view),
     )
 
@@ -366,7 +368,9 @@ def department(campaign_id: int, code: str):
     report, view = _load(campaign, department=code)
     if code not in _published_departments(report):
         abort(404)
-    return render_template("dashboard/department.html", view=view)
+    return render_template(
+        "dashboard/department.html", view=view, summary=summarise(view, get_translations())
+    )
 
 
 # ---------------------------------------------------------------------------------

@@ -71,6 +71,16 @@ def test_every_fraction_rounds_as_its_decimal_would(digits):
             assert format_number(value, digits) == expected, f"{k}/{n} at {digits} digits"
 
 
+@pytest.mark.parametrize("digits", [0, 1])
+def test_every_share_rounds_as_its_decimal_would(digits):
+    quantum = Decimal(1).scaleb(-digits)
+    for n in range(1, 301):
+        for k in range(n + 1):
+            share = k / n
+            exact = Decimal(repr(share)).scaleb(2).quantize(quantum, rounding=ROUND_HALF_UP)
+            assert format_percent(share, digits=digits) == f"{exact:f}%", f"{k}/{n}"
+
+
 def test_very_small_and_large_numbers_print_without_an_exponent():
     assert format_number(1e-7, 3) == "0.000"
     assert format_number(2.5e-5, 4) == "0.0000"

@@ -161,9 +161,18 @@ def format_percent(share: float | None, lang: str = "en", digits: int = 0) -> st
     if number is None:
         return MISSING
     _, prefix, suffix = _symbols(lang)
-    # Scale by 100 on the decimal, not the float: 0.145 * 100 is 14.499999999999998.
-    percent = Decimal(repr(number)).scaleb(2)
-    return prefix + _decimal_text(percent, digits, lang, False) + suffix
+    shortest = repr(number)
+    point = shortest.find(".")
+    if (
+        point < 0
+        or "e" in shortest
+        or (len(shortest) - point - 4 == digits and shortest[-1] == "5")
+    ):
+        # A tie: scale the decimal, not the float (0.145 * 100 is 14.499999999999998).
+        text = _decimal_text(Decimal(shortest).scaleb(2), digits, lang, False)
+    else:
+        text = _signed_text(f"{number * 100:.{digits}f}", lang, False)
+    return prefix + text + suffix
 
 
 def format_p(value: float | None, lang: str = "en") -> str:

@@ -24,6 +24,7 @@ REASONS = {
         "too_few_answers": "minder dan {n} antwoorden",
         "hidden": "niet apart getoond",
         "organisation_below_threshold": "te weinig respondenten in de organisatie",
+        "no_responses": "niemand heeft gereageerd",
         "previous_too_few_answers": "minder dan {n} antwoorden in de vorige meting",
     },
     "en": {
@@ -32,6 +33,7 @@ REASONS = {
         "too_few_answers": "fewer than {n} answers",
         "hidden": "not shown separately",
         "organisation_below_threshold": "too few respondents in the organisation",
+        "no_responses": "nobody responded",
         "previous_too_few_answers": "fewer than {n} answers in the previous campaign",
     },
 }
@@ -109,6 +111,19 @@ class _Builder:
             "range": (self.level(low), self.level(high)) if entry.get("uncertain") else None,
         }
 
+    def distribution(self, counts: list[int]) -> list[dict[str, Any]]:
+        """Answers per scale point as counts and shares, labelled in the reader's language."""
+        total = sum(counts) or 1
+        return [
+            {
+                "label": pick_text(p.label, self.lang),
+                "value": p.value,
+                "count": c,
+                "share": c / total,
+            }
+            for p, c in zip(self.q.scale.points, counts, strict=False)
+        ]
+
     def groups(self, grouping: str, entry: dict[str, Any] | None) -> list[dict[str, Any]]:
         if not entry:
             return []
@@ -153,6 +168,12 @@ class _Builder:
                     if versus
                     else None,
                     "rolled_up": group.get("rolled_up"),
+                    # A statement's answers in this group (items only; the analysis has
+                    # already withheld them where the group or its answers are too few).
+                    "distribution": self.distribution(group["distribution"])
+                    if group.get("distribution")
+                    else None,
+                    "favourable": group.get("favourable"),
                 }
             )
         return rows
@@ -203,9 +224,6 @@ class _Builder:
         base = {"id": item.id, "text": pick_text(item.text, self.lang), "reverse": item.reverse}
         if entry.get("suppressed"):
             return {**base, "suppressed": True, "reason": self.reason(entry.get("reason"))}
-        counts = entry.get("distribution") or []
-        total = sum(counts) or 1
-        points = self.q.scale.points
         return {
             **base,
             "suppressed": False,
@@ -213,15 +231,7 @@ class _Builder:
             "mean": entry.get("mean"),
             "ci": _interval(entry.get("ci95")),
             "favourable": entry.get("favourable"),
-            "distribution": [
-                {
-                    "label": pick_text(p.label, self.lang),
-                    "value": p.value,
-                    "count": c,
-                    "share": c / total,
-                }
-                for p, c in zip(points, counts, strict=False)
-            ],
+            "distribution": self.distribution(entry.get("distribution") or []),
             "departments": self.groups("department", entry.get("groupings", {}).get("department")),
         }
 
@@ -298,6 +308,11 @@ class _Builder:
         ranked = sorted(shown, key=lambda d: d["mean"], reverse=True)
         organisation = data.get("organisation", {})
         overall = organisation.get("overall") or {}
+        # A closed campaign nobody answered is "published" by the analysis (there is nothing
+        # to protect) but has no figure to show: it gets its own wording everywhere.
+        no_responses = not organisation.get("suppressed", False) and not organisation.get(
+            "respondents"
+        )
         heatmap_rows: dict[str, dict[str, Any]] = {}
         for k, dimension in enumerate(dimensions):
             for group in dimension.get("departments", []):
@@ -333,7 +348,8 @@ class _Builder:
             },
             "previous_campaign": report.previous_campaign,
             "threshold": self.threshold,
-            "published": not organisation.get("suppressed", False),
+            "published": not organisation.get("suppressed", False) and not no_responses,
+            "no_responses": no_responses,
             "overall": {
                 "n": overall.get("n"),
                 "mean": overall.get("mean"),
@@ -356,6 +372,11 @@ class _Builder:
             "has_gap": any(d.get("gap") for d in dimensions),
             "has_change": any(d.get("change") for d in dimensions),
             "has_benchmark": any(d.get("benchmark") for d in dimensions),
+            # False when every department is withheld (or there are none): no sentence
+            # may then speak of "every department shown".
+            "departments_shown": any(
+                not g["suppressed"] for d in dimensions for g in d.get("departments", [])
+            ),
             "suppressed_groups": suppressed,
             "department": None,
         }
@@ -371,7 +392,15 @@ class _Builder:
                 continue
             group = next((g for g in dimension["departments"] if g["code"] == code), None)
             if group is None or group["suppressed"]:
-                rows.append({"dimension": dimension, "group": group})
+                rows.append(
+                    {
+                        "dimension": dimension,
+                        "group": group,
+                        "level": None,
+                        "recommendation": None,
+                        "benchmark_position": None,
+                    }
+                )
                 continue
             maturity_level = None
             for level in reversed(self.q.levels):
@@ -388,9 +417,40 @@ class _Builder:
                     )
                     if maturity_level
                     else None,
+                    "benchmark_position": _benchmark_position(
+                        group["mean"], dimension.get("benchmark")
+                    ),
                 }
             )
-        return {"code": code, "name": self.department_names.get(code, code), "rows": rows}
+        items = {
+            item["id"]: next((g for g in item.get("departments", []) if g["code"] == code), None)
+            for dimension in dimensions
+            if not dimension["suppressed"]
+            for item in dimension["items"]
+            if not item["suppressed"]
+        }
+        return {
+            "code": code,
+            "name": self.department_names.get(code, code),
+            "rows": rows,
+            # The department's own answers per statement (None where it has none to show).
+            "items": {k: v for k, v in items.items() if v is not None and not v["suppressed"]},
+            "n": max(
+                (r["group"]["n"] for r in rows if r.get("group") and not r["group"]["suppressed"]),
+                default=None,
+            ),
+        }
+
+
+def _benchmark_position(mean: float | None, benchmark: dict[str, Any] | None) -> str | None:
+    """Where a score falls against the norm group's middle half: below, within or above."""
+    if mean is None or not benchmark or benchmark.get("q1") is None or benchmark.get("q3") is None:
+        return None
+    if mean < benchmark["q1"]:
+        return "below"
+    if mean > benchmark["q3"]:
+        return "above"
+    return "within"
 
 
 def build_view(
@@ -416,6 +476,7 @@ def department_participation(report: CampaignReport, lang: str) -> list[dict[str
     words = REASONS.get(lang, REASONS["en"])
     threshold = report.campaign["min_group_size"]
     organisation_shown = report.analysis.organisation_published
+    nobody = organisation_shown and not report.campaign.get("responses")
     rows = []
     for department in report.departments:
         base = {
@@ -424,6 +485,10 @@ def department_participation(report: CampaignReport, lang: str) -> list[dict[str
             "parent": department.get("parent"),
             "headcount": department.get("headcount"),
         }
+        if organisation_shown and (nobody or department.get("responses") == 0):
+            # Nobody responded here: nothing to report, and no report to offer.
+            rows.append({**base, "suppressed": True, "reason": words["no_responses"]})
+            continue
         if department["suppressed"] or not organisation_shown:
             reason = department["reason"] if organisation_shown else "organisation_below_threshold"
             rows.append(

@@ -106,6 +106,26 @@ def test_labels_are_escaped():
         assert not find(root, "script")
 
 
+def test_svg_builder_escapes_attributes_and_rounds_numbers_once():
+    from surveyapp.charts.svg import element
+
+    assert element("rect", class_="a b", x=1.23456, y=2, width=3.0) == (
+        '<rect class="a b" x="1.23" y="2" width="3"/>'
+    )
+    assert element("text", "x", fill=None, aria_label=EVIL) == (
+        '<text aria-label="&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; '
+        'Co&#39;s &#34;team&#34;">x</text>'
+    )
+
+
+@pytest.mark.parametrize("name", ["style", "onload", "on_click"])
+def test_svg_builder_refuses_what_the_content_security_policy_blocks(name):
+    from surveyapp.charts.svg import element
+
+    with pytest.raises(ValueError, match="may not write"):
+        element("rect", **{name: "x"})
+
+
 def test_mean_of_three_on_one_to_five_ends_mid_axis():
     root = parse(charts.dimension_bars([{"name": "A", "mean": 3.0, "ci": (2.5, 3.5)}], 1, 5))
     axis = find(root, "line", "axis")[0]

@@ -199,7 +199,7 @@ INLINE_STYLE = re.compile(
 
 @pytest.mark.parametrize(
     "path",
-    [*sorted((PACKAGE / "templates").rglob("*.html")), PACKAGE / "charts.py"],
+    [*sorted((PACKAGE / "templates").rglob("*.html")), *sorted((PACKAGE / "charts").glob("*.py"))],
     ids=lambda path: str(path.relative_to(PACKAGE)),
 )
 def test_pages_have_no_inline_style_or_script(path):

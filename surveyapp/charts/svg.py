@@ -47,7 +47,11 @@ def _attribute_name(name: str) -> str:
     """``class_`` → ``class``, ``font_size`` → ``font-size`` (remembered: few names recur)."""
     written = _NAMES.get(name)
     if written is None:
-        written = _NAMES[name] = name.rstrip("_").replace("_", "-")
+        written = name.rstrip("_").replace("_", "-")
+        if written == "style" or written.startswith("on"):
+            # The Content-Security-Policy blocks inline styles and event handlers.
+            raise ValueError(f"charts may not write a {written} attribute")
+        _NAMES[name] = written
     return written
 
 

@@ -299,6 +299,15 @@ def test_an_open_campaign_answers_409_on_the_page_and_the_api(client, in_app):
     assert api.status_code == 409 and "remark" not in api.get_data(as_text=True)
 
 
+def test_the_review_of_an_open_campaign_shows_text_without_a_count(client, in_app):
+    with in_app() as make:
+        campaign_id = build(make, {"COM": remarks("com", 12)}, close=False)
+    login(client, CONSULTANT)
+    page = client.get(f"/consultant/campaigns/{campaign_id}/comments").get_data(as_text=True)
+    assert "remark" in page and "Comments so far" in page
+    assert "12 comments" not in page
+
+
 @pytest.mark.parametrize(
     ("written", "state"),
     [({"COM": 12, "IT": 10}, "shown"), ({"COM": 9}, "too_few"), ({}, "none")],

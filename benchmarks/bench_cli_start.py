@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import ROOT, write_results  # noqa: E402
 
 BASELINE_COMMIT = "2792f00"  # the last commit before analyze stopped importing the app
-QUESTIONNAIRE = ROOT / "questionnaires" / "social-business-maturity-v1.toml"
+QUESTIONNAIRE = Path("questionnaires") / "social-business-maturity-v1.toml"
 # The console script `surveyapp` does exactly this; spelled out so that the baseline's
 # code can be run with the same interpreter from its own folder.
 LAUNCHER = (
@@ -51,11 +51,11 @@ LAUNCHER = (
 )
 
 
-def write_sample(path: Path) -> None:
+def write_sample(path: Path, questionnaire: Path) -> None:
     """60 respondents in 3 departments with role levels: every answer from a formula."""
     from surveyapp.questionnaires import load_questionnaire
 
-    ids = [item.id for item in load_questionnaire(QUESTIONNAIRE).items]
+    ids = [item.id for item in load_questionnaire(questionnaire).items]
     lines = [",".join(["department", "role_level", *ids])]
     for r in range(60):
         role = "top_management" if r % 10 == 0 else "employee"
@@ -101,8 +101,6 @@ def main() -> None:
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench-cli-start-"))
-    sample = folder / "answers.csv"
-    write_sample(sample)
     versions = {"current": ROOT}
     if not args.no_baseline:
         base = folder / "baseline"
@@ -112,6 +110,11 @@ def main() -> None:
             check=True,
         )
         versions["baseline"] = base
+    # The baseline's questionnaire file, which both versions read (a newer file may have
+    # keys an older version does not know).
+    questionnaire = versions.get("baseline", ROOT) / QUESTIONNAIRE
+    sample = folder / "answers.csv"
+    write_sample(sample, questionnaire)
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SURVEYAPP_")}
     app_env = {
         **clean,
@@ -123,7 +126,7 @@ def main() -> None:
         "surveyapp --help": (["--help"], app_env),
         "surveyapp analyze --help": (["analyze", "--help"], clean),
         "surveyapp analyze (60 respondents)": (
-            ["analyze", "--questionnaire", str(QUESTIONNAIRE), "--responses", str(sample)],
+            ["analyze", "--questionnaire", str(questionnaire), "--responses", str(sample)],
             clean,
         ),
     }

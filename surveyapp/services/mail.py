@@ -1,6 +1,7 @@
 """Sending e-mail: SMTP in production, .eml files in an outbox folder in development.
 
-The minimum the account pages need (password reset links). Configured by
+Account mail (reset and invitation links) builds one :class:`EmailMessage` per message;
+a mailing to many recipients writes each from one :class:`MessageTemplate`. Configured by
 ``SURVEYAPP_MAIL_*`` (see surveyapp/config.py and the README): with
 ``MAIL_SMTP_HOST`` set, messages go to that server (plain, STARTTLS or TLS, with
 optional login); otherwise, when ``MAIL_OUTBOX`` is set (development sets

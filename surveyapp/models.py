@@ -144,6 +144,8 @@ class Campaign(db.Model):
     min_group_size: Mapped[int] = mapped_column(default=5)
     min_comment_group_size: Mapped[int] = mapped_column(default=10)
     frozen_on: Mapped[dt.date | None]
+    # The day the campaign was closed: its planned closing day, or earlier if closed early.
+    closed_on: Mapped[dt.date | None]
     # Shown to respondents in the privacy statement: who is responsible for the data,
     # how to reach them, and how long the answers are kept.
     controller: Mapped[str | None] = mapped_column(sa.String(200))

@@ -63,6 +63,11 @@ def test_upgrade_keeps_data_that_other_tables_reference(app):
                 "VALUES (1, 1, 1, 'Spring', '2026-01-01', '2026-02-01', 'open', 5, 10)"
             )
             run(
+                "INSERT INTO campaign (id, organisation_id, questionnaire_version_id, name, "
+                "opens_on, closes_on, status, min_group_size, min_comment_group_size) "
+                "VALUES (2, 1, 1, 'Autumn', '2025-10-01', '2025-11-01', 'closed', 5, 10)"
+            )
+            run(
                 "INSERT INTO invitation (id, campaign_id, department_id, token_hash, used) "
                 "VALUES (1, 1, 1, 'h', false)"
             )
@@ -78,5 +83,9 @@ def test_upgrade_keeps_data_that_other_tables_reference(app):
         upgrade()
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT count(*) FROM response").scalar() == 1
-            assert connection.exec_driver_sql("SELECT max_reminders FROM campaign").scalar() == 2
+            run = connection.exec_driver_sql
+            assert {r[0] for r in run("SELECT max_reminders FROM campaign")} == {2}
+            # A campaign closed before closed_on existed gets its planned closing day.
+            closed = dict(run("SELECT id, closed_on FROM campaign").all())
+            assert closed[1] is None and str(closed[2]) == "2025-11-01"
         downgrade(revision="base")

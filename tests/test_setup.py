@@ -456,7 +456,10 @@ def test_close_a_campaign_after_a_confirmation_page(consultant, people, in_app):
     assert "e-mail addresses the invitations were sent to are deleted" in page
     assert post(consultant, url).status_code == 302
     with in_app():
-        assert db.session.get(Campaign, campaign_id).status == "closed"
+        closed_campaign = db.session.get(Campaign, campaign_id)
+        assert closed_campaign.status == "closed"
+        # Closed before its planned day: the day it really closed is kept beside it.
+        assert closed_campaign.closed_on == dt.date.today() < closed_campaign.closes_on
     assert audit_events(in_app, "campaign_closed") == [f"campaign {campaign_id}"]
     closed = consultant.get(f"/consultant/setup/campaigns/{campaign_id}").get_data(as_text=True)
     assert "See the results" in closed

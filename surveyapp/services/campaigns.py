@@ -300,6 +300,7 @@ def close_campaign(campaign: Campaign) -> Campaign:
     if campaign.status != "open":
         raise ServiceError(f"Campaign {campaign.id} is {campaign.status}; only an open one closes.")
     campaign.status = "closed"
+    campaign.closed_on = min(today(), campaign.closes_on)
     # Unfinished answers can no longer be submitted; they are kept with a link, so they go.
     db.session.execute(
         sa.delete(Draft).where(

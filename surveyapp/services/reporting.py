@@ -130,6 +130,7 @@ def analyse_campaign(
             "status": campaign.status,
             "opens_on": campaign.opens_on.isoformat(),
             "closes_on": campaign.closes_on.isoformat(),
+            "closed_on": campaign.closed_on.isoformat() if campaign.closed_on else None,
             "questionnaire": {"id": questionnaire.id, "version": questionnaire.version},
             "min_group_size": campaign.min_group_size,
             "min_comment_group_size": campaign.min_comment_group_size,

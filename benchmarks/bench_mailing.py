@@ -80,6 +80,9 @@ def measure(code: Path, recipients: int, workers: int) -> dict[str, object]:
     folder = Path(tempfile.mkdtemp(prefix="bench-mailing-"))
     database = folder / "bench.sqlite3"
     with benchmark_app(database) as app:
+        # Each version reads its own questionnaire files (a newer file may have keys an
+        # older version does not know).
+        app.config["QUESTIONNAIRE_DIR"] = str(code / "questionnaires")
         import surveyapp
         from surveyapp.extensions import db
         from surveyapp.models import Mailing
@@ -115,7 +118,7 @@ def measure(code: Path, recipients: int, workers: int) -> dict[str, object]:
             "SURVEYAPP_ENV": "production",
             "SURVEYAPP_SECRET_KEY": app.config["SECRET_KEY"],
             "SURVEYAPP_DATABASE_URL": f"sqlite:///{database}",
-            "SURVEYAPP_QUESTIONNAIRE_DIR": str(ROOT / "questionnaires"),
+            "SURVEYAPP_QUESTIONNAIRE_DIR": str(code / "questionnaires"),
             "SURVEYAPP_MAIL_SMTP_HOST": "127.0.0.1",
             "SURVEYAPP_MAIL_SMTP_PORT": str(controller.port),
             "SURVEYAPP_MAIL_FROM": "surveys@bench.example.org",
@@ -188,8 +191,9 @@ def main() -> None:
                     + ["--recipients", str(args.recipients), "--workers", str(args.workers)],
                     capture_output=True,
                     text=True,
-                    check=True,
                 )
+                if child.returncode != 0:
+                    raise SystemExit(f"The {name} run failed:\n{child.stderr}")
                 runs[name].append(json.loads(child.stdout.strip().splitlines()[-1]))
                 print(name, runs[name][-1], flush=True)
     finally:

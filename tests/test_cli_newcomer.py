@@ -185,7 +185,9 @@ NOT_FOR_ANALYZE = {
 
 
 def test_analysing_a_file_loads_neither_the_database_layer_nor_scipy_stats(tmp_path):
-    ids = [item.id for item in load_questionnaire_file().items]
+    from surveyapp.questionnaires import load_questionnaire
+
+    ids = [item.id for item in load_questionnaire(QUESTIONNAIRE).items]
     rows = [",".join(["department", *ids])]
     rows += [
         ",".join([f"D{r % 2}", *(str(1 + (r + i) % 5) for i in range(len(ids)))]) for r in range(12)
@@ -208,12 +210,6 @@ def test_analysing_a_file_loads_neither_the_database_layer_nor_scipy_stats(tmp_p
 def test_the_file_analysis_service_is_free_of_flask_and_the_database():
     loaded = _modules_after("import surveyapp.services.analysis_files")
     assert not (NOT_FOR_ANALYZE | {"flask"}) & loaded, (NOT_FOR_ANALYZE | {"flask"}) & loaded
-
-
-def load_questionnaire_file():
-    from surveyapp.questionnaires import load_questionnaire
-
-    return load_questionnaire(QUESTIONNAIRE)
 
 
 def test_analyze_runs_without_secret_key_or_database(no_surveyapp_env, monkeypatch, tmp_path):

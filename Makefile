@@ -37,12 +37,12 @@ $(ENV_FILE):
 
 install: $(UV) $(ENV_FILE)
 	./scripts/system-packages.sh run
-	$(UV) sync --quiet --locked --inexact --python $(PYTHON)
+	$(UV) sync --quiet --locked --inexact --compile-bytecode --python $(PYTHON)
 	$(MAKE) --no-print-directory translations
 
 install-test: $(UV)
 	./scripts/system-packages.sh test
-	$(UV) sync --quiet --locked --extra test --python $(PYTHON)
+	$(UV) sync --quiet --locked --extra test --compile-bytecode --python $(PYTHON)
 	$(MAKE) --no-print-directory translations
 
 translations:

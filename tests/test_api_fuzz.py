@@ -49,6 +49,7 @@ AUTHENTICATED = {
     "GET /campaigns": (220, 60),
     "GET /campaigns/{campaign_id}/results": (270, 60),
     "GET /campaigns/{campaign_id}/participation": (270, 60),
+    "GET /campaigns/{campaign_id}/comments": (150, 40),
 }
 MIN_AUTHENTICATED_REQUESTS = 1000
 REFUSED = {
@@ -57,6 +58,7 @@ REFUSED = {
     "GET /campaigns": (50, 0),
     "GET /campaigns/{campaign_id}/results": (60, 0),
     "GET /campaigns/{campaign_id}/participation": (40, 0),
+    "GET /campaigns/{campaign_id}/comments": (30, 0),
 }
 MIN_REFUSED_REQUESTS = 150
 PUBLIC = {"GET /"}
@@ -232,6 +234,8 @@ def test_fuzz_with_a_consultants_token(demo_api):
         (results, 409),
         (participation, 200),
         (participation, 409),
+        ("GET /campaigns/{campaign_id}/comments", 200),
+        ("GET /campaigns/{campaign_id}/comments", 409),
     ):
         assert expected in seen, (expected, sent)
     assert not any(status >= 500 for _label, status in sent)
@@ -259,6 +263,6 @@ def test_every_demo_answer_matches_the_closed_document(app, demo_api):
     ids = [c["id"] for c in campaigns.get_json()["campaigns"]]
     assert len(ids) >= 15
     for campaign_id in ids:
-        for what in ("results", "participation"):
+        for what in ("results", "participation", "comments"):
             path = f"/api/v1/campaigns/{campaign_id}/{what}"
             check_response("GET", path, client.get(path, headers=headers))

@@ -694,8 +694,9 @@ def test_user_list_shows_state_without_secrets(runner, accounts):
     result = runner.invoke(args=["user", "list"])
     assert result.exit_code == 0
     lines = {line.split("\t")[0]: line.split("\t") for line in result.output.splitlines()[1:]}
-    assert lines[MANAGER[0]][1:4] == ["manager", "Acme", "disabled"]
-    assert lines[CONSULTANT[0]][3:5] == ["active", "off"]
+    # email, role, organisation, department (- for the whole organisation), state, two-step
+    assert lines[MANAGER[0]][1:5] == ["manager", "Acme", "-", "disabled"]
+    assert lines[CONSULTANT[0]][4:6] == ["active", "off"]
     assert "scrypt" not in result.output and "pbkdf2" not in result.output
 
 

@@ -69,8 +69,15 @@ run: install db
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q -p no:cacheprovider
-	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/scoring
+	@# SQLite (browser tests included) and PostgreSQL side by side, one per core; the
+	@# PostgreSQL run's output follows the SQLite run's, and either failing fails the target.
+	@log=$$(mktemp); \
+	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/pytest -q -p no:cacheprovider -m "not e2e" \
+		--ignore=tests/scoring > $$log 2>&1 & pg=$$!; \
+	echo "--- SQLite ---"; $(BIN)/pytest -q -p no:cacheprovider; sqlite=$$?; \
+	wait $$pg; postgres=$$?; \
+	echo "--- PostgreSQL ---"; cat $$log; rm -f $$log; \
+	test $$sqlite -eq 0 && test $$postgres -eq 0
 
 lint:
 	$(BIN)/ruff check --fix .

@@ -155,6 +155,9 @@ class Campaign(db.Model):
     results_on: Mapped[dt.date | None]
     # At most this many reminders may be sent to those who have not answered.
     max_reminders: Mapped[int] = mapped_column(default=2, server_default="2")
+    # The benchmark of this campaign's report, chosen by its consultant: "sector", "size",
+    # "sector_size", or None for all organisations on the same questionnaire version.
+    norm_group: Mapped[str | None] = mapped_column(sa.String(20))
 
     organisation: Mapped[Organisation] = relationship(back_populates="campaigns")
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()

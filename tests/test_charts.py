@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from markupsafe import Markup
 
 from surveyapp import charts
+from surveyapp.reporting.view import (
+    Benchmark,
+    Difference,
+    DimensionView,
+    GroupRow,
+    HeatColumn,
+    HeatRow,
+    Level,
+    VersusRest,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 EVIL = '<script>alert("x")</script> & Co\'s "team"'
@@ -29,32 +40,48 @@ def texts(root: ET.Element) -> list[str]:
 
 
 def group(name, mean, ci=None, **extra):
-    return {
-        "code": name,
-        "name": name,
-        "suppressed": False,
-        "mean": mean,
-        "n": 20,
-        "ci": ci,
-        **extra,
-    }
+    return GroupRow(code=name, name=name, suppressed=False, mean=mean, n=20, ci=ci, **extra)
 
 
 def withheld(name):
-    return {"code": name, "name": name, "suppressed": True, "reason": "fewer than 5 respondents"}
+    return GroupRow(code=name, name=name, suppressed=True, reason="fewer than 5 respondents")
+
+
+def versus(diff, significant):
+    return VersusRest(
+        diff=diff, significant=significant, certainty="clear" if significant else "unclear"
+    )
+
+
+def difference(diff, ci, significant):
+    return Difference(
+        diff=diff, ci=ci, significant=significant, certainty="clear" if significant else "unclear"
+    )
+
+
+def dimension(name, mean=None, ci=None, **extra):
+    return DimensionView(id=name.lower(), name=name, mean=mean, ci=ci, **extra)
+
+
+def columns(*names):
+    return [HeatColumn(id=name, name=name) for name in names]
+
+
+def heat_row(name, cells, parent=None):
+    return HeatRow(code=name, name=name, cells=tuple(cells), parent=parent)
 
 
 DIMENSIONS = [
-    {
-        "name": "Open culture",
-        "mean": 3.0,
-        "ci": (2.8, 3.2),
-        "benchmark": {"q1": 2.5, "median": 2.9, "q3": 3.4},
-        "gap": {"diff": 0.4, "ci": (0.1, 0.7), "significant": True},
-        "change": {"diff": -0.1, "ci": (-0.3, 0.1), "significant": False},
-    },
-    {"name": "Trust", "mean": 4.0, "ci": (3.9, 4.1), "benchmark": None, "gap": None},
-    {"name": "Hidden", "suppressed": True},
+    dimension(
+        "Open culture",
+        3.0,
+        (2.8, 3.2),
+        benchmark=Benchmark(q1=2.5, median=2.9, q3=3.4),
+        gap=difference(0.4, (0.1, 0.7), True),
+        change=difference(-0.1, (-0.3, 0.1), False),
+    ),
+    dimension("Trust", 4.0, (3.9, 4.1)),
+    dimension("Hidden", suppressed=True),
 ]
 
 
@@ -70,8 +97,8 @@ def all_charts() -> dict[str, Markup]:
         "distribution_bar": charts.distribution_bar([0.1, 0.2, 0.3, 0.25, 0.15], list("ABCDE")),
         "distribution_legend": charts.distribution_legend(list("ABCDE")),
         "heatmap": charts.heatmap(
-            [{"name": "Open culture"}, {"name": "Trust"}],
-            [{"name": "Sales", "cells": [rows[0], rows[1]]}],
+            columns("Open culture", "Trust"),
+            [heat_row("Sales", [rows[0], rows[1]])],
             1,
             5,
         ),
@@ -95,9 +122,9 @@ def test_labels_are_escaped():
     rows = [group(EVIL, 3.0, (2.5, 3.5))]
     for svg in (
         charts.group_intervals(rows, 3.0, 1, 5, title=EVIL),
-        charts.dimension_bars([{"name": EVIL, "mean": 3.0, "ci": None}], 1, 5, title=EVIL),
-        charts.heatmap([{"name": EVIL}], [{"name": EVIL, "cells": rows}], 1, 5, title=EVIL),
-        charts.gap_bars([{"name": EVIL, "gap": None}], title=EVIL),
+        charts.dimension_bars([dimension(EVIL, 3.0)], 1, 5, title=EVIL),
+        charts.heatmap(columns(EVIL), [heat_row(EVIL, rows)], 1, 5, title=EVIL),
+        charts.gap_bars([dimension(EVIL)], title=EVIL),
         charts.distribution_bar([1.0], [EVIL], title=EVIL),
         charts.distribution_legend([EVIL]),
     ):
@@ -127,7 +154,7 @@ def test_svg_builder_refuses_what_the_content_security_policy_blocks(name):
 
 
 def test_mean_of_three_on_one_to_five_ends_mid_axis():
-    root = parse(charts.dimension_bars([{"name": "A", "mean": 3.0, "ci": (2.5, 3.5)}], 1, 5))
+    root = parse(charts.dimension_bars([dimension("A", 3.0, (2.5, 3.5))], 1, 5))
     axis = find(root, "line", "axis")[0]
     x0, x1 = float(axis.get("x1")), float(axis.get("x2"))
     bar = find(root, "rect", "bar")[0]
@@ -174,10 +201,8 @@ def test_withheld_groups_carry_no_number():
 
 
 def test_suppressed_heatmap_cells_carry_no_number():
-    cells = [withheld("Tiny"), {**withheld("Tiny"), "mean": 4.44}]
-    root = parse(
-        charts.heatmap([{"name": "A"}, {"name": "B"}], [{"name": "Tiny", "cells": cells}], 1, 5)
-    )
+    cells = [withheld("Tiny"), replace(withheld("Tiny"), mean=4.44)]
+    root = parse(charts.heatmap(columns("A", "B"), [heat_row("Tiny", cells)], 1, 5))
     assert len(find(root, "rect", "withheld")) == 2
     values = [t for t in texts(root) if any(ch.isdigit() for ch in t)]
     # Only the colour key's scale points are numbers: nothing from the withheld cells.
@@ -187,13 +212,11 @@ def test_suppressed_heatmap_cells_carry_no_number():
 
 def test_heatmap_marks_significance_and_agreement_with_shapes():
     cells = [
-        group("A", 3.9, agreement_ok=True, vs_rest={"diff": 0.5, "significant": True}),
-        group("A", 2.1, agreement_ok=False, vs_rest={"diff": -0.6, "significant": True}),
-        group("A", 3.0, agreement_ok=True, vs_rest={"diff": 0.01, "significant": False}),
+        group("A", 3.9, agreement_ok=True, vs_rest=versus(0.5, True)),
+        group("A", 2.1, agreement_ok=False, vs_rest=versus(-0.6, True)),
+        group("A", 3.0, agreement_ok=True, vs_rest=versus(0.01, False)),
     ]
-    root = parse(
-        charts.heatmap([{"name": c} for c in "XYZ"], [{"name": "A", "cells": cells}], 1, 5)
-    )
+    root = parse(charts.heatmap(columns(*"XYZ"), [heat_row("A", cells)], 1, 5))
     # One triangle each in the cells, one each in the legend.
     assert len(find(root, "polygon", "above")) == 2
     assert len(find(root, "polygon", "below")) == 2
@@ -213,8 +236,8 @@ def test_no_agreement_group_has_its_own_symbol_and_words():
 def test_long_labels_are_wrapped_without_overlap():
     long_name = "A department with a really remarkably long name that goes on and on " * 2
     rows = [
-        {"name": long_name, "mean": 3.0, "ci": None},
-        {"name": "Short", "mean": 2.0, "ci": None},
+        dimension(long_name, 3.0),
+        dimension("Short", 2.0),
     ]
     root = parse(charts.dimension_bars(rows, 1, 5))
     labels = find(root, "text", "chart-label")
@@ -264,7 +287,7 @@ def test_numbers_follow_the_language():
     assert charts.format_number(0.001, 2, "en", signed=True) == "0.00"
     assert charts.format_number(None) == "–"
     assert charts.format_percent(0.187, "nl") == "19%"
-    root = parse(charts.dimension_bars([{"name": "A", "mean": 3.256, "ci": None}], 1, 5, lang="nl"))
+    root = parse(charts.dimension_bars([dimension("A", 3.256)], 1, 5, lang="nl"))
     assert "3,26" in texts(root)
 
 
@@ -282,9 +305,7 @@ def test_identical_input_gives_identical_svg():
 def test_notes_fit_inside_the_chart_in_a_long_language():
     words = charts.chart_text(lambda s: s)
     words["no_agreement"] = "niet eensgezind, lees met zorg"
-    rows = [
-        group("Split", 2.5, (2, 3), agreement_ok=False, vs_rest={"diff": -1, "significant": True})
-    ]
+    rows = [group("Split", 2.5, (2, 3), agreement_ok=False, vs_rest=versus(-1, True))]
     root = parse(charts.group_intervals(rows, 3.0, 1, 5, text=words))
     width = float(root.get("viewBox").split()[2])
     value = find(root, "text", "value")[0]
@@ -323,10 +344,10 @@ WORDS = {
 }
 
 LEVELS = [
-    {"min_score": 1.0, "name": "Closed"},
-    {"min_score": 2.2, "name": "Listening"},
-    {"min_score": 3.0, "name": "Conversing"},
-    {"min_score": 3.8, "name": "Social business"},
+    Level(number=1, id="closed", min_score=1.0, name="Closed"),
+    Level(number=2, id="listening", min_score=2.2, name="Listening"),
+    Level(number=3, id="conversing", min_score=3.0, name="Conversing"),
+    Level(number=4, id="social", min_score=3.8, name="Social business"),
 ]
 
 
@@ -334,49 +355,54 @@ def golden_charts() -> dict[str, Markup]:
     """Fixed inputs that reach every branch of every chart, in English and Dutch."""
     long_name = "Klantenservice en nazorg regio Noord-Holland"
     dimensions = [
-        {**DIMENSIONS[0], "reference": 3.1},
-        {**DIMENSIONS[1], "mean": 4.0123, "ci": (3.71, 4.29)},
+        DIMENSIONS[0],
+        replace(DIMENSIONS[1], mean=4.0123, ci=(3.71, 4.29)),
         DIMENSIONS[2],
-        {"name": long_name, "mean": 1.5, "ci": (1.0, 2.05), "benchmark": {"q1": None}},
-        {"name": EVIL, "mean": None},
-        {
-            "name": "Change",
-            "mean": 2.75,
-            "ci": None,
-            "benchmark": {"q1": 2.0, "median": 3.3, "q3": 4.6},
-            "gap": {"diff": -0.73, "ci": (-1.2, -0.26), "significant": False},
-            "change": {"diff": 1.104, "ci": (0.51, 1.7), "significant": True},
-        },
-    ]
-    groups = [
-        group(
-            "Sales", 3.5, (3.1, 3.9), agreement_ok=True, vs_rest={"diff": 0.4, "significant": True}
+        dimension(long_name, 1.5, (1.0, 2.05), benchmark=Benchmark(q1=None)),
+        dimension(EVIL),
+        dimension(
+            "Change",
+            2.75,
+            benchmark=Benchmark(q1=2.0, median=3.3, q3=4.6),
+            gap=difference(-0.73, (-1.2, -0.26), False),
+            change=difference(1.104, (0.51, 1.7), True),
         ),
+    ]
+    # The first dimension's reference value (an organisation's mean beside a department's).
+    references = [3.1]
+    groups = [
+        group("Sales", 3.5, (3.1, 3.9), agreement_ok=True, vs_rest=versus(0.4, True)),
         group(
             "Split",
             2.5,
             (2.0, 3.0),
             agreement_ok=False,
-            vs_rest={"diff": -0.6, "significant": True},
+            vs_rest=versus(-0.6, True),
         ),
-        group(long_name, 3.004, None, parent="Sales", vs_rest={"diff": 0.0, "significant": False}),
+        group(long_name, 3.004, None, parent="Sales", vs_rest=versus(0.0, False)),
         withheld("Tiny"),
         group("Nothing", None),
     ]
-    columns = [{"name": "Open culture"}, {"name": long_name}, {"name": EVIL}]
+    heads = columns("Open culture", long_name, EVIL)
     heat_rows = [
-        {"name": "Sales", "cells": groups[:3]},
-        {"name": long_name, "parent": "Sales", "cells": [groups[3], None]},
-        {"name": "Split", "cells": [groups[2], groups[4], {**groups[0], "mean": 4.876}]},
+        heat_row("Sales", groups[:3]),
+        heat_row(long_name, [groups[3], None], parent="Sales"),
+        heat_row("Split", [groups[2], groups[4], replace(groups[0], mean=4.876)]),
     ]
     out: dict[str, Markup] = {}
     for lang, width in (("en", 720), ("nl", 340)):
         kw = {"text": WORDS, "lang": lang, "width": width}
         out[f"dimension_bars-{lang}"] = charts.dimension_bars(
-            dimensions, 1, 5, levels=LEVELS, reference_label="Organisation", **kw
+            dimensions,
+            1,
+            5,
+            levels=LEVELS,
+            references=references,
+            reference_label="Organisation",
+            **kw,
         )
         out[f"dimension_bars-plain-{lang}"] = charts.dimension_bars(
-            dimensions[:2], 1, 7, benchmark=False, title=EVIL, **kw
+            dimensions[:2], 1, 7, benchmark=False, references=references, title=EVIL, **kw
         )
         out[f"group_intervals-{lang}"] = charts.group_intervals(
             groups, 3.05, 1, 5, highlight="Split", **kw
@@ -384,9 +410,9 @@ def golden_charts() -> dict[str, Markup]:
         out[f"group_intervals-no-org-{lang}"] = charts.group_intervals(
             groups[:1], None, 0, 10, **kw
         )
-        out[f"heatmap-{lang}"] = charts.heatmap(columns, heat_rows, 1, 5, **kw)
+        out[f"heatmap-{lang}"] = charts.heatmap(heads, heat_rows, 1, 5, **kw)
         out[f"heatmap-domain-{lang}"] = charts.heatmap(
-            columns * 4, heat_rows[:1], 1, 5, domain=(2.0, 4.5), **kw
+            heads * 4, heat_rows[:1], 1, 5, domain=(2.0, 4.5), **kw
         )
         out[f"gap_bars-{lang}"] = charts.gap_bars(dimensions, **kw)
         out[f"change_bars-{lang}"] = charts.change_bars(dimensions, limit=2, **kw)

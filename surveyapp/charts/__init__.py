@@ -1,8 +1,9 @@
 """Charts as SVG built from plain numbers, shared by the web pages and the PDF.
 
-Every function is pure: it takes numbers and strings (usually the dicts of
-``services.report_model.build_view``) and returns a :class:`markupsafe.Markup` string
-holding one ``<svg>`` element, so a Jinja template can write ``{{ chart }}`` as is.
+Every function is pure: it takes numbers, strings and the typed parts of the report's view
+(``reporting.view``: ``DimensionView``, ``GroupRow``, ``HeatRow``, ``Level`` …) and returns a
+:class:`markupsafe.Markup` string holding one ``<svg>`` element, so a Jinja template can
+write ``{{ chart }}`` as is.
 
 Conventions shared by all charts
 

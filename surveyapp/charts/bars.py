@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
@@ -31,7 +31,6 @@ from .layout import (
 from .marks import (
     Axis,
     axis_lines,
-    get,
     hatch,
     interval,
     legend,
@@ -44,6 +43,9 @@ from .svg import document, element, num, text_element, uid
 from .text import chars_in, label, row_lines, text_width, wrap_label
 from .words import merged
 
+if TYPE_CHECKING:
+    from ..reporting.view import DepartmentRow, DimensionView, Level
+
 
 def _median_mark(d: str, class_: str | None = None) -> str:
     """The benchmark median: an orange diamond."""
@@ -51,12 +53,13 @@ def _median_mark(d: str, class_: str | None = None) -> str:
 
 
 def dimension_bars(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[DimensionView | DepartmentRow],
     scale_min: float,
     scale_max: float,
     *,
     benchmark: bool = True,
-    levels: Sequence[Mapping[str, Any]] | None = None,
+    levels: Sequence[Level] | None = None,
+    references: Sequence[float | None] | None = None,
     reference_label: str | None = None,
     title: str = "Score per dimension",
     text: Mapping[str, str] | None = None,
@@ -65,21 +68,21 @@ def dimension_bars(
 ) -> Markup:
     """Horizontal bars of dimension means with 95% interval whiskers.
 
-    ``rows``: mappings with ``name``, ``mean``, ``ci`` ((low, high) or None), optional
-    ``suppressed`` and ``benchmark`` ({q1, median, q3} or None), e.g. the ``dimensions`` of
-    ``build_view``. With ``benchmark`` the norm group's interquartile band is drawn as a
-    hatched band behind each bar and its median as an orange diamond. ``levels``
-    (mappings with ``min_score`` and ``name``) draws the maturity thresholds as dashed
-    lines. A row's optional ``reference`` (a number, e.g. the organisation's mean beside a
-    department's) is a thick black line with a pointer, named ``reference_label`` in the
-    legend. Bars start at ``scale_min``, so a mean of 3 on 1–5 ends mid-axis.
+    ``rows``: the view's dimensions (``DimensionView``) or a department report's rows
+    (``DepartmentRow``, which read like dimensions): ``name``, ``mean``, ``ci``,
+    ``suppressed`` and ``benchmark``. With ``benchmark`` the norm group's interquartile
+    band is drawn as a hatched band behind each bar and its median as an orange diamond.
+    ``levels`` draws the maturity thresholds as dashed lines. ``references`` (one number
+    or None per row, e.g. the organisation's mean beside a department's) are thick black
+    lines with a pointer, named ``reference_label`` in the legend. Bars start at
+    ``scale_min``, so a mean of 3 on 1–5 ends mid-axis.
     """
     words = merged(text)
-    ident = uid("dimbars", width, title, [(get(r, "name"), get(r, "mean")) for r in rows])
+    ident = uid("dimbars", width, title, [(r.name, r.mean) for r in rows])
     label_width = min(BARS_LABEL_WIDTH, width * BARS_LABEL_SHARE)
     x0, x1 = label_width + LABEL_GAP, width - BARS_RIGHT
     axis = Axis(scale_min, scale_max, x0, x1)
-    show_benchmark = benchmark and any(get(r, "benchmark") for r in rows)
+    show_benchmark = benchmark and any(r.benchmark for r in rows)
     top = BARS_TOP + (BARS_LEVELS_ROOM if levels else 0)
     row_h = BARS_ROW
     show_reference = False
@@ -87,13 +90,13 @@ def dimension_bars(
     y = top
     summary: list[str] = []
     marks: list[str] = []
-    for row in rows:
-        name = str(get(row, "name", ""))
+    for k, row in enumerate(rows):
+        name = str(row.name)
         mid = y + row_h / 2
         marks.append(label(label_width, mid, row_lines(name, label_width), "end"))
-        mean = get(row, "mean")
-        if get(row, "suppressed") or missing(mean):
-            note = words["withheld"] if get(row, "suppressed") else words["not_available"]
+        mean = row.mean
+        if row.suppressed or missing(mean):
+            note = words["withheld"] if row.suppressed else words["not_available"]
             marks.append(
                 text_element(
                     note,
@@ -107,9 +110,9 @@ def dimension_bars(
             summary.append(f"{name}: {words['withheld']}")
             y += row_h
             continue
-        bench = get(row, "benchmark") if show_benchmark else None
-        if bench and not missing(get(bench, "q1")) and not missing(get(bench, "q3")):
-            bx0, bx1 = axis(get(bench, "q1")), axis(get(bench, "q3"))
+        bench = row.benchmark if show_benchmark else None
+        if bench and not missing(bench.q1) and not missing(bench.q3):
+            bx0, bx1 = axis(bench.q1), axis(bench.q3)
             marks.append(
                 element(
                     "rect",
@@ -136,13 +139,13 @@ def dimension_bars(
                 fill_opacity=BARS_OPACITY,
             )
         )
-        ci = interval(row)
+        ci = interval(row.ci)
         right = bar_end
         if ci:
             marks.append(whisker(axis(ci[0]), axis(ci[1]), mid))
             right = max(right, axis(ci[1]))
-        if bench and not missing(get(bench, "median")):
-            bm = axis(get(bench, "median"))
+        if bench and not missing(bench.median):
+            bm = axis(bench.median)
             size = BARS_MEDIAN
             marks.append(
                 _median_mark(
@@ -152,9 +155,9 @@ def dimension_bars(
                 )
             )
             right = max(right, bm + size)
-        if bench and not missing(get(bench, "q3")):
-            right = max(right, axis(get(bench, "q3")))
-        ref = get(row, "reference")
+        if bench and not missing(bench.q3):
+            right = max(right, axis(bench.q3))
+        ref = references[k] if references is not None and k < len(references) else None
         if not missing(ref):
             rx = axis(float(ref))
             marks.append(reference(rx, mid))
@@ -202,7 +205,7 @@ def dimension_bars(
 
 
 def _level_marks(
-    levels: Sequence[Mapping[str, Any]],
+    levels: Sequence[Level],
     axis: Axis,
     scale_min: float,
     scale_max: float,
@@ -212,7 +215,7 @@ def _level_marks(
     """Dashed lines at the maturity thresholds, and level names centred in their bands."""
     out = []
     for level in levels:
-        score = get(level, "min_score")
+        score = level.min_score
         if missing(score) or score <= scale_min:
             continue
         lx = axis(score)
@@ -229,10 +232,10 @@ def _level_marks(
             )
         )
     # Level names above the plot, shortened to fit the band.
-    scores = [float(get(lv, "min_score")) for lv in levels] + [float(scale_max)]
+    scores = [float(lv.min_score) for lv in levels] + [float(scale_max)]
     for k, level in enumerate(levels):
         a, b = axis(scores[k]), axis(scores[k + 1])
-        name = wrap_label(str(get(level, "name", "")), chars_in(b - a - 6, LEVEL_SIZE), 1)
+        name = wrap_label(str(level.name), chars_in(b - a - 6, LEVEL_SIZE), 1)
         out.append(
             text_element(
                 name[0],

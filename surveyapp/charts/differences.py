@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from markupsafe import Markup
 
@@ -28,25 +28,37 @@ from .layout import (
     PAPER,
     SMALL_SIZE,
 )
-from .marks import Axis, axis_line, get, interval, legend, missing, swatch, tick, tick_step, whisker
+from .marks import Axis, axis_line, interval, legend, missing, swatch, tick, tick_step, whisker
 from .svg import document, element, text_element, uid
 from .text import label, row_lines, text_width
 from .words import merged
+
+if TYPE_CHECKING:
+    from ..reporting.view import Difference, DimensionView
+
+#: The differences a dimension carries: the perception gap and the change.
+Key = Literal["gap", "change"]
 
 #: How a clear (solid) and an uncertain (outlined) difference bar are drawn.
 SOLID = {"stroke": INK, "stroke_width": 0.6}
 OUTLINED = {"stroke_width": 1.6}
 
 
-def _limit(rows: Sequence[Mapping[str, Any]], key: str) -> float:
+def _entry(row: DimensionView, key: Key) -> Difference | None:
+    """The row's difference of kind ``key``, if it has one to draw."""
+    entry: Difference | None = getattr(row, key)
+    return None if entry is None or missing(entry.diff) else entry
+
+
+def _limit(rows: Sequence[DimensionView], key: Key) -> float:
     """The widest difference or interval end, rounded up to a multiple of 0.25."""
     ends = [DIFF_STEP]
     for row in rows:
-        entry = get(row, key)
-        if not entry or missing(get(entry, "diff")):
+        entry = _entry(row, key)
+        if entry is None:
             continue
-        ends.append(abs(float(get(entry, "diff"))))
-        ci = interval(entry)
+        ends.append(abs(float(entry.diff)))
+        ci = interval(entry.ci)
         if ci:
             ends += [abs(ci[0]), abs(ci[1])]
     return math.ceil(max(ends) / DIFF_STEP - 1e-9) * DIFF_STEP
@@ -59,9 +71,9 @@ def _bar_style(significant: bool, colour: str) -> dict[str, Any]:
 
 
 def difference_bars(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[DimensionView],
     *,
-    key: str,
+    key: Key,
     title: str,
     left: str = "",
     right: str = "",
@@ -72,8 +84,9 @@ def difference_bars(
 ) -> Markup:
     """Diverging bars of differences (with 95% intervals) around zero, one row per dimension.
 
-    ``rows``: mappings with ``name`` and, under ``key``, a mapping with ``diff``, ``ci`` and
-    ``significant`` (or None: drawn as "not available"). A significant difference is a
+    ``rows``: the view's dimensions; ``key`` names their difference to draw (``gap`` or
+    ``change``: a ``Difference`` with ``diff``, ``ci`` and ``significant``, or None: drawn
+    as "not available"). A significant difference is a
     solid bar; one that may be chance is a white bar with a dark outline, so the two differ
     in black and white too. ``left``/``right`` caption the two directions. The axis is
     symmetric, ``±limit`` (default: the widest interval end, rounded up to 0.25).
@@ -84,7 +97,7 @@ def difference_bars(
         width,
         key,
         title,
-        [(get(r, "name"), get(get(r, key) or {}, "diff")) for r in rows],
+        [(r.name, getattr(r, key).diff if getattr(r, key) else None) for r in rows],
     )
     label_width = min(BARS_LABEL_WIDTH, width * BARS_LABEL_SHARE)
     x0, x1 = label_width + LABEL_GAP, width - DIFF_RIGHT
@@ -106,11 +119,11 @@ def difference_bars(
     marks: list[str] = []
     summary: list[str] = []
     for row in rows:
-        name = str(get(row, "name", ""))
+        name = str(row.name)
         mid = y + row_h / 2
         marks.append(label(label_width, mid, row_lines(name, label_width), "end"))
-        entry = get(row, key)
-        if not entry or missing(get(entry, "diff")):
+        entry = _entry(row, key)
+        if entry is None:
             marks.append(
                 text_element(
                     words["not_available"],
@@ -123,9 +136,9 @@ def difference_bars(
             )
             y += row_h
             continue
-        diff = float(get(entry, "diff"))
+        diff = float(entry.diff)
         zero, end = axis(0), axis(diff)
-        significant = bool(get(entry, "significant"))
+        significant = bool(entry.significant)
         colour = PALETTE["blue"] if diff >= 0 else PALETTE["vermillion"]
         marks.append(
             element(
@@ -138,7 +151,7 @@ def difference_bars(
                 **_bar_style(significant, colour),
             )
         )
-        ci = interval(entry)
+        ci = interval(entry.ci)
         extent = end
         if ci:
             marks.append(whisker(axis(ci[0]), axis(ci[1]), mid, 4))
@@ -204,7 +217,7 @@ def _captions(
 
 
 def gap_bars(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[DimensionView],
     *,
     title: str = "Top management minus staff",
     text: Mapping[str, str] | None = None,
@@ -212,7 +225,7 @@ def gap_bars(
     width: float = 640,
     limit: float | None = None,
 ) -> Markup:
-    """Perception gap per dimension: top management − everyone else (``row["gap"]``).
+    """Perception gap per dimension: top management − everyone else (``row.gap``).
 
     Solid bars hold after Holm's adjustment over the dimensions (``significant``).
     """
@@ -220,7 +233,7 @@ def gap_bars(
 
 
 def change_bars(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[DimensionView],
     *,
     title: str = "Change since the previous campaign",
     text: Mapping[str, str] | None = None,
@@ -228,7 +241,7 @@ def change_bars(
     width: float = 640,
     limit: float | None = None,
 ) -> Markup:
-    """Change per dimension: this campaign − the previous one (``row["change"]``).
+    """Change per dimension: this campaign − the previous one (``row.change``).
 
     Solid bars hold after Holm's adjustment over the dimensions (``significant``).
     """
@@ -236,8 +249,8 @@ def change_bars(
 
 
 def _captioned(
-    key: str,
-    rows: Sequence[Mapping[str, Any]],
+    key: Key,
+    rows: Sequence[DimensionView],
     title: str,
     text: Mapping[str, str] | None,
     lang: str,

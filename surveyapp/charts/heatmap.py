@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
@@ -29,22 +29,25 @@ from .layout import (
     TINY_SIZE,
     WITHHELD_INK,
 )
-from .marks import diamond, get, hatch, legend, missing, swatch, triangle
+from .marks import diamond, hatch, legend, missing, swatch, triangle
 from .svg import document, element, esc, num, text_element, uid
 from .text import chars_in, label, text_width, wrap_label
 from .words import merged
+
+if TYPE_CHECKING:
+    from ..reporting.view import GroupRow, HeatColumn, HeatRow
 
 HEADER_LINE = 12  # between the two lines of a column head
 
 
 def _column_heads(
-    columns: Sequence[Mapping[str, Any]], x_start: float, cell_w: float, header_h: float
+    columns: Sequence[HeatColumn], x_start: float, cell_w: float, header_h: float
 ) -> list[str]:
     """Column names running upwards; up to two lines side by side within a column."""
     out = []
     for k, column in enumerate(columns):
         lines = wrap_label(
-            str(get(column, "name", "")),
+            str(column.name),
             HEAT_HEADER_CHARS,
             2 if cell_w >= HEAT_NARROW_CELL else 1,
         )
@@ -66,8 +69,8 @@ def _column_heads(
 
 
 def heatmap(
-    columns: Sequence[Mapping[str, Any]],
-    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[HeatColumn],
+    rows: Sequence[HeatRow],
     scale_min: float,
     scale_max: float,
     *,
@@ -79,18 +82,15 @@ def heatmap(
 ) -> Markup:
     """Groups × dimensions: each cell shows the group's mean, shaded on one blue ramp.
 
-    ``columns``: mappings with ``name``; ``rows``: mappings with ``name``, optional
-    ``parent``, and ``cells`` (one group mapping of ``build_view`` per column, or None), as
-    ``build_view(...)["heatmap"]``; rows of sub-departments (``parent`` set on the row or
-    its cells) are indented. A filled triangle up/down after the value marks a group
+    ``columns`` and ``rows``: the view's ``heatmap`` (``HeatColumn``s, and ``HeatRow``s with
+    one ``GroupRow`` per column, or None); rows of sub-departments (``parent`` set on the
+    row, or on its first cell) are indented. A filled triangle up/down after the value marks a group
     significantly above/below the rest of the organisation (BH-adjusted); a hollow diamond
     in the corner and a dashed border mark a group without agreement; a withheld cell is
     hatched, shows a dash and no number. ``domain`` (default the scale) sets the colour ramp.
     """
     words = merged(text)
-    ident = uid(
-        "heat", width, title, [get(c, "name") for c in columns], [get(r, "name") for r in rows]
-    )
+    ident = uid("heat", width, title, [c.name for c in columns], [r.name for r in rows])
     low, high = domain or (scale_min, scale_max)
     label_width = min(HEAT_LABEL_WIDTH, width * HEAT_LABEL_SHARE)
     ncol = max(len(columns), 1)
@@ -106,14 +106,14 @@ def heatmap(
     summary = []
     any_above = any_below = any_no_agreement = any_withheld = False
     for row in rows:
-        name = str(get(row, "name", ""))
-        first_cell = next((c for c in (get(row, "cells") or []) if c is not None), None)
-        parent = get(row, "parent", get(first_cell, "parent") if first_cell else None)
+        name = str(row.name)
+        first_cell = next((c for c in row.cells if c is not None), None)
+        parent = row.parent if row.parent is not None else first_cell and first_cell.parent
         indent = INDENT if parent not in (None, "") else 0
         lines = wrap_label(name, chars_in(label_width - indent - 4, SMALL_SIZE), 1)
         mid = y + cell_h / 2
         body.append(label(2 + indent, mid, lines, "start", font_size=SMALL_SIZE))
-        cells = list(get(row, "cells") or [])
+        cells: list[GroupRow | None] = list(row.cells)
         cells += [None] * (len(columns) - len(cells))
         for k, cell in enumerate(cells[: len(columns)]):
             x = x_start + k * cell_w
@@ -122,8 +122,8 @@ def heatmap(
             if cell is None:
                 body.append(element("rect", class_="empty", **box, fill=PAPER, stroke=GRID))
                 continue
-            mean = get(cell, "mean")
-            if get(cell, "suppressed") or missing(mean):
+            mean = cell.mean
+            if cell.suppressed or missing(mean):
                 any_withheld = True
                 body.append(
                     element("rect", class_="withheld", **box, fill=f"url(#{ident}-hatch)")
@@ -140,10 +140,9 @@ def heatmap(
                 continue
             fill = ramp(round((float(mean) - low) / (high - low) * HEAT_STEPS) / HEAT_STEPS)
             colour = ink(fill)
-            vs_rest = get(cell, "vs_rest") or {}
-            diff = get(vs_rest, "diff")
-            flag = bool(get(vs_rest, "significant")) and not missing(diff)
-            no_agreement = get(cell, "agreement_ok") is False
+            diff = cell.vs_rest.diff if cell.vs_rest else None
+            flag = bool(cell.vs_rest and cell.vs_rest.significant) and not missing(diff)
+            no_agreement = cell.agreement_ok is False
             outline = (
                 {"stroke": PALETTE["vermillion"], "stroke_width": 1.5, "stroke_dasharray": "3 2"}
                 if no_agreement
@@ -176,7 +175,7 @@ def heatmap(
             if no_agreement:
                 any_no_agreement = True
                 body.append(diamond(x + 6, y + 6, 3.5, PALETTE["vermillion"]))
-            summary.append(f"{name}, {get(columns[k], 'name')}: {value}")
+            summary.append(f"{name}, {columns[k].name}: {value}")
         y += cell_h
     bottom = y
     # Colour key: five swatches over the domain.

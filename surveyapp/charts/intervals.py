@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -27,10 +27,13 @@ from .layout import (
     PALETTE,
     SMALL_SIZE,
 )
-from .marks import Axis, axis_lines, diamond, get, interval, legend, missing, triangle, whisker
+from .marks import Axis, axis_lines, diamond, interval, legend, missing, triangle, whisker
 from .svg import document, element, esc, text_element, uid
 from .text import chars_in, label, text_width, wrap_label
 from .words import merged
+
+if TYPE_CHECKING:
+    from ..reporting.view import GroupRow
 
 ORG_DASH = "5 3"  # the organisation's mean: a dashed vertical line
 
@@ -42,7 +45,7 @@ def _dot(**values: Any) -> str:
 
 
 def group_intervals(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[GroupRow],
     org_mean: float | None,
     scale_min: float,
     scale_max: float,
@@ -55,20 +58,20 @@ def group_intervals(
 ) -> Markup:
     """Dot-and-whisker chart of group means with 95% intervals against the organisation mean.
 
-    ``rows``: group mappings of ``build_view`` (``name``, ``mean``, ``ci``, ``n``,
-    ``suppressed``, ``agreement_ok``, ``vs_rest.significant``/``diff``, ``parent``).
+    ``rows``: the view's groups (``GroupRow``: ``name``, ``mean``, ``ci``, ``suppressed``,
+    ``agreement_ok``, ``vs_rest.significant``/``diff``, ``parent``).
     Withheld groups are named with "withheld" and no number; groups without agreement get a
     hollow diamond and the words "no agreement"; a group significantly above or below the
     rest of the organisation gets a filled triangle pointing up or down. Sub-departments
     (``parent`` set) are indented. ``highlight`` (a group ``code``) is drawn in bold.
     """
     words = merged(text)
-    ident = uid("groups", width, title, [(get(r, "code"), get(r, "mean")) for r in rows])
+    ident = uid("groups", width, title, [(r.code, r.mean) for r in rows])
     label_width = min(GROUPS_LABEL_WIDTH, width * GROUPS_LABEL_SHARE)
     # Room right of the plot for "▲ 3.25 no agreement": as wide as the longest note needs.
     number_width = text_width("0.00 ", SMALL_SIZE)
     note_width = 14 + number_width + 8
-    if any(get(r, "agreement_ok") is False and not get(r, "suppressed") for r in rows):
+    if any(r.agreement_ok is False and not r.suppressed for r in rows):
         note_width += text_width(words["no_agreement"], SMALL_SIZE)
     note_width = min(note_width, width * GROUPS_NOTE_SHARE)
     note_chars = chars_in(note_width - 22 - number_width, SMALL_SIZE)
@@ -81,11 +84,11 @@ def group_intervals(
     summary: list[str] = []
     any_no_agreement = any_above = any_below = False
     for row in rows:
-        name = str(get(row, "name", ""))
-        indent = INDENT if get(row, "parent") not in (None, "") else 0
+        name = str(row.name)
+        indent = INDENT if row.parent not in (None, "") else 0
         lines = wrap_label(name, chars_in(label_width - indent - 4, SMALL_SIZE), 1)
         mid = y + row_h / 2
-        bold = highlight is not None and get(row, "code") == highlight
+        bold = highlight is not None and row.code == highlight
         marks.append(
             label(
                 2 + indent,
@@ -103,8 +106,8 @@ def group_intervals(
                     "rect", class_="highlight", x=0, y=y, width=width, height=row_h, fill=HIGHLIGHT
                 ),
             )
-        mean = get(row, "mean")
-        if get(row, "suppressed") or missing(mean):
+        mean = row.mean
+        if row.suppressed or missing(mean):
             marks.append(
                 text_element(
                     words["withheld"],
@@ -119,16 +122,15 @@ def group_intervals(
             summary.append(f"{name}: {words['withheld']}")
             y += row_h
             continue
-        ci = interval(row)
+        ci = interval(row.ci)
         if ci:
             marks.append(
                 whisker(axis(ci[0]), axis(ci[1]), mid, GROUPS_WHISKER_CAP, PALETTE["grey"])
             )
         cx = axis(float(mean))
-        vs_rest = get(row, "vs_rest") or {}
-        significant = bool(get(vs_rest, "significant"))
-        diff = get(vs_rest, "diff")
-        if get(row, "agreement_ok") is False:
+        significant = bool(row.vs_rest and row.vs_rest.significant)
+        diff = row.vs_rest.diff if row.vs_rest else None
+        if row.agreement_ok is False:
             marks.append(diamond(cx, mid, GROUPS_DIAMOND, PALETTE["vermillion"]))
             any_no_agreement = True
         else:
@@ -140,7 +142,7 @@ def group_intervals(
             any_above, any_below = any_above or up, any_below or not up
             marks.append(triangle(note_x + 5, mid, up, GROUPS_TRIANGLE, INK))
             note_x += 14
-        if get(row, "agreement_ok") is False:
+        if row.agreement_ok is False:
             notes.append(no_agreement_note)
         extra = (
             element("tspan", esc(" " + notes[1]), fill=PALETTE["vermillion"], font_style="italic")

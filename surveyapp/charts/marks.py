@@ -8,7 +8,7 @@ diamond a group without agreement, a thick line with a pointer a reference value
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..reporting.formatting import format_number
@@ -42,16 +42,8 @@ def missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
-def get(row: Any, key: str, default: Any = None) -> Any:
-    """``row[key]`` for a mapping, ``row.key`` for an object (view dicts or dataclasses)."""
-    if type(row) is dict or isinstance(row, Mapping):
-        return row.get(key, default)
-    return getattr(row, key, default)
-
-
-def interval(row: Any) -> tuple[float, float] | None:
-    """The row's 95% interval as two floats, or None if either end is missing."""
-    ci = get(row, "ci")
+def interval(ci: Sequence[float | None] | None) -> tuple[float, float] | None:
+    """A 95% interval as two floats, or None if it or either end is missing."""
     if not ci or missing(ci[0]) or missing(ci[1]):
         return None
     return float(ci[0]), float(ci[1])

@@ -24,6 +24,7 @@ from .layout import (
     INDENT,
     INK,
     LABEL_GAP,
+    LINE_HEIGHT,
     PALETTE,
     SMALL_SIZE,
 )
@@ -55,6 +56,7 @@ def group_intervals(
     text: Mapping[str, str] | None = None,
     lang: str = "en",
     width: float = 640,
+    label_lines: int = 1,
 ) -> Markup:
     """Dot-and-whisker chart of group means with 95% intervals against the organisation mean.
 
@@ -64,6 +66,7 @@ def group_intervals(
     hollow diamond and the words "no agreement"; a group significantly above or below the
     rest of the organisation gets a filled triangle pointing up or down. Sub-departments
     (``parent`` set) are indented. ``highlight`` (a group ``code``) is drawn in bold.
+    Names wrap to at most ``label_lines`` lines; a row grows to hold them.
     """
     words = merged(text)
     ident = uid("groups", width, title, [(r.code, r.mean) for r in rows])
@@ -78,7 +81,7 @@ def group_intervals(
     no_agreement_note = wrap_label(words["no_agreement"], note_chars, 1)[0]
     x0, x1 = label_width + LABEL_GAP, width - note_width - 8
     axis = Axis(scale_min, scale_max, x0, x1)
-    top, row_h = GROUPS_TOP, GROUPS_ROW
+    top = GROUPS_TOP
     y = top
     marks: list[str] = []
     summary: list[str] = []
@@ -86,7 +89,8 @@ def group_intervals(
     for row in rows:
         name = str(row.name)
         indent = INDENT if row.parent not in (None, "") else 0
-        lines = wrap_label(name, chars_in(label_width - indent - 4, SMALL_SIZE), 1)
+        lines = wrap_label(name, chars_in(label_width - indent - 4, SMALL_SIZE), label_lines)
+        row_h = max(GROUPS_ROW, len(lines) * LINE_HEIGHT + GROUPS_ROW - LINE_HEIGHT)
         mid = y + row_h / 2
         bold = highlight is not None and row.code == highlight
         marks.append(

@@ -481,3 +481,76 @@ class OutgoingMail(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     # Why the last attempt failed (the SMTP server's answer), never the message.
     last_error: Mapped[str | None] = mapped_column(sa.String(300))
+
+
+ACTION_STATUSES = ("planned", "under_way", "done", "dropped")
+# A plan that focuses on more than three dimensions focuses on none.
+MAX_FOCUS_DIMENSIONS = 3
+
+
+class ActionPlan(db.Model):
+    """What an organisation decided to do about the results of one closed campaign."""
+
+    __tablename__ = "action_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaign.id", ondelete="CASCADE"), unique=True
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    focus: Mapped[list[ActionFocus]] = relationship(
+        back_populates="plan",
+        order_by="ActionFocus.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class ActionFocus(db.Model):
+    """A dimension the plan focuses on; ``position`` 1 to 3 caps a plan at three."""
+
+    __tablename__ = "action_focus"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "dimension_id"),
+        sa.UniqueConstraint("plan_id", "position"),
+        sa.CheckConstraint(f"position BETWEEN 1 AND {MAX_FOCUS_DIMENSIONS}", name="position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("action_plan.id", ondelete="CASCADE"), index=True
+    )
+    dimension_id: Mapped[str] = mapped_column(sa.String(80))
+    position: Mapped[int]
+
+    plan: Mapped[ActionPlan] = relationship(back_populates="focus")
+    actions: Mapped[list[PlannedAction]] = relationship(
+        back_populates="focus",
+        order_by="PlannedAction.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class PlannedAction(db.Model):
+    """One action for a focus dimension: what, who (a name typed by the manager), by when."""
+
+    __tablename__ = "planned_action"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", ACTION_STATUSES), name="status"),
+        sa.CheckConstraint("text <> ''", name="text"),
+        sa.CheckConstraint("owner <> ''", name="owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    focus_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("action_focus.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(sa.String(1000))
+    owner: Mapped[str] = mapped_column(sa.String(120))
+    due_on: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(sa.String(20), default="planned")
+
+    focus: Mapped[ActionFocus] = relationship(back_populates="actions")

@@ -108,6 +108,7 @@ RULES = {
     "setup.open_campaign_page": "consultant",
     "setup.extend": "consultant",
     "setup.close": "consultant",
+    "setup.norm_group": "consultant",
     # E-mail invitations, reminders and live participation: consultants only.
     "mail_pages.overview": "consultant",
     "mail_pages.add_addresses": "consultant",

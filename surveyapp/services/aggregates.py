@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Campaign, CampaignScore, Organisation
 from ..questionnaires import Questionnaire
 from ..scoring.scales import score_scales
+from . import ServiceError
 from .designs import design_for
 from .matrix import CampaignMatrix, concatenated, load_matrix
 from .questionnaires import questionnaire_for
@@ -53,6 +54,44 @@ def store_campaign_scores(campaign: Campaign) -> None:
     db.session.flush()
 
 
+# A norm group, and so a benchmark, needs at least this many other organisations: their
+# quartiles are order statistics, so with fewer the median nearly is one organisation's
+# score. scoring.benchmark applies the same floor per dimension.
+MIN_NORM_ORGANISATIONS = 5
+
+# The norm groups a consultant can choose for a campaign's report, stored in
+# ``Campaign.norm_group`` (None is "all"): the organisation's sector, its size band, or both.
+NORM_GROUPS = ("all", "sector", "size", "sector_size")
+
+# The larger groups each group is part of. One organisation's managers can see several
+# of its reports, each with its own norm group: two groups that differ by one to four
+# organisations would let those few organisations' scores be narrowed down by comparing
+# the two sets of quartiles (docs/privacy.md, "Norm groups").
+_CONTAINING = {
+    "all": (),
+    "sector": ("all",),
+    "size": ("all",),
+    "sector_size": ("all", "sector", "size"),
+}
+
+
+def norm_filters(key: str, sector: str, size_band: str) -> tuple[str | None, str | None]:
+    """The sector and size band a norm group ``key`` restricts to (None: any)."""
+    return (
+        sector if key in ("sector", "sector_size") else None,
+        size_band if key in ("size", "sector_size") else None,
+    )
+
+
+def _describe(sector: str | None, size_band: str | None) -> str:
+    parts = ["all organisations"]
+    if sector:
+        parts = [f"sector {sector}"]
+    if size_band:
+        parts.append(f"size {size_band}")
+    return " and ".join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class NormGroup:
     """Dimension means of the organisations a campaign is compared with."""
@@ -61,6 +100,8 @@ class NormGroup:
     dimension_ids: tuple[str, ...]
     means: np.ndarray  # organisations × dimensions, NaN where missing
     organisation_ids: tuple[int, ...]
+    sector: str | None = None
+    size_band: str | None = None
 
 
 def norm_group_uncached(
@@ -106,6 +147,7 @@ def norm_group_uncached(
             Campaign.status == "closed",
             Campaign.questionnaire_version_id == campaign.questionnaire_version_id,
             CampaignScore.n >= threshold,
+            CampaignScore.n >= Campaign.min_group_size,
         )
     ).all()
     organisations = sorted({row[0] for row in rows})
@@ -115,12 +157,14 @@ def norm_group_uncached(
     for org, dim, mean in rows:
         if dim in column_of and mean is not None:
             means[row_of[org], column_of[dim]] = mean
-    parts = ["all organisations"]
-    if sector:
-        parts = [f"sector {sector}"]
-    if size_band:
-        parts.append(f"size {size_band}")
-    return NormGroup(" and ".join(parts), dimension_ids, means, tuple(organisations))
+    return NormGroup(
+        _describe(sector, size_band),
+        dimension_ids,
+        means,
+        tuple(organisations),
+        sector or None,
+        size_band or None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +347,53 @@ def norm_table(questionnaire_version_id: int, dimension_ids: Sequence[str]) -> N
     return table
 
 
+def _current_groups() -> dict[int, tuple[str, str]]:
+    """Every organisation's sector and size band as they are now.
+
+    Read now, not from the cached table: a consultant may correct an organisation's sector
+    or size band after its campaign closed, and the norm groups follow at once.
+    """
+    return {
+        org_id: (org_sector, org_size)
+        for org_id, org_sector, org_size in db.session.execute(
+            sa.select(Organisation.id, Organisation.sector, Organisation.size_band)
+        )
+    }
+
+
+def _usable_scores(
+    table: NormTable,
+    organisation_id: int,
+    threshold: int,
+    current: dict[int, tuple[str, str]],
+    sector: str | None,
+    size_band: str | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``table`` in the group (other organisations only) that have at least one
+    usable dimension mean, and their means (NaN where unusable).
+
+    A mean is usable when it comes from at least ``threshold`` respondents (the reading
+    campaign's threshold) and at least the threshold of its own campaign: a mean that its
+    own organisation's report withholds is never part of anyone's benchmark.
+    """
+    rows = table.organisation_ids != organisation_id
+    if sector:
+        rows &= np.array(
+            [current.get(int(o), (None, None))[0] == sector for o in table.organisation_ids],
+            dtype=bool,
+        )
+    if size_band:
+        rows &= np.array(
+            [current.get(int(o), (None, None))[1] == size_band for o in table.organisation_ids],
+            dtype=bool,
+        )
+    counts = table.counts[rows]
+    enough = counts >= np.maximum(threshold, table.min_group_sizes[rows])[:, np.newaxis]
+    present = enough.any(axis=1)
+    selected = np.flatnonzero(rows)[present]
+    return selected, np.where(enough, table.means[rows], np.nan)[present]
+
+
 def norm_group(
     campaign: Campaign,
     dimension_ids: tuple[str, ...],
@@ -319,37 +410,107 @@ def norm_group(
     """
     table = norm_table(campaign.questionnaire_version_id, dimension_ids)
     threshold = min_respondents if min_respondents is not None else campaign.min_group_size
-    rows = table.organisation_ids != campaign.organisation_id
-    if sector or size_band:
-        # Read now, not from the cached table: a consultant may correct an organisation's
-        # sector or size band after its campaign closed, and the norm group follows at once.
-        current = {
-            org_id: (org_sector, org_size)
-            for org_id, org_sector, org_size in db.session.execute(
-                sa.select(Organisation.id, Organisation.sector, Organisation.size_band)
-            )
-        }
-        if sector:
-            rows &= np.array(
-                [current.get(int(o), (None, None))[0] == sector for o in table.organisation_ids],
-                dtype=bool,
-            )
-        if size_band:
-            rows &= np.array(
-                [current.get(int(o), (None, None))[1] == size_band for o in table.organisation_ids],
-                dtype=bool,
-            )
-    counts = table.counts[rows]
-    means = np.where(counts >= threshold, table.means[rows], np.nan)
-    present = (counts >= threshold).any(axis=1)
-    parts = ["all organisations"]
-    if sector:
-        parts = [f"sector {sector}"]
-    if size_band:
-        parts.append(f"size {size_band}")
-    return NormGroup(
-        " and ".join(parts),
-        tuple(dimension_ids),
-        means[present],
-        tuple(int(i) for i in table.organisation_ids[rows][present]),
+    current = _current_groups() if sector or size_band else {}
+    selected, means = _usable_scores(
+        table, campaign.organisation_id, threshold, current, sector, size_band
     )
+    return NormGroup(
+        _describe(sector, size_band),
+        tuple(dimension_ids),
+        means,
+        tuple(int(i) for i in table.organisation_ids[selected]),
+        sector or None,
+        size_band or None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NormGroupOption:
+    """One norm group a campaign's report could use, its size, and whether it may."""
+
+    key: str  # one of NORM_GROUPS
+    sector: str | None
+    size_band: str | None
+    organisations: int  # other organisations with a usable closed campaign
+    # None when the group may be used; "too_few" (under MIN_NORM_ORGANISATIONS), or
+    # "too_close" (it leaves out 1 to 4 organisations of a larger group it is part of).
+    problem: str | None
+    left_out: int = 0  # with "too_close": how many organisations it leaves out
+
+    @property
+    def usable(self) -> bool:
+        return self.problem is None
+
+
+def norm_group_options(
+    organisation: Organisation,
+    questionnaire_version_id: int | None,
+    dimension_ids: Sequence[str],
+    min_respondents: int,
+) -> dict[str, NormGroupOption]:
+    """Each of :data:`NORM_GROUPS` for a campaign of ``organisation`` on a questionnaire
+    version (None: a version no campaign uses yet), with its size and whether it may be
+    chosen: at least :data:`MIN_NORM_ORGANISATIONS` other organisations, and none or at
+    least that many left out of each larger group it is part of.
+    """
+    ids: dict[str, frozenset[int]] = {key: frozenset() for key in NORM_GROUPS}
+    if questionnaire_version_id is not None:
+        table = norm_table(questionnaire_version_id, dimension_ids)
+        current = _current_groups()
+        for key in NORM_GROUPS:
+            sector, size_band = norm_filters(key, organisation.sector, organisation.size_band)
+            selected, _means = _usable_scores(
+                table, organisation.id, min_respondents, current, sector, size_band
+            )
+            ids[key] = frozenset(int(i) for i in table.organisation_ids[selected])
+    options = {}
+    for key in NORM_GROUPS:
+        sector, size_band = norm_filters(key, organisation.sector, organisation.size_band)
+        size = len(ids[key])
+        problem, left_out = None, 0
+        if size < MIN_NORM_ORGANISATIONS:
+            problem = "too_few"
+        else:
+            gaps = [len(ids[larger] - ids[key]) for larger in _CONTAINING[key]]
+            close = [gap for gap in gaps if 0 < gap < MIN_NORM_ORGANISATIONS]
+            if close:
+                problem, left_out = "too_close", min(close)
+        options[key] = NormGroupOption(key, sector, size_band, size, problem, left_out)
+    return options
+
+
+def campaign_norm_options(campaign: Campaign) -> dict[str, NormGroupOption]:
+    """:func:`norm_group_options` for an existing campaign, with its own threshold."""
+    dimension_ids = design_for(questionnaire_for(campaign.questionnaire_version)).dimension_ids
+    return norm_group_options(
+        campaign.organisation,
+        campaign.questionnaire_version_id,
+        dimension_ids,
+        campaign.min_group_size,
+    )
+
+
+def check_norm_group(key: str | None, options: dict[str, NormGroupOption]) -> str | None:
+    """The value to store for a chosen norm group (None for all organisations), or a
+    ServiceError saying why it cannot be chosen now."""
+    key = key or "all"
+    if key not in NORM_GROUPS:
+        raise ServiceError(
+            f"Norm group {key[:20]!r} is not known; use one of: {', '.join(NORM_GROUPS)}."
+        )
+    if key == "all":
+        return None  # always allowed: with too few organisations there is no benchmark
+    option = options[key]
+    if option.problem == "too_few":
+        raise ServiceError(
+            f"The norm group {key!r} has {option.organisations} other organisation(s) with "
+            f"results on this questionnaire version; at least {MIN_NORM_ORGANISATIONS} are "
+            "needed. Choose another group."
+        )
+    if option.problem == "too_close":
+        raise ServiceError(
+            f"The norm group {key!r} leaves out only {option.left_out} organisation(s) of a "
+            "larger group, whose scores could then be worked out by comparing the two. "
+            "Choose another group."
+        )
+    return None if key == "all" else key

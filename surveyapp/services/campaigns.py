@@ -322,6 +322,27 @@ def close_campaign(campaign: Campaign) -> Campaign:
     return campaign
 
 
+def choose_norm_group(campaign: Campaign, norm_group: str | None) -> tuple[str, str] | None:
+    """Set the norm group of the campaign's report (None or "all": all organisations);
+    return (old, new) if it changed.
+
+    A report setting, so any status: staff are told nothing about it, and a closed
+    campaign's reports follow at once (the report cache keys on it). A group that is not
+    offered now (``aggregates.check_norm_group``) is refused; keeping the current choice
+    is always allowed, as the report falls back to all organisations where it must.
+    Flushes, no commit; on a ServiceError nothing has changed.
+    """
+    from .aggregates import campaign_norm_options, check_norm_group
+
+    old = campaign.norm_group or "all"
+    new = norm_group or "all"
+    if new == old:
+        return None
+    campaign.norm_group = check_norm_group(new, campaign_norm_options(campaign))
+    db.session.flush()
+    return old, new
+
+
 def accepts_responses(campaign: Campaign, on: dt.date | None = None) -> bool:
     """Open, and today within its dates."""
     on = on or today()

@@ -6,20 +6,34 @@ number has one origin.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from flask import current_app
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..models import Campaign, Response
+from ..models import Campaign, Organisation, Response
 from ..scoring import Analysis, Grouping, analyse
-from .aggregates import design_for, dimension_scores, norm_group
+from .aggregates import (
+    MIN_NORM_ORGANISATIONS,
+    NORM_GROUPS,
+    NormGroupOption,
+    design_for,
+    dimension_scores,
+    norm_filters,
+    norm_group,
+    norm_group_options,
+)
 from .campaigns import campaign_departments, previous_campaign
 from .designs import role_grouping, top_management_of
 from .matrix import load_matrix
+from .organisations import sector_label
 from .questionnaires import questionnaire_for
 from .release import ensure_results_released, visible_response_count
 
@@ -34,6 +48,9 @@ class CampaignReport:
     analysis: Analysis
     norm_group: dict[str, Any]
     previous_campaign: dict[str, Any] | None
+    # The norm group in words per language ({"nl": {"description", "name", "note"}}): the
+    # report is cached for every reader, so each language is worded once, here.
+    norm_labels: dict[str, dict[str, str | None]] = field(default_factory=dict, compare=False)
     # Values derived from this report (view models, JSON text), kept while it is cached.
     memo: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -59,10 +76,97 @@ def memoised(report: CampaignReport, key: tuple, build: Callable[[], Any]) -> An
     return report.memo[key]
 
 
-def analyse_campaign(
-    campaign: Campaign, *, sector_norm: bool = False, size_norm: bool = False
-) -> CampaignReport:
-    """Load a campaign, analyse it, and return the report object."""
+def _group_words(key: str, sector: str | None, size_band: str | None) -> str:
+    """The norm group without its size, in the current language: "sector Healthcare"."""
+    if key == "sector":
+        return _("sector %(sector)s", sector=sector_label(sector or ""))
+    if key == "size":
+        return _("%(size)s employees", size=size_band)
+    if key == "sector_size":
+        return _(
+            "sector %(sector)s, %(size)s employees",
+            sector=sector_label(sector or ""),
+            size=size_band,
+        )
+    return _("all organisations")
+
+
+def _group_name(key: str, sector: str | None, size_band: str | None, n: int) -> str:
+    """The norm group with its size, in the current language: "12 organisations in sector
+    Healthcare"."""
+    if key == "sector":
+        return ngettext(
+            "%(num)d organisation in sector %(sector)s",
+            "%(num)d organisations in sector %(sector)s",
+            n,
+            sector=sector_label(sector or ""),
+        )
+    if key == "size":
+        return ngettext(
+            "%(num)d organisation with %(size)s employees",
+            "%(num)d organisations with %(size)s employees",
+            n,
+            size=size_band,
+        )
+    if key == "sector_size":
+        return ngettext(
+            "%(num)d organisation in sector %(sector)s with %(size)s employees",
+            "%(num)d organisations in sector %(sector)s with %(size)s employees",
+            n,
+            sector=sector_label(sector or ""),
+            size=size_band,
+        )
+    return ngettext(
+        "%(num)d organisation: all others that used this questionnaire",
+        "%(num)d organisations: all others that used this questionnaire",
+        n,
+    )
+
+
+def _fallback_note(chosen: NormGroupOption) -> str:
+    """Why the report compares with all organisations instead of the chosen group."""
+    group = _group_words(chosen.key, chosen.sector, chosen.size_band)
+    if chosen.problem == "too_close":
+        return ngettext(
+            "The norm group chosen for this report, %(group)s, now leaves out only "
+            "%(num)d organisation of a larger group, whose scores could be worked out by "
+            "comparing the two. So this report compares with all organisations instead.",
+            "The norm group chosen for this report, %(group)s, now leaves out only "
+            "%(num)d organisations of a larger group, whose scores could be worked out by "
+            "comparing the two. So this report compares with all organisations instead.",
+            chosen.left_out,
+            group=group,
+        )
+    return _(
+        "The norm group chosen for this report, %(group)s, now has fewer than %(min)d other "
+        "organisations with results. So this report compares with all organisations "
+        "instead.",
+        group=group,
+        min=MIN_NORM_ORGANISATIONS,
+    )
+
+
+def norm_labels(norm: dict[str, Any], chosen: NormGroupOption | None) -> dict[str, dict]:
+    """The norm group of a report in words, for each language the app offers."""
+    labels = {}
+    for lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            labels[lang] = {
+                "description": _group_words(norm["key"], norm["sector"], norm["size_band"]),
+                "name": _group_name(
+                    norm["key"], norm["sector"], norm["size_band"], norm["organisations"]
+                ),
+                "note": _fallback_note(chosen) if chosen is not None else None,
+            }
+    return labels
+
+
+def analyse_campaign(campaign: Campaign) -> CampaignReport:
+    """Load a campaign, analyse it, and return the report object.
+
+    The benchmark uses the norm group chosen for the campaign (``Campaign.norm_group``)
+    when it may still be used now; otherwise all organisations, and the report says why.
+    """
     questionnaire = questionnaire_for(campaign.questionnaire_version)
     design = design_for(questionnaire)
     data = load_matrix(campaign)
@@ -101,12 +205,32 @@ def analyse_campaign(
         if previous_responses is None:
             # Its own report withholds everything; a comparison would give its scores away.
             previous_scores = None
-    norms = norm_group(
-        campaign,
-        design.dimension_ids,
-        sector=campaign.organisation.sector if sector_norm else None,
-        size_band=campaign.organisation.size_band if size_norm else None,
+    chosen_key = campaign.norm_group or "all"
+    fallback = None
+    if chosen_key != "all":
+        options = norm_group_options(
+            campaign.organisation,
+            campaign.questionnaire_version_id,
+            design.dimension_ids,
+            campaign.min_group_size,
+        )
+        chosen = options.get(chosen_key)
+        if chosen is None or not chosen.usable:
+            fallback = chosen
+    used_key = "all" if fallback is not None or chosen_key not in NORM_GROUPS else chosen_key
+    sector, size_band = norm_filters(
+        used_key, campaign.organisation.sector, campaign.organisation.size_band
     )
+    norms = norm_group(campaign, design.dimension_ids, sector=sector, size_band=size_band)
+    norm = {
+        "key": used_key,
+        "chosen": chosen_key,
+        "fallback": None if fallback is None else fallback.problem,
+        "description": norms.description,
+        "sector": sector,
+        "size_band": size_band,
+        "organisations": len(norms.organisation_ids),
+    }
     analysis = analyse(
         data.matrix,
         design,
@@ -166,12 +290,8 @@ def analyse_campaign(
             for k, u in enumerate(units)
         ],
         analysis=analysis,
-        norm_group={
-            "description": norms.description,
-            "sector": campaign.organisation.sector if sector_norm else None,
-            "size_band": campaign.organisation.size_band if size_norm else None,
-            "organisations": len(norms.organisation_ids),
-        },
+        norm_group=norm,
+        norm_labels=norm_labels(norm, fallback),
         previous_campaign=None
         if previous is None
         else {
@@ -190,9 +310,30 @@ _CACHE: dict[tuple, CampaignReport] = {}
 _CACHE_SIZE = 32
 
 
+def _norm_fingerprint(campaign: Campaign) -> str:
+    """What a chosen norm group depends on beyond closed campaigns: which organisations
+    share the campaign's sector or size band now (a consultant may move one)."""
+    if not campaign.norm_group:
+        return ""  # all organisations: sectors and size bands play no part
+    organisation = campaign.organisation
+    members = db.session.execute(
+        select(Organisation.id, Organisation.sector, Organisation.size_band)
+        .where(
+            or_(
+                Organisation.sector == organisation.sector,
+                Organisation.size_band == organisation.size_band,
+            )
+        )
+        .order_by(Organisation.id)
+    ).all()
+    text = ";".join(f"{i},{s},{b}" for i, s, b in members)
+    return f"{campaign.norm_group}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
 def campaign_version(campaign: Campaign) -> tuple:
-    """What the report depends on: responses (count, newest id), status, thresholds, and
-    the organisation's other closed campaigns (norm group and previous campaign)."""
+    """What the report depends on: responses (count, newest id), status, thresholds, the
+    chosen norm group and who is in it, and the other closed campaigns on the same
+    questionnaire version (norm group and previous campaign)."""
     count, newest = db.session.execute(
         select(func.count(Response.id), func.max(Response.id)).where(
             Response.campaign_id == campaign.id
@@ -212,26 +353,27 @@ def campaign_version(campaign: Campaign) -> tuple:
         campaign.min_group_size,
         campaign.min_comment_group_size,
         tuple(closed),
+        _norm_fingerprint(campaign),
     )
 
 
-def released_report(campaign: Campaign, **options: bool) -> CampaignReport:
+def released_report(campaign: Campaign) -> CampaignReport:
     """The report every output is rendered from, if the release policy allows it.
 
     Raises :class:`~.release.ResultsNotReleased` for a campaign that has not closed: no
     page, PDF, CSV or API response may show an open campaign's results.
     """
     ensure_results_released(campaign)
-    return cached_campaign_report(campaign, **options)
+    return cached_campaign_report(campaign)
 
 
-def cached_campaign_report(campaign: Campaign, **options: bool) -> CampaignReport:
+def cached_campaign_report(campaign: Campaign) -> CampaignReport:
     """``analyse_campaign`` with a small in-process cache keyed by the campaign's version."""
-    key = (campaign_version(campaign), tuple(sorted(options.items())))
+    key = campaign_version(campaign)
     report = _CACHE.get(key)
     if report is None:
-        report = analyse_campaign(campaign, **options)
-        for stale in [k for k in _CACHE if k[0][0] == campaign.id and k[1] == key[1]]:
+        report = analyse_campaign(campaign)
+        for stale in [k for k in _CACHE if k[0] == campaign.id]:
             del _CACHE[stale]
         while len(_CACHE) >= _CACHE_SIZE:
             del _CACHE[next(iter(_CACHE))]

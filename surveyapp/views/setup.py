@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -39,10 +40,18 @@ from wtforms.validators import (
 
 from ..extensions import db
 from ..i18n import localised, long_date
-from ..models import SIZE_BANDS, Campaign, Department, Organisation
+from ..models import SIZE_BANDS, Campaign, Department, Organisation, QuestionnaireVersion
 from ..services import ServiceError, audit
+from ..services.aggregates import (
+    MIN_NORM_ORGANISATIONS,
+    NORM_GROUPS,
+    NormGroupOption,
+    campaign_norm_options,
+    norm_group_options,
+)
 from ..services.campaigns import (
     MailingAfterClosing,
+    choose_norm_group,
     close_campaign,
     create_campaign,
     extend_campaign,
@@ -50,6 +59,7 @@ from ..services.campaigns import (
     update_campaign,
 )
 from ..services.csvfiles import CSVFileError
+from ..services.designs import design_for
 from ..services.organisations import (
     HEADCOUNT_MAX,
     NAME_MAX,
@@ -149,6 +159,139 @@ class DepartmentForm(FlaskForm):
     )
 
 
+def NormGroupField() -> RadioField:  # noqa: N802 (a field factory, used like a class)
+    """The norm group of a campaign's report; its choices come from ``offer_norm_groups``."""
+    return RadioField(
+        _l("Norm group for the report"),
+        default="all",
+        # Left out of the form (an older client): all organisations, or the current choice.
+        validators=[Optional()],
+        validate_choice=False,  # check_offered explains a group that is not offered
+    )
+
+
+def _norm_title(option: NormGroupOption) -> str:
+    """A norm group as the consultant chooses it: "Same sector: Healthcare"."""
+    if option.key == "sector":
+        return _("Same sector: %(sector)s", sector=sector_label(option.sector or ""))
+    if option.key == "size":
+        return _("Same size: %(size)s employees", size=option.size_band)
+    if option.key == "sector_size":
+        return _(
+            "Same sector and size: %(sector)s, %(size)s employees",
+            sector=sector_label(option.sector or ""),
+            size=option.size_band,
+        )
+    return _("All organisations")
+
+
+def _norm_count(option: NormGroupOption) -> str:
+    return ngettext(
+        "%(num)d other organisation with results",
+        "%(num)d other organisations with results",
+        option.organisations,
+    )
+
+
+def norm_group_problem(option: NormGroupOption) -> str | None:
+    """Why a norm group is not offered (or, for all organisations, gives no benchmark)."""
+    if option.problem == "too_close":
+        return ngettext(
+            "%(group)s: it leaves out only %(num)d organisation of a larger group, whose "
+            "scores could then be worked out by comparing the two.",
+            "%(group)s: it leaves out only %(num)d organisations of a larger group, whose "
+            "scores could then be worked out by comparing the two.",
+            option.left_out,
+            group=_norm_title(option),
+        )
+    if option.problem == "too_few" and option.key == "all":
+        return ngettext(
+            "All organisations: %(num)d other organisation has results on this questionnaire, "
+            "so the report shows no benchmark until there are at least %(min)d.",
+            "All organisations: %(num)d other organisations have results on this "
+            "questionnaire, so the report shows no benchmark until there are at least "
+            "%(min)d.",
+            option.organisations,
+            min=MIN_NORM_ORGANISATIONS,
+        )
+    if option.problem == "too_few":
+        return ngettext(
+            "%(group)s: %(num)d other organisation has results on this questionnaire; at "
+            "least %(min)d are needed.",
+            "%(group)s: %(num)d other organisations have results on this questionnaire; at "
+            "least %(min)d are needed.",
+            option.organisations,
+            group=_norm_title(option),
+            min=MIN_NORM_ORGANISATIONS,
+        )
+    return None
+
+
+def offer_norm_groups(
+    field: RadioField, options: dict[str, NormGroupOption], current: str | None
+) -> None:
+    """Offer the norm groups that may be chosen now, and the current choice (kept even
+    if it is no longer offered: the report then falls back to all organisations)."""
+    current = current or "all"
+    field.options = options
+    field.current = current
+    field.min_organisations = MIN_NORM_ORGANISATIONS
+    field.choices = [
+        (key, _("%(group)s (%(count)s)", group=_norm_title(option), count=_norm_count(option)))
+        for key, option in options.items()
+        if option.usable or key in ("all", current)
+    ]
+    field.not_offered = [
+        norm_group_problem(option) for option in options.values() if option.problem
+    ]
+
+
+def check_offered(field: RadioField) -> None:
+    """A field error for a norm group that is unknown or not offered now."""
+    key = field.data or "all"
+    if key not in NORM_GROUPS:
+        raise ValidationError(_("Choose one of the norm groups in the list."))
+    option = field.options[key]
+    if key not in ("all", field.current) and not option.usable:
+        raise ValidationError(
+            _(
+                "This norm group cannot be chosen now. %(reason)s Choose another one.",
+                reason=norm_group_problem(option),
+            )
+        )
+
+
+def _new_campaign_norm_options(
+    organisation: Organisation, form: CampaignForm
+) -> dict[str, NormGroupOption]:
+    """The norm groups on offer for the questionnaire and threshold chosen in the form."""
+    threshold = form.min_group_size.data
+    if not isinstance(threshold, int) or threshold < 3:
+        threshold = 5
+    key, _sep, number = (form.questionnaire.data or "").rpartition(":")
+    try:
+        questionnaire = get_questionnaire(key, int(number))
+    except (ServiceError, ValueError):
+        questionnaire = None
+    if questionnaire is None:
+        return norm_group_options(organisation, None, (), threshold)
+    version_id = db.session.scalar(
+        sa.select(QuestionnaireVersion.id).filter_by(
+            key=questionnaire.id, version=questionnaire.version
+        )
+    )
+    return norm_group_options(
+        organisation, version_id, design_for(questionnaire).dimension_ids, threshold
+    )
+
+
+class NormGroupForm(FlaskForm):
+    norm_group = NormGroupField()
+
+    def validate_norm_group(self, field: RadioField) -> None:
+        check_offered(field)
+
+
 class CampaignForm(FlaskForm):
     name = StringField(
         _l("Name of the campaign"),
@@ -222,6 +365,7 @@ class CampaignForm(FlaskForm):
         ],
         invalid_value_message=NUMBER_MESSAGE,
     )
+    norm_group = NormGroupField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -242,6 +386,9 @@ class CampaignForm(FlaskForm):
             raise ValidationError(
                 _("Choose a date on or after the closing date: results come after it.")
             )
+
+    def validate_norm_group(self, field: RadioField) -> None:
+        check_offered(field)
 
     def validate_min_comment_group_size(self, field: IntegerField) -> None:
         threshold = self.min_group_size.data
@@ -529,6 +676,7 @@ def new_campaign(organisation_id: int):
     form = CampaignForm()
     if request.method == "GET" and form.questionnaire.choices:
         form.questionnaire.data = form.questionnaire.choices[-1][0]
+    offer_norm_groups(form.norm_group, _new_campaign_norm_options(org, form), None)
     error = None
     if form.validate_on_submit():
         key, _sep, version = form.questionnaire.data.rpartition(":")
@@ -548,6 +696,7 @@ def new_campaign(organisation_id: int):
                 results_on=form.results_on.data,
                 max_reminders=form.max_reminders.data,
             )
+            choose_norm_group(campaign, form.norm_group.data)
         except ServiceError as exc:
             db.session.rollback()
             error = str(exc)
@@ -558,7 +707,8 @@ def new_campaign(organisation_id: int):
                 organisation=org,
                 detail=(
                     f"campaign {campaign.id} ({questionnaire.id} v{questionnaire.version}, "
-                    f"{campaign.opens_on} to {campaign.closes_on})"
+                    f"{campaign.opens_on} to {campaign.closes_on}, "
+                    f"norm group {campaign.norm_group or 'all'})"
                 ),
             )
             db.session.commit()
@@ -594,6 +744,11 @@ def edit_campaign(campaign_id: int):
         )
     version = c.questionnaire_version
     form = CampaignForm(obj=c, questionnaire=f"{version.key}:{version.version}")
+    if request.method == "GET":
+        form.norm_group.data = c.norm_group or "all"
+    offer_norm_groups(
+        form.norm_group, _new_campaign_norm_options(c.organisation, form), c.norm_group
+    )
     error = None
     if form.validate_on_submit():
         key, _sep, number = form.questionnaire.data.rpartition(":")
@@ -612,6 +767,9 @@ def edit_campaign(campaign_id: int):
                 results_on=form.results_on.data,
                 max_reminders=form.max_reminders.data,
             )
+            norm_change = choose_norm_group(c, form.norm_group.data)
+            if norm_change:
+                changes.settings["norm_group"] = norm_change
         except MailingAfterClosing as exc:
             db.session.rollback()
             form.closes_on.errors.append(
@@ -665,6 +823,49 @@ def campaign(campaign_id: int):
         campaign=c,
         organisation=c.organisation,
         departments=len(c.units) if c.status != "draft" else len(c.organisation.departments),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/norm-group", methods=["GET", "POST"])
+@consultant_required
+def norm_group(campaign_id: int):
+    """Choose who the campaign's report compares the organisation with: a report setting,
+    so it may change in any state, also after the campaign has closed."""
+    c = _campaign(campaign_id)
+    form = NormGroupForm()
+    if request.method == "GET":
+        form.norm_group.data = c.norm_group or "all"
+    offer_norm_groups(form.norm_group, campaign_norm_options(c), c.norm_group)
+    error = None
+    if form.validate_on_submit():
+        try:
+            change = choose_norm_group(c, form.norm_group.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            if change is None:
+                flash(_("Nothing was changed: this was already the norm group."))
+            else:
+                audit.record(
+                    "campaign_changed",
+                    user=g.user,
+                    organisation=c.organisation_id,
+                    detail=f"campaign {c.id}: {_describe_changes({'norm_group': change})}",
+                )
+                db.session.commit()
+                flash(_("The norm group is saved. Every report of this campaign now uses it."))
+            return redirect(url_for("setup.campaign", campaign_id=c.id))
+    return (
+        render_template(
+            "setup/norm_group.html",
+            campaign=c,
+            organisation=c.organisation,
+            form=form,
+            error=error,
+            min_organisations=MIN_NORM_ORGANISATIONS,
+        ),
+        400 if request.method == "POST" else 200,
     )
 
 

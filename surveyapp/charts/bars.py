@@ -40,7 +40,7 @@ from .marks import (
     whisker,
 )
 from .svg import document, element, num, text_element, uid
-from .text import chars_in, label, row_lines, text_width, wrap_label
+from .text import label, row_height, row_lines, text_width
 from .words import merged
 
 if TYPE_CHECKING:
@@ -84,7 +84,6 @@ def dimension_bars(
     axis = Axis(scale_min, scale_max, x0, x1)
     show_benchmark = benchmark and any(r.benchmark for r in rows)
     top = BARS_TOP + (BARS_LEVELS_ROOM if levels else 0)
-    row_h = BARS_ROW
     show_reference = False
     body: list[str] = [hatch(ident)]
     y = top
@@ -92,8 +91,10 @@ def dimension_bars(
     marks: list[str] = []
     for k, row in enumerate(rows):
         name = str(row.name)
+        lines = row_lines(name, label_width)
+        row_h = row_height(lines, BARS_ROW)
         mid = y + row_h / 2
-        marks.append(label(label_width, mid, row_lines(name, label_width), "end"))
+        marks.append(label(label_width, mid, lines, "end"))
         mean = row.mean
         if row.suppressed or missing(mean):
             note = words["withheld"] if row.suppressed else words["not_available"]
@@ -184,8 +185,10 @@ def dimension_bars(
         y += row_h
     bottom = y
     grid = axis_lines(axis, top, bottom, lang)
+    numbered = False
     if levels:
-        grid += _level_marks(levels, axis, scale_min, scale_max, top, bottom)
+        level_marks, numbered = _level_marks(levels, axis, scale_min, scale_max, top, bottom)
+        grid += level_marks
     entries = [
         (swatch(PALETTE["blue"], 12, 10, fill_opacity=BARS_OPACITY), words["score"]),
         (whisker(-6, 6, 0, 4), words["interval"]),
@@ -197,10 +200,26 @@ def dimension_bars(
             (_median_mark("M0 -6l6 6l-6 6l-6 -6z"), words["benchmark_median"]),
             (swatch(f"url(#{ident}-hatch)", 12, 10, stroke=HATCH_LINE), words["benchmark_band"]),
         ]
+    if numbered:
+        # The bands carry numbers where their names do not fit: the legend names them.
+        entries += [(_level_number(0, 4, level.number), level.name) for level in levels]
     key, key_h = legend(label_width * 0.2, bottom + AXIS_TOP + 4, entries, width)
     body += grid + marks + [key]
     return document(
         "dimensions", ident, width, bottom + AXIS_TOP + key_h, title, "; ".join(summary), body
+    )
+
+
+def _level_number(x: float, y: float, number: int) -> str:
+    return text_element(
+        str(number),
+        class_="level-name",
+        x=x,
+        y=y,
+        text_anchor="middle",
+        font_size=LEVEL_SIZE,
+        font_weight="bold",
+        fill=PALETTE["grey"],
     )
 
 
@@ -211,8 +230,13 @@ def _level_marks(
     scale_max: float,
     top: float,
     bottom: float,
-) -> list[str]:
-    """Dashed lines at the maturity thresholds, and level names centred in their bands."""
+) -> tuple[list[str], bool]:
+    """Dashed lines at the maturity thresholds, and level names centred in their bands.
+
+    Where any name does not fit its band (a phone's narrow drawing), every band shows its
+    level number instead, never a cut name, and the second value returned is True: the
+    legend then names the numbers.
+    """
     out = []
     for level in levels:
         score = level.min_score
@@ -231,14 +255,19 @@ def _level_marks(
                 stroke_dasharray="3 3",
             )
         )
-    # Level names above the plot, shortened to fit the band.
     scores = [float(lv.min_score) for lv in levels] + [float(scale_max)]
-    for k, level in enumerate(levels):
-        a, b = axis(scores[k]), axis(scores[k + 1])
-        name = wrap_label(str(level.name), chars_in(b - a - 6, LEVEL_SIZE), 1)
+    bands = [(axis(scores[k]), axis(scores[k + 1])) for k in range(len(levels))]
+    numbered = any(
+        text_width(str(level.name), LEVEL_SIZE) > b - a - 6
+        for level, (a, b) in zip(levels, bands, strict=True)
+    )
+    for level, (a, b) in zip(levels, bands, strict=True):
+        if numbered:
+            out.append(_level_number((a + b) / 2, top - 8, level.number))
+            continue
         out.append(
             text_element(
-                name[0],
+                str(level.name),
                 class_="level-name",
                 x=(a + b) / 2,
                 y=top - 8,
@@ -247,4 +276,4 @@ def _level_marks(
                 fill=PALETTE["grey"],
             )
         )
-    return out
+    return out, numbered

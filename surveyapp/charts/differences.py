@@ -30,7 +30,7 @@ from .layout import (
 )
 from .marks import Axis, axis_line, interval, legend, missing, swatch, tick, tick_step, whisker
 from .svg import document, element, text_element, uid
-from .text import label, row_lines, text_width
+from .text import label, row_height, row_lines, text_width
 from .words import merged
 
 if TYPE_CHECKING:
@@ -114,14 +114,15 @@ def difference_bars(
         top = DIFF_CAPTION_TOP
     else:
         top = DIFF_CAPTIONS_STACKED_TOP
-    row_h = DIFF_ROW
     y = top
     marks: list[str] = []
     summary: list[str] = []
     for row in rows:
         name = str(row.name)
+        lines = row_lines(name, label_width)
+        row_h = row_height(lines, DIFF_ROW)
         mid = y + row_h / 2
-        marks.append(label(label_width, mid, row_lines(name, label_width), "end"))
+        marks.append(label(label_width, mid, lines, "end"))
         entry = _entry(row, key)
         if entry is None:
             marks.append(

@@ -56,7 +56,7 @@ def group_intervals(
     text: Mapping[str, str] | None = None,
     lang: str = "en",
     width: float = 640,
-    label_lines: int = 1,
+    label_lines: int = 3,
 ) -> Markup:
     """Dot-and-whisker chart of group means with 95% intervals against the organisation mean.
 
@@ -66,7 +66,9 @@ def group_intervals(
     hollow diamond and the words "no agreement"; a group significantly above or below the
     rest of the organisation gets a filled triangle pointing up or down. Sub-departments
     (``parent`` set) are indented. ``highlight`` (a group ``code``) is drawn in bold.
-    Names wrap to at most ``label_lines`` lines; a row grows to hold them.
+    Names wrap to at most ``label_lines`` lines (three by default, so a department or role
+    name is never cut on a phone); a row grows to hold them. Where "no agreement" does not
+    fit beside the number, the diamond alone marks it and the legend names it.
     """
     words = merged(text)
     ident = uid("groups", width, title, [(r.code, r.mean) for r in rows])
@@ -78,7 +80,7 @@ def group_intervals(
         note_width += text_width(words["no_agreement"], SMALL_SIZE)
     note_width = min(note_width, width * GROUPS_NOTE_SHARE)
     note_chars = chars_in(note_width - 22 - number_width, SMALL_SIZE)
-    no_agreement_note = wrap_label(words["no_agreement"], note_chars, 1)[0]
+    no_agreement_note = words["no_agreement"] if len(words["no_agreement"]) <= note_chars else ""
     x0, x1 = label_width + LABEL_GAP, width - note_width - 8
     axis = Axis(scale_min, scale_max, x0, x1)
     top = GROUPS_TOP
@@ -146,7 +148,7 @@ def group_intervals(
             any_above, any_below = any_above or up, any_below or not up
             marks.append(triangle(note_x + 5, mid, up, GROUPS_TRIANGLE, INK))
             note_x += 14
-        if row.agreement_ok is False:
+        if row.agreement_ok is False and no_agreement_note:
             notes.append(no_agreement_note)
         extra = (
             element("tspan", esc(" " + notes[1]), fill=PALETTE["vermillion"], font_style="italic")

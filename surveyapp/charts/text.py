@@ -51,8 +51,14 @@ def wrap_label(text: str, max_chars: int, max_lines: int = 2) -> list[str]:
 
 
 def row_lines(name: str, label_width: float, size: float = FONT_SIZE) -> list[str]:
-    """A row's name wrapped to two lines of the label column."""
-    return wrap_label(name, chars_in(label_width, size), 2)
+    """A row's name wrapped to at most three lines of the label column (a phone's narrow
+    drawing needs the third line for the longer names; a row grows to hold it)."""
+    return wrap_label(name, chars_in(label_width, size), 3)
+
+
+def row_height(lines: Sequence[str], base: float) -> float:
+    """A row of ``base`` height holds two lines of label; each further line adds one."""
+    return base + max(0, len(lines) - 2) * LINE_HEIGHT
 
 
 def label(x: float, y: float, lines: Sequence[str], anchor: str = "end", **values: Any) -> str:

@@ -242,14 +242,49 @@ def test_long_labels_are_wrapped_without_overlap():
     root = parse(charts.dimension_bars(rows, 1, 5))
     labels = find(root, "text", "chart-label")
     spans = [list(label) for label in labels]
-    assert len(spans[0]) == 2  # wrapped to two lines
-    assert spans[0][1].text.endswith("…")
+    assert len(spans[0]) == 3  # wrapped to three lines, the row grown to hold them
+    assert spans[0][2].text.endswith("…")
     max_chars = max(len(s.text) for s in spans[0])
     bar_x = float(find(root, "rect", "bar")[0].get("x"))
     assert charts.text_width("x" * max_chars) <= bar_x  # the label stays left of the plot
     last_line_of_first = float(spans[0][-1].get("y"))
     first_line_of_second = float(spans[1][0].get("y"))
     assert first_line_of_second - last_line_of_first >= charts.LINE_HEIGHT
+
+
+def test_level_names_that_do_not_fit_become_numbers_named_in_the_legend():
+    rows = [dimension("Open culture", 3.0, (2.8, 3.2))]
+    wide = parse(charts.dimension_bars(rows, 1, 5, levels=LEVELS, width=640))
+    names = [t.text for t in find(wide, "text", "level-name")]
+    assert names == ["Closed", "Listening", "Conversing", "Social business"]
+    narrow = parse(charts.dimension_bars(rows, 1, 5, levels=LEVELS, width=340))
+    in_bands = [t.text for t in find(narrow, "text", "level-name")]
+    # The four bands carry numbers (no cut names); the legend repeats each number once
+    # beside the level's full name.
+    assert in_bands[:4] == ["1", "2", "3", "4"]
+    assert not any("…" in (t.text or "") for t in narrow.iter(f"{SVG}text"))
+    legend_words = [t.text for t in narrow.iter(f"{SVG}text")]
+    for level in LEVELS:
+        assert level.name in legend_words
+
+
+@pytest.mark.parametrize("width", [340, 640])
+def test_group_names_of_ordinary_length_are_never_cut(width):
+    names = [
+        "Member of the conversation team",
+        "Middle management or team leader",
+        "Customer contact centre",
+        "Human resources",
+    ]
+    rows = [
+        group(name, 3.0 + k / 10, (2.8, 3.4), agreement_ok=False) for k, name in enumerate(names)
+    ]
+    root = parse(charts.group_intervals(rows, 3.1, 1, 5, width=width))
+    drawn = " ".join(t.text or "" for t in root.iter(f"{SVG}tspan"))
+    drawn += " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert "…" not in drawn
+    for name in names:
+        assert all(word in drawn for word in name.split())
 
 
 def test_wrap_label_cuts_long_words_and_limits_lines():

@@ -84,6 +84,9 @@ RULES = {
     # Individual answers: consultants only, whichever organisation.
     "dashboard.responses_csv_download": "consultant",
     "dashboard.responses_xlsx_download": "consultant",
+    "dashboard.responses_sav_download": "consultant",
+    "dashboard.codebook_csv_download": "consultant",
+    "dashboard.answer_files": "consultant",
     "dashboard.api_tokens": "signed_in",
     # Consultants
     "consultant.organisations": "consultant",

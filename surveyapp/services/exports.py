@@ -1,24 +1,18 @@
-"""Downloads of a campaign: anonymised responses (CSV, XLSX) and aggregate results (CSV).
+"""Downloads of a campaign's aggregate results (CSV).
 
 Every function returns an iterator of chunks, so a view can stream the file instead of
-building it in memory. Anonymity is never decided here: the response rows come from
-``responses.export_responses`` (which folds small groups), the aggregate rows from the
+building it in memory. Anonymity is never decided here: the aggregate rows come from the
 report view model (which carries the analysis' suppression); a withheld group is written
-with empty numbers and ``suppressed = yes``, never with a figure.
+with empty numbers and ``suppressed = yes``, never with a figure. The answer files
+(individual answers, with a codebook) are ``answer_files.py``.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..models import Campaign
 from .csvfiles import write_csv
-from .responses import export_responses
-from .spreadsheet import xlsx_row
-
-CHUNK_BYTES = 64 * 1024
 
 RESULT_COLUMNS = [
     "section",
@@ -63,39 +57,6 @@ RESULT_COLUMNS = [
 
 CHANGE_COLUMNS = [c for c in RESULT_COLUMNS if c.startswith("change_")]
 GAP_COLUMNS = [c for c in RESULT_COLUMNS if c.startswith("gap_")]
-
-
-def responses_csv(campaign: Campaign) -> Iterator[str]:
-    """The anonymised responses in the import format, line by line."""
-    header, rows = export_responses(campaign)
-    return iter(write_csv(header, rows))
-
-
-def responses_xlsx(campaign: Campaign, sheet_title: str = "Responses") -> Iterator[bytes]:
-    """The anonymised responses as an Excel workbook, in chunks.
-
-    openpyxl's write-only mode keeps one row in memory at a time; the workbook is
-    written to an anonymous temporary file (deleted when closed) and read back in chunks.
-    Text cells are string cells, quoted like the CSV's (``spreadsheet.xlsx_row``): no
-    comment or department name becomes a formula.
-    """
-    from openpyxl import Workbook
-
-    header, rows = export_responses(campaign)  # raises before any byte is sent
-
-    def chunks() -> Iterator[bytes]:
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(sheet_title[:31])
-        sheet.append(xlsx_row(sheet, header))
-        for row in rows:
-            sheet.append(xlsx_row(sheet, row))
-        with tempfile.TemporaryFile() as spool:
-            workbook.save(spool)
-            spool.seek(0)
-            while block := spool.read(CHUNK_BYTES):
-                yield block
-
-    return chunks()
 
 
 def _flag(value: bool | None) -> str:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -182,6 +184,166 @@ def participation(campaign: Campaign) -> Participation:
             )
             for u in units
         ),
+    )
+
+
+# ---------------------------------------------------------------------------------
+# Answer files: which department and role each response's row may show
+
+# Why a row shows less than was recorded; the codebook words each (``services/codebook.py``).
+DEPARTMENT_WITHHELD = "department_withheld"
+DEPARTMENT_BROADENED = "department_broadened"
+ROLE_WITHHELD = "role_withheld"
+COMMENTS_WITHHELD = "comments_withheld"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFileRelease:
+    """The decision for a closed campaign's answer file: what each row may show.
+
+    A row of an answer file is one person's answers, so the department and role it
+    carries must each describe at least ``threshold`` rows of the file, or a reader who
+    knows the organisation could pick the person out and read every answer they gave.
+    Every decision depends only on a response's (department, role level): rows that
+    share both are treated alike, and every reason code is one that a reader could
+    work out from the file and the department tree alone, so the reasons say nothing
+    more about a row than its visible cells do.
+    """
+
+    threshold: int
+    comment_threshold: int
+    shown_department: Mapping[int, int | None]  # recorded department id -> shown (None: withheld)
+    rows_per_label: Mapping[int | None, int]  # rows of the file per shown department
+    withheld_roles: frozenset[tuple[int | None, str]]  # (shown department, role) left empty
+    broadened: frozenset[int]  # shown departments that may include unlisted sub-departments
+
+    def department(self, department_id: int) -> int | None:
+        """The department a row of ``department_id`` shows, or None if withheld."""
+        return self.shown_department[department_id]
+
+    def role(self, department_id: int, role_level: str) -> str | None:
+        """The role a row shows, or None if withheld."""
+        label = self.shown_department[department_id]
+        return None if (label, role_level) in self.withheld_roles else role_level
+
+    def comments_shown(self, department_id: int) -> bool:
+        """Comments appear only where the shown department has enough rows for them."""
+        label = self.shown_department[department_id]
+        return label is not None and self.rows_per_label[label] >= self.comment_threshold
+
+    def reasons(self, department_id: int, role_level: str) -> tuple[str, ...]:
+        """The reason codes of a row of ``department_id`` and ``role_level``."""
+        label = self.shown_department[department_id]
+        codes: list[str] = []
+        if label is None:
+            codes.append(DEPARTMENT_WITHHELD)
+        elif label in self.broadened:
+            codes.append(DEPARTMENT_BROADENED)
+        if (label, role_level) in self.withheld_roles:
+            codes.append(ROLE_WITHHELD)
+        if not self.comments_shown(department_id):
+            codes.append(COMMENTS_WITHHELD)
+        return tuple(codes)
+
+
+def answer_file_release(campaign: Campaign) -> AnswerFileRelease:
+    """Decide, for a closed campaign, which department and role every answer-file row shows.
+
+    * A department with fewer than ``threshold`` rows is shown as its parent, deepest
+      first, so that every department in the file covers at least ``threshold`` rows;
+      rows folded past the top level have no department, and if those are fewer than
+      ``threshold`` the smallest departments are added to them until they are not.
+    * Within each shown department a role level held by fewer than ``threshold`` rows is
+      left empty, and the next smallest roles with it until the rows without a role are
+      none or at least ``threshold``.
+    * Comments appear only in departments with at least the comment threshold of rows.
+
+    Raises :class:`ServiceError` if the campaign has fewer responses than the threshold.
+    """
+    ensure_results_released(campaign)
+    threshold = campaign.min_group_size
+    cells = Counter(
+        {
+            (department_id, role): n
+            for department_id, role, n in db.session.execute(
+                sa.select(Response.department_id, Response.role_level, sa.func.count())
+                .where(Response.campaign_id == campaign.id)
+                .group_by(Response.department_id, Response.role_level)
+            )
+        }
+    )
+    total = sum(cells.values())
+    if total < threshold:
+        raise ServiceError(
+            f"Campaign {campaign.id} has {total} responses, fewer than its anonymity "
+            f"threshold of {threshold}; there is nothing that can be exported safely."
+        )
+    units = campaign_departments(campaign)
+    parent = {u.department_id: u.parent_department_id for u in units}
+    code = {u.department_id: u.code for u in units}
+    recorded = Counter[int]()
+    for (department_id, _), n in cells.items():
+        recorded[department_id] += n
+        parent.setdefault(department_id, None)
+        code.setdefault(department_id, "")
+    label: dict[int, int | None] = {d: d for d in parent}
+    counts: Counter[int | None] = Counter(recorded)
+
+    def depth(department_id: int) -> int:
+        steps, node = 0, parent.get(department_id)
+        while node is not None:
+            steps, node = steps + 1, parent.get(node)
+        return steps
+
+    def fold(source: int | None, into: int | None) -> None:
+        for department_id, shown in label.items():
+            if shown == source:
+                label[department_id] = into
+        counts[into] += counts.pop(source, 0)
+
+    for department_id in sorted(parent, key=lambda d: (-depth(d), code[d])):
+        if 0 < counts.get(department_id, 0) < threshold:
+            fold(department_id, parent.get(department_id))
+    # Rows left without a department form a group of their own: make it large enough
+    # too, by adding the smallest shown departments to it.
+    while 0 < counts.get(None, 0) < threshold:
+        smallest = min(
+            (d for d in counts if d is not None and counts[d]), key=lambda d: (counts[d], code[d])
+        )
+        fold(smallest, None)
+    by_label: dict[int | None, Counter[str]] = {}
+    for (department_id, role), n in cells.items():
+        by_label.setdefault(label[department_id], Counter())[role] += n
+    withheld: set[tuple[int | None, str]] = set()
+    for shown, roles in by_label.items():
+        ordered = sorted(roles.items(), key=lambda kv: (kv[1], kv[0]))
+        hidden = [role for role, n in ordered if n < threshold]
+        hidden_rows = sum(roles[role] for role in hidden)
+        for role, n in ordered:
+            if 0 < hidden_rows < threshold and role not in hidden:
+                hidden.append(role)
+                hidden_rows += n
+        withheld.update((shown, role) for role in hidden)
+    rows_per_label = {shown: sum(roles.values()) for shown, roles in by_label.items()}
+    # A shown department "may include" sub-departments that are not in the file on their
+    # own: worked out from the tree and the departments listed, as a reader would.
+    listed = {shown for shown in rows_per_label if shown is not None}
+    broadened: set[int] = set()
+    for department_id in parent:
+        if department_id in listed:
+            continue
+        node = parent.get(department_id)
+        while node is not None and node not in listed:
+            node = parent.get(node)
+        if node is not None:
+            broadened.add(node)
+    return AnswerFileRelease(
+        threshold=threshold,
+        comment_threshold=campaign.min_comment_group_size,
+        shown_department=label,
+        rows_per_label=rows_per_label,
+        withheld_roles=frozenset(withheld),
+        broadened=frozenset(broadened),
     )
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
@@ -25,10 +23,11 @@ from ..models import (
 )
 from ..questionnaires import Questionnaire
 from . import ServiceError
+from .answer_files import answer_file
 from .campaigns import accepts_responses, campaign_departments
 from .drafts import DraftContent, DraftKey, open_draft, seal_draft
 from .questionnaires import questionnaire_for
-from .release import ensure_accepts_writes, ensure_results_released
+from .release import ensure_accepts_writes
 from .response_files import parse_responses
 
 
@@ -254,96 +253,19 @@ def import_responses(campaign: Campaign, data: bytes | str, name: str) -> int:
 def export_responses(campaign: Campaign) -> tuple[list[str], Iterable[list[object]]]:
     """Anonymised response rows in the import format, safe to hand out.
 
-    Departments with fewer respondents than the threshold are reported as their nearest
-    ancestor that meets it (or left empty), a role level is left empty where the
-    department × role combination is below the threshold, dates are left out, rows are
-    in random order within a department, and comments appear only for departments at
-    the comment threshold.
+    What each row shows is the answer file's release decision
+    (``release.answer_file_release``): small departments are folded into the one above,
+    small role groups left empty, comments kept only for departments at the comment
+    threshold (never a comment a consultant hid). Dates are left out and rows are in
+    random order within a department. "Don't know" and no answer are both empty here,
+    as the import format has no code for either; the consultants' answer files
+    (``answer_files.py``) keep them apart.
     """
-    ensure_results_released(campaign)  # answer files follow the results' release
-    questionnaire = questionnaire_for(campaign.questionnaire_version)
-    item_ids = [item.id for item in questionnaire.items]
-    threshold = campaign.min_group_size
-    units = campaign_departments(campaign)
-    parent = {u.department_id: u.parent_department_id for u in units}
-    code = {u.department_id: u.code for u in units}
-    responses = db.session.execute(
-        sa.select(Response.id, Response.department_id, Response.role_level, Response.comment).where(
-            Response.campaign_id == campaign.id
-        )
-    ).all()
-    if len(responses) < threshold:
-        raise ServiceError(
-            f"Campaign {campaign.id} has {len(responses)} responses, fewer than its anonymity "
-            f"threshold of {threshold}; there is nothing that can be exported safely."
-        )
-    # Fold each department whose label would cover fewer rows than the threshold into
-    # its parent, deepest first, so every department label covers enough people.
-    shown: dict[int, int | None] = {r.id: r.department_id for r in responses}
-    counts: Counter[int | None] = Counter(shown.values())
-
-    def depth(dep: int) -> int:
-        steps, node = 0, parent.get(dep)
-        while node is not None:
-            steps, node = steps + 1, parent.get(node)
-        return steps
-
-    def fold(dep: int | None, into: int | None) -> None:
-        for rid, label in shown.items():
-            if label == dep:
-                shown[rid] = into
-        counts[into] += counts.pop(dep, 0)
-
-    for dep in sorted(code, key=depth, reverse=True):
-        if 0 < counts.get(dep, 0) < threshold:
-            fold(dep, parent.get(dep))
-    # Rows left without a department form a group of their own: make it large enough
-    # too, by adding the smallest labelled groups to it.
-    while 0 < counts.get(None, 0) < threshold:
-        smallest = min((d for d in counts if d is not None and counts[d]), key=counts.get)
-        fold(smallest, None)
-    shown_counts = Counter(shown.values())
-    # Within each label, leave role levels empty for small role groups, and add the next
-    # smallest roles until the empty-role rows are either none or enough people.
-    role_hidden: set[tuple[int | None, str]] = set()
-    by_label: dict[int | None, Counter[str]] = {}
-    for r in responses:
-        by_label.setdefault(shown[r.id], Counter())[r.role_level] += 1
-    for label, roles in by_label.items():
-        ordered_roles = sorted(roles.items(), key=lambda kv: (kv[1], kv[0]))
-        hidden = [role for role, n in ordered_roles if n < threshold]
-        total = sum(roles[role] for role in hidden)
-        for role, n in ordered_roles:
-            if 0 < total < threshold and role not in hidden:
-                hidden.append(role)
-                total += n
-        role_hidden.update((label, role) for role in hidden)
-    answers: dict[int, dict[str, int | None]] = {}
-    for response_id, item_id, value in db.session.execute(
-        sa.select(Answer.response_id, Answer.item_id, Answer.value)
-        .join(Response, Response.id == Answer.response_id)
-        .where(Response.campaign_id == campaign.id)
-    ):
-        answers.setdefault(response_id, {})[item_id] = value
-    rng = random.SystemRandom()
-    ordered = sorted(responses, key=lambda r: (code.get(shown[r.id]) or "", rng.random()))
-    header = ["department", "role_level", *item_ids, "comment"]
+    file = answer_file(campaign, questionnaire_for(campaign.questionnaire_version).languages[0])
+    header = ["department", "role_level", *file.codebook.item_ids, "comment"]
 
     def rows() -> Iterable[list[object]]:
-        for r in ordered:
-            dep = shown[r.id]
-            role = "" if (dep, r.role_level) in role_hidden else r.role_level
-            comment = (
-                r.comment
-                if (dep is not None and shown_counts[dep] >= campaign.min_comment_group_size)
-                else ""
-            )
-            values = answers.get(r.id, {})
-            yield [
-                code.get(dep, "") if dep is not None else "",
-                role,
-                *(values.get(i) for i in item_ids),
-                comment or "",
-            ]
+        for row in file.rows():
+            yield [row[0], row[1], *(v if v >= 0 else None for v in row[2:-2]), row[-2]]
 
     return header, rows()

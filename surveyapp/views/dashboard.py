@@ -31,7 +31,15 @@ from ..extensions import db
 from ..models import Campaign, Organisation
 from ..reporting.summary import summarise
 from ..services import ServiceError, audit
-from ..services.exports import responses_csv, responses_xlsx, results_csv
+from ..services.answer_files import (
+    ChoiceError,
+    answer_file,
+    answers_csv,
+    answers_xlsx,
+    codebook_csv,
+    read_choice,
+)
+from ..services.exports import results_csv
 from ..services.participation import live_participation
 from ..services.questionnaires import questionnaire_for
 from ..services.release import (
@@ -421,48 +429,148 @@ def _too_few_responses(campaign: Campaign):
     )
 
 
-@bp.route("/campaigns/<int:campaign_id>/responses.csv")
+ANSWER_FILE_TYPES = {
+    "csv": ("text/csv", "csv"),
+    "codebook": ("text/csv", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "sav": ("application/x-spss-sav", "sav"),
+}
+ANSWER_FILE_ENDPOINTS = {
+    "csv": "dashboard.responses_csv_download",
+    "codebook": "dashboard.codebook_csv_download",
+    "xlsx": "dashboard.responses_xlsx_download",
+    "sav": "dashboard.responses_sav_download",
+}
+
+
+def _choice_errors(error: ChoiceError) -> dict[str, str]:
+    """The reader's words for each wrong parameter of an answer-file request."""
+    words = {
+        "format": _("Choose the kind of file: CSV, Excel, SPSS or the codebook on its own."),
+        "lang": _("Choose the language of the question texts and labels: Dutch or English."),
+        "dialect": _(
+            "Choose how the CSV file separates its columns: commas, or semicolons for Dutch Excel."
+        ),
+    }
+    return {field: words[field] for field in error.errors}
+
+
+def _bad_choice(campaign: Campaign, error: ChoiceError):
+    """A 400 page for a download URL with a wrong parameter; nothing is recorded."""
+    return (
+        render_template(
+            "dashboard/answer_files.html",
+            campaign=campaign,
+            errors=_choice_errors(error),
+            values=request.args,
+            languages=_answer_languages(campaign),
+        ),
+        400,
+    )
+
+
+def _answer_languages(campaign: Campaign) -> tuple[str, ...]:
+    return questionnaire_for(campaign.questionnaire_version).languages
+
+
+@bp.route("/campaigns/<int:campaign_id>/answer-files")
 @consultant_required  # managers never see individual answers (the survey promises it)
-def responses_csv_download(campaign_id: int):
+def answer_files(campaign_id: int):
+    """Choose an answer file: format, language and, for CSV, how columns are separated."""
+    campaign = authorised_campaign(campaign_id)
+    ensure_results_released(campaign)
+    if "format" in request.args:
+        try:
+            choice = read_choice(
+                request.args, _answer_languages(campaign), default_lang=current_lang()
+            )
+        except ChoiceError as error:
+            return _bad_choice(campaign, error)
+        params = {"lang": choice.lang}
+        if choice.format in ("csv", "codebook"):
+            params["dialect"] = choice.dialect.key
+        return redirect(
+            url_for(ANSWER_FILE_ENDPOINTS[choice.format], campaign_id=campaign.id, **params), 303
+        )
+    return render_template(
+        "dashboard/answer_files.html",
+        campaign=campaign,
+        errors={},
+        values={"format": "csv", "lang": current_lang(), "dialect": "comma"},
+        languages=_answer_languages(campaign),
+    )
+
+
+def _answer_file_download(campaign_id: int, file_format: str):
+    """Check the request, record the download, then stream the chosen answer file."""
     campaign = authorised_campaign(campaign_id)
     ensure_results_released(campaign)  # answer files follow the results' release policy
     try:
-        body = responses_csv(campaign)
+        choice = read_choice(
+            request.args,
+            _answer_languages(campaign),
+            default_lang=current_lang(),
+            file_format=file_format,
+        )
+    except ChoiceError as error:
+        return _bad_choice(campaign, error)
+    try:
+        file = answer_file(campaign, choice.lang)
+    except ResultsNotReleased:
+        raise
     except ServiceError:
         return _too_few_responses(campaign)
-    name = _filename(campaign.organisation.name, campaign.name, "responses", suffix="csv")
+    if file_format == "csv":
+        body = answers_csv(file, choice.dialect)
+    elif file_format == "codebook":
+        body = codebook_csv(file.codebook, choice.dialect)
+    elif file_format == "xlsx":
+        body = answers_xlsx(file)
+    else:
+        from ..services.spss import answers_sav  # loads pandas: only for this download
+
+        body = answers_sav(file)
+    mimetype, suffix = ANSWER_FILE_TYPES[file_format]
+    what = "codebook" if file_format == "codebook" else "answers"
+    name = _filename(campaign.organisation.name, campaign.name, what, choice.lang, suffix=suffix)
+    described = {
+        "csv": f"answers as CSV ({choice.lang}, {choice.dialect.key})",
+        "codebook": f"codebook as CSV ({choice.lang}, {choice.dialect.key})",
+        "xlsx": f"answers as Excel ({choice.lang})",
+        "sav": f"answers as SPSS ({choice.lang})",
+    }[file_format]
     audit.record(
         "export",
         user=g.user,
         organisation=campaign.organisation_id,
-        detail=f"campaign {campaign.id}: answers as CSV",
+        detail=f"campaign {campaign.id}: {described}",
     )
     db.session.commit()
-    db.session.refresh(campaign)  # the rows read it while streaming, after the session ends
-    return _download(body, "text/csv; charset=utf-8", name)
+    return _download(body, mimetype, name)
+
+
+@bp.route("/campaigns/<int:campaign_id>/responses.csv")
+@consultant_required  # managers never see individual answers (the survey promises it)
+def responses_csv_download(campaign_id: int):
+    return _answer_file_download(campaign_id, "csv")
 
 
 @bp.route("/campaigns/<int:campaign_id>/responses.xlsx")
 @consultant_required  # managers never see individual answers (the survey promises it)
 def responses_xlsx_download(campaign_id: int):
-    campaign = authorised_campaign(campaign_id)
-    ensure_results_released(campaign)  # answer files follow the results' release policy
-    try:
-        body = responses_xlsx(campaign, _("Responses"))
-    except ServiceError:
-        return _too_few_responses(campaign)
-    name = _filename(campaign.organisation.name, campaign.name, "responses", suffix="xlsx")
-    audit.record(
-        "export",
-        user=g.user,
-        organisation=campaign.organisation_id,
-        detail=f"campaign {campaign.id}: answers as Excel",
-    )
-    db.session.commit()
-    db.session.refresh(campaign)  # the rows read it while streaming, after the session ends
-    return _download(
-        body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name
-    )
+    return _answer_file_download(campaign_id, "xlsx")
+
+
+@bp.route("/campaigns/<int:campaign_id>/responses.sav")
+@consultant_required  # managers never see individual answers (the survey promises it)
+def responses_sav_download(campaign_id: int):
+    return _answer_file_download(campaign_id, "sav")
+
+
+@bp.route("/campaigns/<int:campaign_id>/codebook.csv")
+@consultant_required
+def codebook_csv_download(campaign_id: int):
+    return _answer_file_download(campaign_id, "codebook")
 
 
 @bp.route("/campaigns/<int:campaign_id>/results.csv")

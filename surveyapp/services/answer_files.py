@@ -1,0 +1,359 @@
+"""Answer files for consultants: every respondent's answers, de-identified, with a codebook.
+
+One :class:`AnswerFile` describes a closed campaign's file in one language: the
+codebook (``codebook.py``), the release decision that says what each row may show
+(``release.answer_file_release``) and the rows' order. Its rows are read from the
+database in batches, so a CSV or Excel download holds one batch in memory however many
+answers the campaign has; the SPSS file (``spss.py``) is the one format built whole.
+
+Every text cell passes through ``spreadsheet.safe_cell`` (CSV) or ``xlsx_row`` (Excel),
+so no comment or department name runs as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Answer, Campaign, QuestionnaireItem, Response
+from . import ServiceError
+from .campaigns import campaign_departments
+from .codebook import DONT_KNOW, NO_ANSWER, Codebook, build_codebook
+from .matrix import DONT_KNOW as PACKED_DONT_KNOW
+from .matrix import ITEM_SLOTS, MAX_SPAN, VALUE_SLOTS, concatenated
+from .questionnaires import questionnaire_for
+from .release import AnswerFileRelease, answer_file_release
+from .spreadsheet import safe_cell, safe_row, xlsx_row
+
+BOM = "\ufeff"
+BATCH = 2000  # responses read and written per step
+CHUNK_BYTES = 64 * 1024
+FORMATS = ("csv", "xlsx", "sav", "codebook")
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How a CSV file separates fields and writes decimals."""
+
+    key: str
+    delimiter: str
+    decimal: str
+
+
+DIALECTS = {
+    "comma": Dialect("comma", ",", "."),
+    "semicolon": Dialect("semicolon", ";", ","),
+}
+
+
+class ChoiceError(ServiceError):
+    """A download was asked for with a format, language or CSV style that does not exist."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors = dict(errors)
+        super().__init__(" ".join(self.errors.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A valid choice of answer file."""
+
+    format: str
+    lang: str
+    dialect: Dialect
+
+
+def read_choice(
+    args: Mapping[str, str],
+    languages: tuple[str, ...],
+    *,
+    default_lang: str,
+    file_format: str | None = None,
+) -> Choice:
+    """Check the ``format``, ``lang`` and ``dialect`` of a request; raise :class:`ChoiceError`.
+
+    ``file_format`` fixes the format (a download URL names it); missing values take
+    their defaults: the reader's language and comma-separated CSV.
+    """
+    errors: dict[str, str] = {}
+    chosen = file_format or args.get("format", "")
+    if chosen not in FORMATS:
+        errors["format"] = "Choose the kind of file: CSV, Excel, SPSS or the codebook on its own."
+    lang = args.get("lang") or default_lang
+    if lang not in languages:
+        errors["lang"] = (
+            f"{lang!r} is not a language of this questionnaire; choose one of "
+            f"{', '.join(languages)}."
+        )
+    dialect = args.get("dialect") or "comma"
+    if dialect not in DIALECTS:
+        errors["dialect"] = (
+            f"{dialect!r} is not a CSV style; choose 'comma' (comma and decimal point) "
+            "or 'semicolon' (semicolon and decimal comma, for Dutch Excel)."
+        )
+    if errors:
+        raise ChoiceError(errors)
+    return Choice(chosen, lang, DIALECTS[dialect])
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFile:
+    """A closed campaign's answer file in one language: codebook, decisions and row order."""
+
+    campaign_id: int
+    version_id: int
+    codebook: Codebook
+    release: AnswerFileRelease
+    response_ids: np.ndarray  # int64, in the file's order
+    cells: tuple[tuple[int, str], ...]  # (recorded department id, role level) per row
+    column_of_position: np.ndarray  # questionnaire item position -> column among the items
+    department_codes: Mapping[int, str]
+
+    def __len__(self) -> int:
+        return len(self.response_ids)
+
+    def batches(self, size: int = BATCH) -> Iterator[list[list[object]]]:
+        """The rows in the order of the file, ``size`` responses at a time."""
+        shown: dict[tuple[int, str], tuple[str, str, str, bool]] = {}
+        for start in range(0, len(self.response_ids), size):
+            ids = self.response_ids[start : start + size]
+            cells = self.cells[start : start + size]
+            block = self._answers(ids)
+            comments = self._comments(ids, cells)
+            rows: list[list[object]] = []
+            for i, cell in enumerate(cells):
+                if cell not in shown:
+                    shown[cell] = self._shown(*cell)
+                department, role, reason, with_comment = shown[cell]
+                comment = comments.get(int(ids[i]), "") if with_comment else ""
+                rows.append([department, role, *block[i], safe_cell(comment), reason])
+            yield rows
+
+    def rows(self) -> Iterator[list[object]]:
+        """The rows one by one (see :meth:`batches`)."""
+        for batch in self.batches():
+            yield from batch
+
+    def _shown(self, department_id: int, role_level: str) -> tuple[str, str, str, bool]:
+        release = self.release
+        label = release.department(department_id)
+        department = "" if label is None else safe_cell(self.department_codes.get(label, ""))
+        role = release.role(department_id, role_level) or ""
+        reason = self.codebook.reason_text(release.reasons(department_id, role_level))
+        return department, safe_cell(role), reason, release.comments_shown(department_id)
+
+    def _answers(self, ids: np.ndarray) -> list[list[int]]:
+        """The answer codes of ``ids`` (in that order): value, DONT_KNOW or NO_ANSWER."""
+        block = np.full((len(ids), len(self.column_of_position)), NO_ANSWER, dtype=np.int64)
+        if len(ids) == 0:
+            return []
+        order = np.argsort(ids)
+        ordered = ids[order]
+        low = int(ordered[0])
+        if int(ordered[-1]) - low >= MAX_SPAN:  # pragma: no cover - ids 2^46 apart
+            raise ServiceError("Response ids are too far apart to export in one batch.")
+        # The database packs (response id, item position, value) into one integer and
+        # joins them into one text per batch, as in matrix.py: Python sees one string.
+        offset = sa.cast(Answer.response_id, sa.BigInteger) - sa.cast(low, sa.BigInteger)
+        value = sa.func.coalesce(Answer.value, PACKED_DONT_KNOW)
+        code = (offset * ITEM_SLOTS + QuestionnaireItem.position) * VALUE_SLOTS + value
+        packed = db.session.scalar(
+            sa.select(concatenated(code, db.engine.dialect.name))
+            .select_from(Answer)
+            .join(
+                QuestionnaireItem,
+                sa.and_(
+                    QuestionnaireItem.questionnaire_version_id == Answer.questionnaire_version_id,
+                    QuestionnaireItem.item_id == Answer.item_id,
+                ),
+            )
+            .where(Answer.response_id.in_([int(i) for i in ids]))
+        )
+        if packed:
+            codes = np.fromstring(packed, dtype=np.int64, sep=",")
+            values = codes % VALUE_SLOTS
+            rest = codes // VALUE_SLOTS
+            columns = self.column_of_position[rest % ITEM_SLOTS]
+            rows = order[np.searchsorted(ordered, rest // ITEM_SLOTS + low)]
+            block[rows, columns] = np.where(values == PACKED_DONT_KNOW, DONT_KNOW, values)
+        return block.tolist()
+
+    def _comments(self, ids: np.ndarray, cells) -> dict[int, str]:
+        """Comments of the rows whose department shows them; hidden ones left out."""
+        wanted = [
+            int(i)
+            for i, (department_id, _) in zip(ids, cells, strict=True)
+            if self.release.comments_shown(department_id)
+        ]
+        if not wanted:
+            return {}
+        return {
+            response_id: comment.strip()
+            for response_id, comment in db.session.execute(
+                sa.select(Response.id, Response.comment).where(
+                    Response.id.in_(wanted),
+                    Response.comment.is_not(None),
+                    Response.comment_hidden.is_(False),
+                )
+            )
+        }
+
+
+def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
+    """Prepare ``campaign``'s answer file in ``lang``; raises before any row is read.
+
+    Raises :class:`release.ResultsNotReleased` for a campaign that has not closed and
+    :class:`ServiceError` for one with fewer responses than its threshold.
+    """
+    release = answer_file_release(campaign)
+    questionnaire = questionnaire_for(campaign.questionnaire_version)
+    codebook = build_codebook(campaign, questionnaire, release, lang)
+    codes = {u.department_id: u.code for u in campaign_departments(campaign)}
+    positions = dict(
+        db.session.execute(
+            sa.select(QuestionnaireItem.item_id, QuestionnaireItem.position).where(
+                QuestionnaireItem.questionnaire_version_id == campaign.questionnaire_version_id
+            )
+        ).all()
+    )
+    column_of_position = np.zeros(max(positions.values(), default=-1) + 1, dtype=np.int64)
+    for column, item_id in enumerate(codebook.item_ids):
+        column_of_position[positions[item_id]] = column
+    meta = db.session.execute(
+        sa.select(Response.id, Response.department_id, Response.role_level).where(
+            Response.campaign_id == campaign.id
+        )
+    ).all()
+    # Rows are grouped by the department they show and shuffled within it, so their
+    # order says nothing about when anyone responded.
+    rng = random.SystemRandom()
+    sort_key = {
+        cell: codes.get(release.department(cell[0]) or -1, "")
+        for cell in {(r.department_id, r.role_level) for r in meta}
+    }
+    ordered = sorted(meta, key=lambda r: (sort_key[(r.department_id, r.role_level)], rng.random()))
+    return AnswerFile(
+        campaign_id=campaign.id,
+        version_id=campaign.questionnaire_version_id,
+        codebook=codebook,
+        release=release,
+        response_ids=np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered)),
+        cells=tuple((r.department_id, r.role_level) for r in ordered),
+        column_of_position=column_of_position,
+        department_codes=codes,
+    )
+
+
+def _writer(dialect: Dialect) -> tuple[io.StringIO, csv.writer]:  # type: ignore[valid-type]
+    buffer = io.StringIO()
+    return buffer, csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\r\n")
+
+
+def _decimal(value: object, dialect: Dialect) -> object:
+    """A fraction written with the dialect's decimal mark; whole numbers and text unchanged."""
+    if isinstance(value, float) and dialect.decimal != ".":
+        return repr(value).replace(".", dialect.decimal)
+    return value
+
+
+def answers_csv(file: AnswerFile, dialect: Dialect) -> Iterator[str]:
+    """The answer file as CSV text with a byte-order mark, one batch of rows per chunk.
+
+    Answers are whole numbers, so the decimal mark of the dialect never shows in them;
+    the separator is what Dutch Excel needs to split the columns.
+    """
+    buffer, writer = _writer(dialect)
+    buffer.write(BOM)
+    writer.writerow(file.codebook.names)
+    for batch in file.batches():
+        writer.writerows(batch)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def codebook_csv(codebook: Codebook, dialect: Dialect) -> Iterator[str]:
+    """The codebook as CSV text with a byte-order mark (see ``Codebook.rows``)."""
+    buffer, writer = _writer(dialect)
+    buffer.write(BOM)
+    writer.writerow(safe_row(codebook.header()))
+    for row in codebook.rows():
+        writer.writerow(safe_row(_decimal(value, dialect) for value in row))
+    yield buffer.getvalue()
+
+
+def answers_xlsx(file: AnswerFile) -> Iterator[bytes]:
+    """The answer file as an Excel workbook: answers, codebook and what was withheld.
+
+    openpyxl's write-only mode keeps one row in memory at a time; the workbook is
+    written to an anonymous temporary file (deleted when closed) and sent in chunks.
+    """
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    codebook = file.codebook
+    titles = _sheet_titles(codebook)
+
+    def chunks() -> Iterator[bytes]:
+        workbook = Workbook(write_only=True)
+        data = workbook.create_sheet(titles["answers"])
+        data.freeze_panes = "A2"
+        data.append(xlsx_row(data, codebook.names))
+        count = 0
+        for batch in file.batches():
+            for row in batch:
+                data.append(xlsx_row(data, row))
+            count += len(batch)
+        data.auto_filter.ref = f"A1:{get_column_letter(len(codebook.names))}{count + 1}"
+
+        sheet = workbook.create_sheet(titles["codebook"])
+        sheet.freeze_panes = "A2"
+        sheet.column_dimensions["A"].width = 34
+        sheet.column_dimensions["B"].width = 60
+        sheet.column_dimensions["H"].width = 40
+        sheet.append(xlsx_row(sheet, codebook.header()))
+        for row in codebook.rows():
+            sheet.append(xlsx_row(sheet, row))
+
+        notes = workbook.create_sheet(titles["withheld"])
+        notes.column_dimensions["A"].width = 110
+        for line in (titles["heading"], "", *codebook.notes):
+            notes.append(xlsx_row(notes, [line]))
+        notes.append([])
+        for reason in codebook.reasons:
+            notes.append(xlsx_row(notes, [reason.text]))
+            notes.append(xlsx_row(notes, [reason.explanation]))
+        with tempfile.TemporaryFile() as spool:
+            workbook.save(spool)
+            spool.seek(0)
+            while block := spool.read(CHUNK_BYTES):
+                yield block
+
+    return chunks()
+
+
+def _sheet_titles(codebook: Codebook) -> dict[str, str]:
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    with force_locale(codebook.lang):
+        return {
+            "answers": _("Answers")[:31],
+            "codebook": _("Codebook")[:31],
+            "withheld": _("What is withheld")[:31],
+            "heading": _(
+                "How this file protects the people who answered (%(organisation)s, %(campaign)s)",
+                organisation=codebook.organisation,
+                campaign=codebook.campaign,
+            ),
+        }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pytest
@@ -63,7 +64,6 @@ def test_comparison_uses_welch_tests_with_holm_adjustment(in_app, results):
         assert pair["p"] == pytest.approx(expected.p[k])
         assert pair["p_adjusted"] == pytest.approx(holm(np.array([expected.p[k]]))[0])
         assert pair["significant"] == (pair["p_adjusted"] < 0.05)
-        assert pair["lead"] == pytest.approx(abs(expected.diff[k]))
     # Means come from each campaign's own report: the numbers its page shows.
     assert comparison["columns"][0]["organisation"]["name"] == "Acme"
     assert comparison["dimensions"][0]["cells"][0]["n"] == scores[0].shape[0]
@@ -87,7 +87,36 @@ def test_holm_adjusts_over_the_pairs_within_a_dimension(in_app, results):
         np.testing.assert_allclose(adjusted, holm(raw))
 
 
-def test_compare_page_names_the_method_and_the_significant_pairs(client, results):
+def test_letters_join_exactly_the_campaigns_that_do_not_differ(in_app, results):
+    from surveyapp.extensions import db
+    from surveyapp.models import Campaign
+    from surveyapp.services.comparison import compare_campaigns
+
+    with in_app():
+        campaigns = [
+            db.session.get(Campaign, i)
+            for i in (results.campaign_id, results.previous_id, results.other_campaign_id)
+        ]
+        comparison = compare_campaigns(campaigns, "en")
+    differing = 0
+    for dimension in comparison["dimensions"]:
+        cells = dimension["cells"]
+        for pair in dimension["pairs"]:
+            a, b = cells[pair["a"]]["letters"], cells[pair["b"]]["letters"]
+            assert bool(set(a) & set(b)) != pair["significant"], (dimension["id"], pair)
+            differing += pair["significant"]
+        # "a" marks the highest score.
+        top = max(range(len(cells)), key=lambda i: cells[i]["mean"])
+        assert "a" in cells[top]["letters"]
+    assert differing > 0  # the data differ somewhere, so the letters are not all "a"
+
+
+def _compare_url(*campaign_ids, norm="", step=True):
+    query = "&".join(f"campaign={i}" for i in campaign_ids)
+    return f"/consultant/compare?{query}&norm={norm}" + ("&step=compare" if step else "")
+
+
+def test_choosing_starts_from_each_organisations_latest_closed_campaign(client, results):
     login(client, CONSULTANT)
     response = client.get(
         f"/consultant/compare?organisation={results.organisation_id}"
@@ -95,30 +124,215 @@ def test_compare_page_names_the_method_and_the_significant_pairs(client, results
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
+    assert "Choose what to compare" in html
+    for campaign_id, ticked in (
+        (results.campaign_id, True),
+        (results.previous_id, False),
+        (results.other_campaign_id, True),
+    ):
+        box = re.search(
+            rf'<input[^>]*value="{campaign_id}" id="campaign-{campaign_id}"[^>]*>', html
+        )
+        assert box and ("checked" in box.group(0)) == ticked, campaign_id
+    # Two organisations have too few organisations for any norm group, and it says why.
+    assert "No norm group" in html and "a norm group needs at least 5 organisations" in html
+
+
+def test_compare_page_shows_letters_instead_of_pair_sentences(client, results):
+    login(client, CONSULTANT)
+    response = client.get(_compare_url(results.campaign_id, results.other_campaign_id))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:2000]
     assert "Holm" in html and "Welch" in html
-    assert "This year" in html  # Acme is compared by its latest closed campaign
+    assert "This year" in html and "Beta survey" in html
     assert html.count("chart-groups") >= 2
-    assert "higher than" in html
+    assert 'class="letters"' in html and "higher than" not in html
+    assert "/consultant/compare.pdf?" in html
+
+
+def test_two_waves_of_one_organisation_side_by_side(client, results, in_app):
+    from surveyapp.extensions import db
+    from surveyapp.models import Campaign
+    from surveyapp.services.comparison import compare_campaigns
+
+    login(client, CONSULTANT)
+    # One organisation ticked on the list: its two latest closed campaigns are proposed.
+    page = client.get(f"/consultant/compare?organisation={results.organisation_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert html.count(" checked") == 2 + 1  # both waves, and "No norm group"
+    response = client.get(_compare_url(results.previous_id, results.campaign_id))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Acme · Last year" in html and "Acme · This year" in html
+    with in_app():
+        campaigns = [
+            db.session.get(Campaign, i) for i in (results.previous_id, results.campaign_id)
+        ]
+        comparison = compare_campaigns(campaigns, "en")
+    assert [c["label"] for c in comparison["columns"]] == ["Acme · Last year", "Acme · This year"]
+    assert all(c["repeated"] for c in comparison["columns"])
 
 
 def test_comparison_pdf_for_consultants_only(client, results):
-    query = f"organisation={results.organisation_id}&organisation={results.other_organisation_id}"
+    url = _compare_url(results.campaign_id, results.other_campaign_id)
+    login(client, MANAGER)
+    assert client.get(url.replace("/compare?", "/compare.pdf?")).status_code == 403
     login(client, CONSULTANT)
-    page = client.get(f"/consultant/compare?{query}").get_data(as_text=True)
-    assert "/consultant/compare.pdf?" in page
-    response = client.get(f"/consultant/compare.pdf?{query}")
+    response = client.get(url.replace("/compare?", "/compare.pdf?"))
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
 
 
-def test_compare_needs_two_organisations(client, results):
+def test_compare_needs_two_campaigns(client, results):
     login(client, CONSULTANT)
-    response = client.get(f"/consultant/compare?organisation={results.organisation_id}")
+    # Beta has one closed campaign: nothing to compare it with.
+    response = client.get(f"/consultant/compare?organisation={results.other_organisation_id}")
     assert response.status_code == 400
-    assert "Choose at least two organisations" in response.get_data(as_text=True)
+    assert "Choose at least two organisations to compare" in response.get_data(as_text=True)
+    # One campaign ticked: the choice is shown again with the problem at the top.
+    response = client.get(
+        _compare_url(results.campaign_id) + f"&organisation={results.other_organisation_id}"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'href="#campaigns">Choose at least two campaigns to compare.' in html
     assert client.get("/consultant/compare?organisation=x").status_code == 400
     assert client.get("/consultant/compare?organisation=1&organisation=999").status_code == 404
+    assert client.get("/consultant/compare?campaign=999&step=compare").status_code == 404
+
+
+def test_a_campaign_that_withholds_everything_cannot_be_compared(client, results, in_app):
+    from surveyapp.services.campaigns import close_campaign
+    from surveyapp.services.responses import import_responses
+
+    from .dashboard_data import responses_csv
+
+    with in_app() as make:
+        from surveyapp.extensions import db
+        from surveyapp.models import Organisation
+
+        acme = db.session.get(Organisation, results.organisation_id)
+        small = make.campaign(acme, name="Pilot with four")
+        import_responses(small, responses_csv(make.questionnaire(), {"IT": 4}, 9), "pilot.csv")
+        close_campaign(small)
+        make.commit()
+        small_id = small.id
+    login(client, CONSULTANT)
+    html = client.get(f"/consultant/compare?organisation={results.organisation_id}").get_data(
+        as_text=True
+    )
+    assert f'id="campaign-{small_id}"' not in html  # not offered as a tick box
+    assert "Pilot with four cannot be compared." in html
+    assert "Fewer than 5 people answered" in html
+    response = client.get(_compare_url(small_id, results.campaign_id))
+    assert response.status_code == 400
+    assert "Acme: Pilot with four cannot be compared." in response.get_data(as_text=True)
+    pdf = client.get(
+        _compare_url(small_id, results.campaign_id).replace("compare?", "compare.pdf?")
+    )
+    assert pdf.status_code == 400
+
+
+def _more_organisations(make, count, sector="government"):
+    """``count`` organisations with a closed campaign whose stored scores are set directly."""
+    import sqlalchemy as sa
+
+    from surveyapp.extensions import db
+    from surveyapp.models import CampaignScore
+    from surveyapp.services.campaigns import close_campaign
+
+    rng = np.random.default_rng(len(sector) + count)
+    for k in range(count):
+        organisation = make.organisation(f"{sector.title()} {k}")
+        organisation.sector = sector
+        campaign = make.campaign(
+            organisation,
+            name="Survey",
+            opens_on=dt.date.today() - dt.timedelta(days=60),
+            closes_on=dt.date.today() - dt.timedelta(days=30),
+        )
+        close_campaign(campaign)
+        db.session.execute(
+            sa.update(CampaignScore)
+            .where(CampaignScore.campaign_id == campaign.id)
+            .values(n=8, mean=float(rng.uniform(2, 4)))
+        )
+    make.commit()
+
+
+def test_a_norm_group_column_holds_the_quartiles_of_organisation_means(client, results, in_app):
+    import sqlalchemy as sa
+
+    from surveyapp.extensions import db
+    from surveyapp.models import Campaign, CampaignScore
+    from surveyapp.services.comparison import compare_campaigns, norm_options
+
+    with in_app() as make:
+        _more_organisations(make, 4)
+        questionnaire = make.questionnaire()
+        acme = db.session.get(Campaign, results.campaign_id)
+        options = {o.key: o for o in norm_options(questionnaire, acme.questionnaire_version_id)}
+        assert options["all"].offered and options["all"].organisations == 6
+        assert options["sector:government"].offered
+        assert options["size:250-999"].offered
+        campaigns = [acme, db.session.get(Campaign, results.previous_id)]
+        comparison = compare_campaigns(campaigns, "en", norm="all")
+        # The latest closed campaign of every organisation, those compared included.
+        latest = [
+            c.id
+            for c in db.session.scalars(sa.select(Campaign).where(Campaign.status == "closed"))
+            if c.id != results.previous_id
+        ]
+        first = questionnaire.dimensions[0].id
+        means = db.session.scalars(
+            sa.select(CampaignScore.mean).where(
+                CampaignScore.campaign_id.in_(latest), CampaignScore.dimension_id == first
+            )
+        ).all()
+    cell = comparison["dimensions"][0]["norm"]
+    assert comparison["norm"]["label"] == "All organisations (6)"
+    assert cell["shown"] and cell["n"] == 6
+    q1, median, q3 = np.percentile(means, [25, 50, 75])
+    assert (cell["q1"], cell["median"], cell["q3"]) == pytest.approx((q1, median, q3))
+    login(client, CONSULTANT)
+    html = client.get(
+        _compare_url(results.previous_id, results.campaign_id, norm="sector:government")
+    ).get_data(as_text=True)
+    assert "Norm group: Sector Government (6 organisations)" in html
+    assert "middle half" in html
+
+
+def test_a_norm_group_under_five_or_close_to_all_is_not_offered(client, results, in_app):
+    from surveyapp.extensions import db
+    from surveyapp.models import Campaign
+    from surveyapp.services.comparison import norm_options
+
+    with in_app() as make:
+        _more_organisations(make, 3)
+        _more_organisations(make, 1, sector="healthcare")
+        acme = db.session.get(Campaign, results.campaign_id)
+        options = {
+            o.key: o for o in norm_options(make.questionnaire(), acme.questionnaire_version_id)
+        }
+    assert options["all"].offered and options["all"].organisations == 6
+    assert options["sector:healthcare"].problem == "too_few"
+    # Government is all but one organisation: its quartiles beside those of all would
+    # narrow down that one organisation's scores.
+    assert options["sector:government"].problem == "too_close"
+    assert options["sector:government"].left_out == 1
+    login(client, CONSULTANT)
+    html = client.get(f"/consultant/compare?organisation={results.organisation_id}").get_data(
+        as_text=True
+    )
+    assert "Sector Healthcare (1 organisations): a norm group needs at least 5" in html
+    assert "leaves out only 1 organisations" in html
+    response = client.get(
+        _compare_url(results.previous_id, results.campaign_id, norm="sector:healthcare")
+    )
+    assert response.status_code == 400
+    assert 'href="#norm">That norm group is not offered' in response.get_data(as_text=True)
 
 
 def test_norm_groups_withhold_quartiles_of_small_groups(client, results, in_app):

@@ -4,10 +4,14 @@
   maturity level of each dimension in its latest closed campaign, read from the stored
   per-campaign scores (``campaign_score``), so the list costs a few queries however many
   organisations there are.
-* :func:`compare_campaigns` puts several campaigns side by side. Means, intervals and
-  levels come from each campaign's own report (the numbers its dashboard shows); the
-  differences are Welch t-tests on respondent-level dimension scores, Holm-adjusted
-  over the pairs of organisations within each dimension.
+* :func:`campaign_choices` and :func:`norm_options` say which closed campaigns of the
+  chosen organisations, and which norm groups, a consultant may compare, and why any other
+  is not offered.
+* :func:`compare_campaigns` puts several closed campaigns side by side (of different
+  organisations, or waves of one). Means, intervals and levels come from each campaign's
+  own report (the numbers its dashboard shows); the differences are Welch t-tests on
+  respondent-level dimension scores, Holm-adjusted over the pairs within each dimension,
+  and shown as a compact letter display. A norm group may be added as a column.
 * :func:`norm_groups` gives the quartiles of the organisations' dimension means by
   sector and by size band, from the stored scores; like the benchmark's
   :func:`~.aggregates.norm_group` it reads :func:`~.aggregates.norm_table`, which packs the
@@ -17,6 +21,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,18 +29,23 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import SIZE_BANDS, Campaign, CampaignScore, Organisation
 from ..questionnaires import Questionnaire, pick_text
+from ..reporting.letters import compact_letters
+from ..reporting.model import REASONS, SIGNIFICANCE, build_view
+from ..reporting.view import GroupRow, ReportView
 from ..scoring.benchmark import benchmark
 from ..scoring.gap import holm, welch_difference
 from . import ServiceError
 from .aggregates import dimension_scores, norm_table
 from .matrix import load_matrix
+from .organisations import SECTORS, sector_label
 from .questionnaires import questionnaire_for
 from .release import response_counts, visible_response_count
-from .report_model import REASONS, SIGNIFICANCE, build_view
 from .reporting import released_report
 
 MAX_COMPARED = 8
@@ -125,14 +135,222 @@ def organisation_overview(lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def comparable_campaign(organisation: Organisation) -> Campaign | None:
-    """The campaign an organisation is compared by: its latest closed one, if any.
+# ---------------------------------------------------------------------------------
+# Choosing what to compare
 
-    Never an open one: its results are not released (``services/release.py``), and a
-    comparison read before and after one submission would give that person's scores.
+
+class ComparisonError(ServiceError):
+    """A comparison that cannot be made; ``code`` names the problem for the page's wording
+    and ``names`` the campaigns or group concerned."""
+
+    def __init__(self, message: str, code: str, names: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.names = tuple(names)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignChoice:
+    """A closed campaign a consultant may compare, or why it cannot be compared.
+
+    ``problem`` is None, ``"no_responses"`` (nobody answered) or ``"too_few"`` (fewer
+    answered than its anonymity threshold, so its report withholds every figure).
     """
-    closed = [c for c in organisation.campaigns if c.status == "closed"]
-    return closed[-1] if closed else None  # campaigns are ordered by opening date
+
+    id: int
+    organisation_id: int
+    organisation: str
+    name: str
+    opens_on: dt.date
+    closed_on: dt.date
+    questionnaire_version_id: int
+    responses: int | None  # as a reader may see it: None below the threshold
+    threshold: int
+    problem: str | None
+
+    @property
+    def comparable(self) -> bool:
+        return self.problem is None
+
+
+def campaign_choices(organisations: Sequence[Organisation]) -> dict[int, list[CampaignChoice]]:
+    """Each organisation's closed campaigns, latest first, each with whether it can be
+    compared (organisations without a closed campaign map to an empty list)."""
+    closed = [c for o in organisations for c in o.campaigns if c.status == "closed"]
+    counts = response_counts([c.id for c in closed])
+    choices: dict[int, list[CampaignChoice]] = {o.id: [] for o in organisations}
+    for campaign in sorted(closed, key=lambda c: (c.closed_on or c.closes_on, c.id), reverse=True):
+        n = int(counts.get(campaign.id, 0))
+        problem = "no_responses" if n == 0 else "too_few" if n < campaign.min_group_size else None
+        choices[campaign.organisation_id].append(
+            CampaignChoice(
+                id=campaign.id,
+                organisation_id=campaign.organisation_id,
+                organisation=campaign.organisation.name,
+                name=campaign.name,
+                opens_on=campaign.opens_on,
+                closed_on=campaign.closed_on or campaign.closes_on,
+                questionnaire_version_id=campaign.questionnaire_version_id,
+                responses=visible_response_count(campaign, n),
+                threshold=campaign.min_group_size,
+                problem=problem,
+            )
+        )
+    return choices
+
+
+def default_choice(choices: dict[int, list[CampaignChoice]]) -> list[int]:
+    """The campaigns ticked before the consultant chooses: each organisation's latest
+    comparable one, or the two latest of a single organisation (two waves side by side)."""
+    comparable = {org: [c.id for c in found if c.comparable] for org, found in choices.items()}
+    if len(comparable) == 1:
+        return next(iter(comparable.values()))[:2]
+    return [ids[0] for ids in comparable.values() if ids]
+
+
+# ---------------------------------------------------------------------------------
+# Norm group column
+
+
+@dataclass(frozen=True, slots=True)
+class NormOption:
+    """A norm group that may be added as a column, or why it is not offered.
+
+    ``key`` is what the form sends: ``"all"``, ``"sector:<sector>"`` or
+    ``"size:<band>"``. ``problem`` is None, ``"too_few"`` (fewer than
+    ``MIN_NORM_ORGANISATIONS`` organisations) or ``"too_close"`` (it leaves out one to four
+    organisations of all, whose scores could then be narrowed down by setting the two
+    sets of quartiles side by side; ``left_out`` says how many).
+    """
+
+    key: str
+    kind: str  # "all", "sector" or "size_band"
+    value: str | None
+    organisations: int
+    problem: str | None
+    left_out: int = 0
+
+    @property
+    def offered(self) -> bool:
+        return self.problem is None
+
+
+def _norm_members(
+    questionnaire: Questionnaire, questionnaire_version_id: int
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
+    """The organisations' usable dimension means (NaN where their own report withholds
+    the dimension), and each organisation's sector and size band as they are now."""
+    dimension_ids = tuple(d.id for d in questionnaire.dimensions)
+    table = norm_table(questionnaire_version_id, dimension_ids)
+    usable = table.counts >= table.min_group_sizes[:, np.newaxis]
+    present = usable.any(axis=1)
+    # Read now, not from the cached table: a corrected sector moves an organisation at once.
+    current = {
+        org_id: (sector, size_band)
+        for org_id, sector, size_band in db.session.execute(
+            sa.select(Organisation.id, Organisation.sector, Organisation.size_band)
+        )
+    }
+    ids = table.organisation_ids[present]
+    groups = [current.get(int(i), ("", "")) for i in ids]
+    return ids, np.where(usable, table.means, np.nan)[present], groups
+
+
+def norm_options(questionnaire: Questionnaire, questionnaire_version_id: int) -> list[NormOption]:
+    """All organisations, each sector of the controlled list and each size band that has
+    organisations on this questionnaire version, with whether each may be a column."""
+    ids, _means, groups = _norm_members(questionnaire, questionnaire_version_id)
+    everyone = len(ids)
+    options = [
+        NormOption(
+            "all", "all", None, everyone, None if everyone >= MIN_NORM_ORGANISATIONS else "too_few"
+        )
+    ]
+    for kind, values, position in (("sector", SECTORS, 0), ("size_band", SIZE_BANDS, 1)):
+        for value in values:
+            n = sum(1 for g in groups if g[position] == value)
+            if n == 0:
+                continue
+            problem, left_out = None, 0
+            if n < MIN_NORM_ORGANISATIONS:
+                problem = "too_few"
+            elif 0 < everyone - n < MIN_NORM_ORGANISATIONS:
+                problem, left_out = "too_close", everyone - n
+            prefix = "sector" if kind == "sector" else "size"
+            options.append(NormOption(f"{prefix}:{value}", kind, value, n, problem, left_out))
+    return options
+
+
+def norm_label(option: NormOption, lang: str) -> str:
+    """The norm group's name in ``lang``, with its number of organisations."""
+    with force_locale(lang):
+        if option.kind == "sector":
+            return _(
+                "Sector %(sector)s (%(n)d organisations)",
+                sector=sector_label(option.value or ""),
+                n=option.organisations,
+            )
+        if option.kind == "size_band":
+            return _(
+                "%(band)s employees (%(n)d organisations)",
+                band=option.value,
+                n=option.organisations,
+            )
+        return _("All organisations (%(n)d)", n=option.organisations)
+
+
+def norm_column(
+    questionnaire: Questionnaire, questionnaire_version_id: int, key: str, lang: str
+) -> dict[str, Any]:
+    """The quartiles of the organisation means in the norm group ``key``, per dimension.
+
+    Every organisation counts once, with its latest closed campaign on this questionnaire
+    version (those compared included); a dimension mean its own report withholds is left
+    out, and a dimension with fewer than ``MIN_NORM_ORGANISATIONS`` means shows none.
+    Raises ComparisonError for a group that is not offered (see :func:`norm_options`).
+    """
+    option = next(
+        (o for o in norm_options(questionnaire, questionnaire_version_id) if o.key == key), None
+    )
+    if option is None or not option.offered:
+        raise ComparisonError(
+            f"The norm group {key[:40]!r} cannot be added: it is not among the groups with at "
+            f"least {MIN_NORM_ORGANISATIONS} organisations on this questionnaire version.",
+            "norm_not_offered",
+        )
+    _ids, means, groups = _norm_members(questionnaire, questionnaire_version_id)
+    if option.kind != "all":
+        position = 0 if option.kind == "sector" else 1
+        means = means[np.array([g[position] == option.value for g in groups], dtype=bool)]
+    result = benchmark(np.full(means.shape[1], np.nan), means, MIN_NORM_ORGANISATIONS)
+    cells = []
+    for k in range(means.shape[1]):
+        n = int(np.count_nonzero(~np.isnan(means[:, k])))
+        if result is None or n < MIN_NORM_ORGANISATIONS or not np.isfinite(result.median[k]):
+            cells.append({"shown": False, "n": n})
+            continue
+        median = float(result.median[k])
+        level = questionnaire.level_for(median)
+        cells.append(
+            {
+                "shown": True,
+                "n": n,
+                "median": median,
+                "q1": float(result.q1[k]),
+                "q3": float(result.q3[k]),
+                "level": None
+                if level is None
+                else {"number": level.number, "name": pick_text(level.name, lang)},
+            }
+        )
+    return {
+        "key": option.key,
+        "kind": option.kind,
+        "value": option.value,
+        "label": norm_label(option, lang),
+        "organisations": option.organisations,
+        "cells": cells,
+    }
 
 
 # ---------------------------------------------------------------------------------
@@ -142,7 +360,7 @@ def comparable_campaign(organisation: Organisation) -> Campaign | None:
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     campaign: Campaign
-    view: dict[str, Any]
+    figures: dict[str, Any]
     scores: np.ndarray  # respondents × dimensions
 
 
@@ -150,105 +368,160 @@ def _pair_text(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
 
-def compare_campaigns(
-    campaigns: Sequence[Campaign], lang: str, confidence: float = 0.95
-) -> dict[str, Any]:
-    """Several organisations' campaigns side by side, per dimension, as plain data.
+def _figures(view: ReportView) -> dict[str, Any]:
+    """What the comparison reads of a campaign's report view: its context, whether it is
+    published, its overall figures and its dimensions (the numbers its own page shows),
+    as the view's plain data (``ReportView.to_dict``)."""
+    plain = view.to_dict()
+    keys = ("organisation", "campaign", "published", "threshold", "overall", "dimensions")
+    return {key: plain[key] for key in keys}
 
-    Raises ServiceError for fewer than two or more than ``MAX_COMPARED`` campaigns, or
-    campaigns of different questionnaire versions.
+
+def _cell(entry: dict[str, Any] | None, withheld: str) -> dict[str, Any]:
+    if entry is None or entry["suppressed"]:
+        return {"suppressed": True, "reason": entry["reason"] if entry else withheld}
+    return {
+        "suppressed": False,
+        "n": entry["n"],
+        "mean": entry["mean"],
+        "ci": entry["ci"],
+        "maturity": entry["maturity"],
+    }
+
+
+def _pairs(loaded: list[_Loaded], shown: list[int], k: int, confidence: float) -> list[dict]:
+    """Welch tests of every pair of shown campaigns on dimension ``k``, Holm-adjusted."""
+    pairs = []
+    for i, j in itertools.combinations(shown, 2):
+        result = welch_difference(loaded[i].scores[:, k], loaded[j].scores[:, k], confidence)
+        pairs.append(
+            {
+                "a": i,
+                "b": j,
+                "diff": _pair_text(result.diff[0]),
+                "ci": None
+                if not np.isfinite(result.ci_low[0])
+                else (float(result.ci_low[0]), float(result.ci_high[0])),
+                "t": _pair_text(result.t[0]),
+                "df": _pair_text(result.df[0]),
+                "p": _pair_text(result.p[0]),
+                "hedges_g": _pair_text(result.hedges_g[0]),
+            }
+        )
+    if pairs:
+        adjusted = holm(np.array([np.nan if p["p"] is None else p["p"] for p in pairs]))
+        for pair, p_adjusted in zip(pairs, adjusted, strict=True):
+            pair["p_adjusted"] = _pair_text(p_adjusted)
+            pair["significant"] = (
+                pair["p_adjusted"] is not None and pair["p_adjusted"] < SIGNIFICANCE
+            )
+    return pairs
+
+
+def _letters(cells: list[dict[str, Any]], shown: list[int], pairs: list[dict]) -> dict[int, str]:
+    """Each shown campaign's letters: campaigns sharing a letter do not differ clearly.
+
+    The campaigns are lettered from the highest score down, so "a" marks the top group.
     """
+    order = sorted(shown, key=lambda i: -cells[i]["mean"])
+    position = {column: rank for rank, column in enumerate(order)}
+    differing = [(position[p["a"]], position[p["b"]]) for p in pairs if p["significant"]]
+    display = compact_letters(len(order), differing)
+    return {column: display.letters[position[column]] for column in order}
+
+
+def _check_chosen(campaigns: Sequence[Campaign]) -> None:
     if len(campaigns) < 2:
-        raise ServiceError("Choose at least two organisations to compare.")
+        raise ComparisonError("Choose at least two campaigns to compare.", "too_few_chosen")
     if len(campaigns) > MAX_COMPARED:
-        raise ServiceError(
-            f"Choose at most {MAX_COMPARED} organisations; more do not fit side by side."
+        raise ComparisonError(
+            f"Choose at most {MAX_COMPARED} campaigns; more do not fit side by side.",
+            "too_many_chosen",
         )
-    versions = {c.questionnaire_version_id for c in campaigns}
-    if len(versions) != 1:
-        raise ServiceError(
+    not_closed = [c for c in campaigns if c.status != "closed"]
+    if not_closed:
+        raise ComparisonError(
+            "Only closed campaigns can be compared: their results are released.",
+            "not_closed",
+            [f"{c.organisation.name}: {c.name}" for c in not_closed],
+        )
+    if len({c.questionnaire_version_id for c in campaigns}) != 1:
+        raise ComparisonError(
             "These campaigns used different questionnaire versions, whose scores cannot be "
-            "compared. Choose organisations surveyed with the same version."
+            "compared. Choose campaigns surveyed with the same version.",
+            "mixed_versions",
         )
+
+
+def compare_campaigns(
+    campaigns: Sequence[Campaign],
+    lang: str,
+    confidence: float = 0.95,
+    *,
+    norm: str | None = None,
+) -> dict[str, Any]:
+    """Several closed campaigns side by side, per dimension, as plain data.
+
+    The campaigns may be of different organisations or waves of one. Means, intervals
+    and levels are those of each campaign's own report; pairs are Welch t-tests on the
+    respondents' dimension scores, Holm-adjusted within each dimension, and summed up
+    as letters (:mod:`~surveyapp.reporting.letters`). ``norm`` (a :class:`NormOption`
+    key) adds the quartiles of a norm group as a column of reference.
+
+    Raises ComparisonError for fewer than two or more than ``MAX_COMPARED`` campaigns,
+    an open one, different questionnaire versions, a campaign whose report withholds
+    every figure, or a norm group that is not offered.
+    """
+    campaigns = list(dict.fromkeys(campaigns))
+    _check_chosen(campaigns)
     questionnaire = questionnaire_for(campaigns[0].questionnaire_version)
+    withheld = REASONS.get(lang, REASONS["en"])["organisation_below_threshold"]
     loaded = []
     for campaign in campaigns:
-        view = build_view(released_report(campaign), questionnaire, lang)
-        scores = dimension_scores(questionnaire, load_matrix(campaign))
-        loaded.append(_Loaded(campaign, view, scores))
-    columns = [
-        {
-            "organisation": item.view["organisation"],
-            "campaign": item.view["campaign"],
-            "published": item.view["published"],
-            "reason": None
-            if item.view["published"]
-            else REASONS.get(lang, REASONS["en"])["organisation_below_threshold"],
-            "overall": item.view["overall"],
-        }
+        figures = _figures(build_view(released_report(campaign), questionnaire, lang))
+        loaded.append(
+            _Loaded(campaign, figures, dimension_scores(questionnaire, load_matrix(campaign)))
+        )
+    silent = [
+        item
         for item in loaded
+        if not item.figures["published"] or all(d["suppressed"] for d in item.figures["dimensions"])
     ]
+    if silent:
+        raise ComparisonError(
+            "A campaign whose report withholds every figure cannot be compared: too few "
+            "people answered. Choose another campaign.",
+            "withheld",
+            [f"{item.campaign.organisation.name}: {item.campaign.name}" for item in silent],
+        )
+    norm_data = (
+        norm_column(questionnaire, campaigns[0].questionnaire_version_id, norm, lang)
+        if norm
+        else None
+    )
+    organisations = [item.figures["organisation"]["id"] for item in loaded]
+    columns = []
+    for item in loaded:
+        organisation, campaign = item.figures["organisation"], item.figures["campaign"]
+        columns.append(
+            {
+                "organisation": organisation,
+                "campaign": campaign,
+                "label": f"{organisation['name']} · {campaign['name']}",
+                # Two waves of one organisation: the campaign's name tells them apart.
+                "repeated": organisations.count(organisation["id"]) > 1,
+                "published": True,
+                "overall": item.figures["overall"],
+            }
+        )
     dimensions = []
     for k, dimension in enumerate(questionnaire.dimensions):
-        cells = []
-        for item in loaded:
-            entry = item.view["dimensions"][k] if item.view["published"] else None
-            if entry is None or entry["suppressed"]:
-                cells.append(
-                    {
-                        "suppressed": True,
-                        "reason": entry["reason"]
-                        if entry
-                        else REASONS.get(lang, REASONS["en"])["organisation_below_threshold"],
-                    }
-                )
-            else:
-                cells.append(
-                    {
-                        "suppressed": False,
-                        "n": entry["n"],
-                        "mean": entry["mean"],
-                        "ci": entry["ci"],
-                        "maturity": entry["maturity"],
-                    }
-                )
+        cells = [_cell(item.figures["dimensions"][k], withheld) for item in loaded]
         shown = [i for i, cell in enumerate(cells) if not cell["suppressed"]]
-        pairs = []
-        for i, j in itertools.combinations(shown, 2):
-            a = loaded[i].scores[:, k]
-            b = loaded[j].scores[:, k]
-            result = welch_difference(a, b, confidence=confidence)
-            pairs.append(
-                {
-                    "a": i,
-                    "b": j,
-                    "diff": _pair_text(result.diff[0]),
-                    "ci": None
-                    if not np.isfinite(result.ci_low[0])
-                    else (float(result.ci_low[0]), float(result.ci_high[0])),
-                    "t": _pair_text(result.t[0]),
-                    "df": _pair_text(result.df[0]),
-                    "p": _pair_text(result.p[0]),
-                    "hedges_g": _pair_text(result.hedges_g[0]),
-                }
-            )
-        for pair in pairs:
-            # The same difference read from the higher side, as the page words it.
-            flip = pair["diff"] is not None and pair["diff"] < 0
-            pair["higher"], pair["lower"] = (
-                (pair["b"], pair["a"]) if flip else (pair["a"], pair["b"])
-            )
-            pair["lead"] = None if pair["diff"] is None else abs(pair["diff"])
-            ci = pair["ci"]
-            pair["lead_ci"] = None if ci is None else ((-ci[1], -ci[0]) if flip else ci)
-        if pairs:
-            raw = np.array([np.nan if p["p"] is None else p["p"] for p in pairs])
-            adjusted = holm(raw)
-            for pair, p_adjusted in zip(pairs, adjusted, strict=True):
-                pair["p_adjusted"] = _pair_text(p_adjusted)
-                pair["significant"] = (
-                    pair["p_adjusted"] is not None and pair["p_adjusted"] < SIGNIFICANCE
-                )
+        pairs = _pairs(loaded, shown, k, confidence)
+        letters = _letters(cells, shown, pairs) if len(shown) >= 2 else {}
+        for i, cell in enumerate(cells):
+            cell["letters"] = letters.get(i)
         dimensions.append(
             {
                 "id": dimension.id,
@@ -256,17 +529,23 @@ def compare_campaigns(
                 "description": pick_text(dimension.description, lang),
                 "cells": cells,
                 "pairs": pairs,
-                "significant_pairs": sorted(
-                    (p for p in pairs if p["significant"]), key=lambda p: -abs(p["diff"])
+                "tested": len(shown) >= 2,
+                "any_difference": any(p["significant"] for p in pairs),
+                "norm": norm_data["cells"][k] if norm_data else None,
+                "chart_rows": tuple(
+                    _chart_row(i, column["label"], cell)
+                    for i, (column, cell) in enumerate(zip(columns, cells, strict=True))
                 ),
             }
         )
     return {
         "lang": lang,
+        "generated_on": dt.date.today().isoformat(),
         "title": pick_text(questionnaire.title, lang),
         "questionnaire": {"id": questionnaire.id, "version": questionnaire.version},
         "columns": columns,
         "dimensions": dimensions,
+        "norm": norm_data,
         "levels": [
             {
                 "number": level.number,
@@ -279,7 +558,15 @@ def compare_campaigns(
         "adjustment": ADJUSTMENT,
         "significance": SIGNIFICANCE,
         "confidence": confidence,
+        "min_norm_organisations": MIN_NORM_ORGANISATIONS,
     }
+
+
+def _chart_row(index: int, name: str, cell: dict[str, Any]) -> GroupRow:
+    """One campaign as a row of ``charts.group_intervals``."""
+    if cell["suppressed"]:
+        return GroupRow(code=str(index), name=name, suppressed=True, reason=cell["reason"])
+    return GroupRow(code=str(index), name=name, n=cell["n"], mean=cell["mean"], ci=cell["ci"])
 
 
 # ---------------------------------------------------------------------------------

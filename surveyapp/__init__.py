@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .views import (
+        action_plans,
         admin,
         api,
         auth,
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_pages.bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(comments.review_bp)
+    app.register_blueprint(action_plans.bp)
 
 
 def register_security(app: Flask) -> None:

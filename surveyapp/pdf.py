@@ -182,13 +182,21 @@ def _translations_dir() -> str | None:
     return None
 
 
-def report_html(view: Mapping[str, Any], *, template: str = "report.html") -> str:
-    """The report's HTML, rendered from the plain ``view`` in ``view["lang"]``."""
+def report_html(
+    view: Mapping[str, Any], *, template: str = "report.html", **context: Any
+) -> str:
+    """The report's HTML, rendered from the plain ``view`` in ``view["lang"]``.
+
+    ``context``: further plain data beside the view (an action plan: ``plan``,
+    ``previous_plan``).
+    """
     env = report_environment(view["lang"], _translations_dir())
-    return env.get_template(template).render(view=view)
+    return env.get_template(template).render(view=view, **context)
 
 
-def create_pdf(view: Mapping[str, Any], *, template: str = "report.html") -> bytes:
+def create_pdf(
+    view: Mapping[str, Any], *, template: str = "report.html", **context: Any
+) -> bytes:
     """Render ``view`` (the plain dict of ``build_view``) with a template of ``reports/``.
 
     The view may carry ``participation`` (``department_participation``) for the response
@@ -199,7 +207,7 @@ def create_pdf(view: Mapping[str, Any], *, template: str = "report.html") -> byt
 
     if view.get("department") is not None:
         check_department(view)
-    html = report_html(view, template=template)
+    html = report_html(view, template=template, **context)
     document = HTML(string=html, base_url=REPORTS.as_uri() + "/", url_fetcher=url_fetcher())
     return document.write_pdf()
 
@@ -241,7 +249,7 @@ def render_campaign_pdf(
     from flask import current_app
 
     from .reporting.summary import summarise
-    from .services import comments
+    from .services import action_plans, comments
     from .services.questionnaires import questionnaire_for
     from .services.report_model import build_view, department_participation
     from .services.reporting import released_report
@@ -259,7 +267,13 @@ def render_campaign_pdf(
     view["participation"] = department_participation(report, lang)
     view["summary"] = summarise(view, _translations(_translations_dir() or str(TRANSLATIONS), lang))
     view["comments"] = comments.campaign_comments(campaign, lang, scope, department)
-    return create_pdf(view)
+    return create_pdf(
+        view,
+        # The organisation's plan, in department reports too; the follow-up sits in the
+        # change chapter, which only the organisation's report has.
+        plan=action_plans.plan_summary(campaign, lang),
+        previous_plan=action_plans.follow_up(campaign, lang) if department is None else None,
+    )
 
 
 def _check_participation(campaign_id: int, code: str, rows: list[dict[str, Any]]) -> None:

@@ -50,6 +50,7 @@ AUTHENTICATED = {
     "GET /campaigns/{campaign_id}/results": (270, 60),
     "GET /campaigns/{campaign_id}/participation": (270, 60),
     "GET /campaigns/{campaign_id}/comments": (150, 40),
+    "GET /campaigns/{campaign_id}/action-plan": (150, 40),
 }
 MIN_AUTHENTICATED_REQUESTS = 1000
 REFUSED = {
@@ -59,6 +60,7 @@ REFUSED = {
     "GET /campaigns/{campaign_id}/results": (60, 0),
     "GET /campaigns/{campaign_id}/participation": (40, 0),
     "GET /campaigns/{campaign_id}/comments": (30, 0),
+    "GET /campaigns/{campaign_id}/action-plan": (30, 0),
 }
 MIN_REFUSED_REQUESTS = 150
 PUBLIC = {"GET /"}
@@ -236,6 +238,8 @@ def test_fuzz_with_a_consultants_token(demo_api):
         (participation, 409),
         ("GET /campaigns/{campaign_id}/comments", 200),
         ("GET /campaigns/{campaign_id}/comments", 409),
+        ("GET /campaigns/{campaign_id}/action-plan", 200),
+        ("GET /campaigns/{campaign_id}/action-plan", 409),
     ):
         assert expected in seen, (expected, sent)
     assert not any(status >= 500 for _label, status in sent)
@@ -263,6 +267,6 @@ def test_every_demo_answer_matches_the_closed_document(app, demo_api):
     ids = [c["id"] for c in campaigns.get_json()["campaigns"]]
     assert len(ids) >= 15
     for campaign_id in ids:
-        for what in ("results", "participation", "comments"):
+        for what in ("results", "participation", "comments", "action-plan"):
             path = f"/api/v1/campaigns/{campaign_id}/{what}"
             check_response("GET", path, client.get(path, headers=headers))

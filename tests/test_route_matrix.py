@@ -81,6 +81,13 @@ RULES = {
     "comments.comments": "own_organisation",
     "comment_review.review": "consultant",
     "comment_review.hide": "consultant",
+    # Action plans: read by whoever sees the results; changed by consultants and managers
+    # of the whole organisation (department heads read only: tests/test_action_plans.py).
+    "action_plans.plan": "own_organisation",
+    "action_plans.focus": "own_organisation",
+    "action_plans.new_action": "own_organisation",
+    "action_plans.edit_action": "own_organisation",
+    "action_plans.remove_action": "own_organisation",
     # Individual answers: consultants only, whichever organisation.
     "dashboard.responses_csv_download": "consultant",
     "dashboard.responses_xlsx_download": "consultant",
@@ -134,6 +141,7 @@ RULES = {
     "api.campaign_results": "api_own_organisation",
     "api.campaign_participation": "api_own_organisation",
     "api.campaign_comments": "api_own_organisation",
+    "api.campaign_action_plan": "api_own_organisation",
 }
 
 # URL arguments that name an organisation's objects: such rules are walked once with
@@ -143,6 +151,9 @@ OWNED_ARGUMENTS = {"campaign_id", "organisation_id", "code"}
 ARGUMENT_OVERRIDES = {
     "api.campaign_participation": {"campaign_id": "open_campaign_id"},
     "auth.reset": {"token": "reset_token"},
+    # No such action: the pages send the reader back to the plan with a message.
+    "action_plans.edit_action": {"action_id": "user_id"},
+    "action_plans.remove_action": {"action_id": "user_id"},
 }
 QUERY = {
     "consultant.compare": lambda world: world.both_organisations,

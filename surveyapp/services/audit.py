@@ -63,6 +63,10 @@ EVENTS: dict[str, LazyString] = {
     "invitations_issued": _l("Invitation links issued"),
     "slips_printed": _l("Paper invitation slips printed"),
     "comment_hidden": _l("Staff comment hidden"),
+    "action_plan_focus_changed": _l("Action plan: focus dimensions changed"),
+    "action_added": _l("Action plan: action added"),
+    "action_changed": _l("Action plan: action changed"),
+    "action_removed": _l("Action plan: action removed"),
     "audit_pruned": _l("Old audit events deleted"),
 }
 

@@ -23,6 +23,7 @@ from ..extensions import csrf, db
 from ..models import Campaign, Organisation
 from ..services.release import (
     ResultsNotReleased,
+    ensure_results_released,
     opaque_tag,
     participation,
     response_counts,
@@ -256,6 +257,28 @@ def campaign_comments(campaign_id: str):
     # Dimension ids, not names: the API is language-neutral, as the results are.
     result = released_comments(campaign, "en", department_scope(g.user, campaign))
     response = jsonify(result.to_dict())
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/campaigns/<campaign_id>/action-plan")
+def campaign_action_plan(campaign_id: str):
+    """A closed campaign's action plan, and the previous campaign's with each focus
+    dimension's change since then (services/action_plans.py); 409 while open."""
+    from ..services import action_plans
+
+    campaign = _visible_campaign(campaign_id)
+    ensure_results_released(campaign)
+    # Dimension ids and status codes: the API is language-neutral, as the results are.
+    plan = action_plans.plan_summary(campaign, "en")
+    previous = action_plans.follow_up(campaign, "en")
+    response = jsonify(
+        {
+            "campaign_id": campaign.id,
+            "plan": plan.to_dict() if plan else None,
+            "previous_plan": previous.to_dict() if previous else None,
+        }
+    )
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 

@@ -30,7 +30,7 @@ from .. import charts
 from ..extensions import db
 from ..models import Campaign, Organisation
 from ..reporting.summary import summarise
-from ..services import ServiceError, audit
+from ..services import ServiceError, action_plans, audit
 from ..services.answer_files import (
     ChoiceError,
     answer_file,
@@ -345,6 +345,9 @@ def campaign(campaign_id: int):
         findings=campaign_findings(view),
         summary=summarise(view, get_translations()),
         charts=campaign_charts(view),
+        # Apart from the view: what the organisation decided (services/action_plans.py).
+        plan=action_plans.plan_summary(campaign, current_lang()),
+        previous_plan=action_plans.follow_up(campaign, current_lang()),
     )
 
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,26 +34,24 @@ from benchmarks.common import (  # noqa: E402
 )
 
 
-def _chart_timings(view: dict) -> dict[str, float]:
+def _chart_timings(view) -> dict[str, float]:
     """Median microseconds per call of each chart function on this report's data."""
     from surveyapp import charts
 
-    lo, hi = view["scale"]["min"], view["scale"]["max"]
-    dimension = next(d for d in view["dimensions"] if not d["suppressed"])
-    item = next(i for i in dimension["items"] if not i["suppressed"])
+    lo, hi = view.scale.min, view.scale.max
+    dimension = next(d for d in view.dimensions if not d.suppressed)
+    item = next(i for i in dimension.items if not i.suppressed)
     calls = {
         "dimension_bars": lambda: charts.dimension_bars(
-            view["dimensions"], lo, hi, levels=view["levels"]
+            view.dimensions, lo, hi, levels=view.levels
         ),
         "group_intervals": lambda: charts.group_intervals(
-            dimension["departments"], dimension["mean"], lo, hi
+            dimension.departments, dimension.mean, lo, hi
         ),
-        "heatmap": lambda: charts.heatmap(
-            view["heatmap"]["columns"], view["heatmap"]["rows"], lo, hi
-        ),
-        "gap_bars": lambda: charts.gap_bars(view["dimensions"]),
+        "heatmap": lambda: charts.heatmap(view.heatmap.columns, view.heatmap.rows, lo, hi),
+        "gap_bars": lambda: charts.gap_bars(view.dimensions),
         "distribution_bar": lambda: charts.distribution_bar(
-            [p["share"] for p in item["distribution"]], view["scale"]["labels"]
+            [p.share for p in item.distribution], view.scale.labels
         ),
     }
     out = {}
@@ -74,8 +73,8 @@ def measure(path: Path, lang: str) -> None:
         from surveyapp import pdf
         from surveyapp.extensions import db
         from surveyapp.models import Campaign
+        from surveyapp.reporting.model import build_view, department_participation
         from surveyapp.services.questionnaires import questionnaire_for
-        from surveyapp.services.report_model import build_view, department_participation
         from surveyapp.services.reporting import analyse_campaign
 
         campaign = db.session.scalar(db.select(Campaign))
@@ -88,7 +87,7 @@ def measure(path: Path, lang: str) -> None:
             report = analyse_campaign(campaign)
             t1 = time.perf_counter()
             view = build_view(report, questionnaire, lang)
-            view["participation"] = department_participation(report, lang)
+            view = replace(view, participation=department_participation(report, lang))
             t2 = time.perf_counter()
             html = pdf.report_html(view)
             t3 = time.perf_counter()

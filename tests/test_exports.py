@@ -111,13 +111,45 @@ def test_results_csv_withholds_numbers_of_suppressed_groups(manager, results):
 
 
 def test_result_rows_of_an_unpublished_view_hold_nothing():
-    view = {
-        "published": False,
-        "overall": {},
-        "organisation": {"name": "Tiny"},
-        "campaign": {},
-        "dimensions": [],
-    }
-    rows = list(result_rows(view, []))
+    from surveyapp.reporting.view import (
+        CampaignInfo,
+        HeatMap,
+        NormGroup,
+        OrganisationInfo,
+        Overall,
+        Policy,
+        ReportView,
+        Scale,
+    )
+
+    view = ReportView(
+        lang="en",
+        generated_on="2026-04-01",
+        title="Survey",
+        organisation=OrganisationInfo(id=1, name="Tiny"),
+        campaign=CampaignInfo(
+            id=1, name="Spring", status="closed", opens_on="2026-03-01", closes_on="2026-03-31"
+        ),
+        departments=(),
+        norm_group=NormGroup(description="all organisations"),
+        previous_campaign=None,
+        threshold=5,
+        policy=Policy(min_group_size=5, min_comment_group_size=10),
+        published=False,
+        no_responses=False,
+        overall=Overall(),
+        scale=Scale(min=1, max=5),
+        levels=(),
+        dimensions=(),
+        strengths=(),
+        priorities=(),
+        heatmap=HeatMap(),
+        has_gap=False,
+        has_change=False,
+        has_benchmark=False,
+        departments_shown=False,
+        suppressed_groups=(),
+    )
+    rows = list(result_rows(view, ()))
     assert len(rows) == 1 and rows[0]["suppressed"] == "yes"
     assert not any(rows[0].get(column) for column in NUMBER_COLUMNS)

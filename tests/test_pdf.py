@@ -6,16 +6,18 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from surveyapp import charts, pdf
+from surveyapp.reporting.model import build_view, department_participation
+from surveyapp.reporting.view import DepartmentRow, GroupRow, ReportView
 from surveyapp.services import ServiceError
 from surveyapp.services.campaigns import close_campaign
 from surveyapp.services.questionnaires import questionnaire_for
-from surveyapp.services.report_model import build_view, department_participation
 from surveyapp.services.reporting import cached_campaign_report
 from surveyapp.services.responses import import_responses
 
@@ -55,12 +57,12 @@ def fill_campaign(factory, seed: int = 3):
     return campaign
 
 
-def make_view(campaign, lang: str, department: str | None = None) -> dict:
+def make_view(campaign, lang: str, department: str | None = None) -> ReportView:
     report = cached_campaign_report(campaign)
     view = build_view(report, questionnaire_for(campaign.questionnaire_version), lang, department)
-    view["participation"] = department_participation(report, lang)
-    # Plain data only: what survives JSON is all the template may use.
-    return json.loads(json.dumps(view))
+    # Plain data only: the typed view must survive JSON (no ORM objects, no markup).
+    json.dumps(view.to_dict())
+    return replace(view, participation=department_participation(report, lang))
 
 
 @pytest.fixture(scope="module")
@@ -126,17 +128,17 @@ def test_text_layer_names_organisation_dimensions_and_overall_mean(organisation_
     text = pdf_text(document, tmp_path)
     assert "Gemeente Proefstad" in text
     assert "Sales & Service <Noord>" in text  # escaped in HTML, printed as is
-    mean = charts.format_number(view["overall"]["mean"], 2, "en")
+    mean = charts.format_number(view.overall.mean, 2, "en")
     assert f"The average of all dimensions is {mean}" in " ".join(text.split())
-    for dimension in view["dimensions"]:
-        assert dimension["name"] in text, dimension["name"]
+    for dimension in view.dimensions:
+        assert dimension.name in text, dimension.name
 
 
 def test_withheld_departments_show_no_numbers(organisation_report, tmp_path):
     view, document = organisation_report
-    withheld = [g["name"] for g in view["suppressed_groups"] if g["grouping"] == "department"]
+    withheld = [g.name for g in view.suppressed_groups if g.grouping == "department"]
     assert "Human resources" in withheld
-    headcounts = {d["name"]: d["headcount"] for d in view["departments"]}
+    headcounts = {d.name: d.headcount for d in view.departments}
     lines = pdf_text(document, tmp_path).splitlines()
     for name in withheld:
         mentions = [line for line in lines if name in line]
@@ -147,22 +149,20 @@ def test_withheld_departments_show_no_numbers(organisation_report, tmp_path):
         with_numbers = [
             line
             for line in rest
-            if re.search(
-                r"\d", line.replace(name, "").replace(f"{view['threshold']} respondents", "")
-            )
+            if re.search(r"\d", line.replace(name, "").replace(f"{view.threshold} respondents", ""))
         ]
         assert not with_numbers, f"numbers printed beside withheld {name}: {with_numbers}"
 
 
 def test_dutch_report_uses_decimal_commas_and_translations(factory):
-    from babel.support import Translations
+    from flask_babel import force_locale, gettext
 
     view = make_view(fill_campaign(factory), "nl")
     html = pdf.report_html(view)
-    assert charts.format_number(view["overall"]["mean"], 2, "nl") in html
-    assert view["dimensions"][0]["name"] in html  # the questionnaire's Dutch name
-    catalogue = Translations.load(str(pdf.TRANSLATIONS), ["nl"])
-    dutch = catalogue.gettext("Summary")
+    assert charts.format_number(view.overall.mean, 2, "nl") in html
+    assert view.dimensions[0].name in html  # the questionnaire's Dutch name
+    with force_locale("nl"):
+        dutch = gettext("Summary")
     if dutch == "Summary":
         pytest.skip("the Dutch report texts are not merged into the catalogue yet")
     assert f">{dutch}<" in html
@@ -214,8 +214,8 @@ def test_department_report_shows_the_department_beside_the_organisation(runner, 
     text = pdf_text(out.read_bytes(), tmp_path)
     assert "Department report: Sales & Service <Noord>" in text
     view = make_view(campaign, "en", "SAL")
-    own = next(r["group"] for r in view["department"]["rows"] if r["group"])
-    assert charts.format_number(own["mean"], 2, "en") in text
+    own = next(r.group for r in view.department.rows if r.group)
+    assert charts.format_number(own.mean, 2, "en") in text
 
 
 def test_withheld_or_unknown_department_is_refused(factory):
@@ -252,7 +252,7 @@ def test_organisation_below_the_threshold_gets_a_report_without_results(factory,
     import_responses(campaign, "\n".join(rows) + "\n", "answers.csv")
     close_campaign(campaign)
     view = make_view(campaign, "en")
-    assert not view["published"]
+    assert not view.published
     text = pdf_text(pdf.create_pdf(view), tmp_path)
     assert "No results to show" in text
     assert "4.00" not in text
@@ -260,23 +260,16 @@ def test_organisation_below_the_threshold_gets_a_report_without_results(factory,
 
 def test_department_with_one_withheld_dimension_still_renders(factory):
     view = make_view(fill_campaign(factory), "en", "SAL")
-    row = view["department"]["rows"][0]
+    rows = view.department.rows
     reason = "fewer than 5 answers"
-    view["department"]["rows"][0] = {
-        "dimension": row["dimension"],
-        "group": {
-            "code": "SAL",
-            "name": row["group"]["name"],
-            "suppressed": True,
-            "reason": reason,
-        },
-    }
-    html = pdf.report_html(view)
-    assert reason in html
-    assert (
-        html.count("Recommendation for Sales &amp; Service &lt;Noord&gt;")
-        == len(view["department"]["rows"]) - 1
+    withheld = GroupRow(code="SAL", name=rows[0].group.name, suppressed=True, reason=reason)
+    department = replace(
+        view.department,
+        rows=(DepartmentRow(dimension=rows[0].dimension, group=withheld), *rows[1:]),
     )
+    html = pdf.report_html(replace(view, department=department))
+    assert reason in html
+    assert html.count("Recommendation for Sales &amp; Service &lt;Noord&gt;") == len(rows) - 1
 
 
 def test_comparison_of_organisations_prints_each_one(factory, tmp_path):

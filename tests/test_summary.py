@@ -3,8 +3,8 @@ claimed only where its certainty allows, and the priorities follow the documente
 
 from __future__ import annotations
 
-import copy
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,27 @@ from babel.support import NullTranslations, Translations
 
 from surveyapp.reporting.formatting import format_number, format_percent
 from surveyapp.reporting.summary import LOW_RESPONSE_RATE, Summary, summarise
+from surveyapp.reporting.view import (
+    Benchmark,
+    CampaignInfo,
+    DepartmentInfo,
+    DepartmentRow,
+    DepartmentView,
+    Difference,
+    DimensionView,
+    GroupRow,
+    HeatMap,
+    Level,
+    Maturity,
+    NormGroup,
+    OrganisationInfo,
+    Overall,
+    Policy,
+    PreviousCampaign,
+    ReportView,
+    Scale,
+    VersusRest,
+)
 
 from .dashboard_data import (
     MANAGER,
@@ -30,8 +51,8 @@ def translations(lang: str):
     return NullTranslations() if lang == "en" else DUTCH
 
 
-LEVELS = [
-    {"number": n, "id": f"l{n}", "name": name, "description": f"{name} described.", "min_score": m}
+LEVELS = tuple(
+    Level(number=n, id=f"l{n}", name=name, description=f"{name} described.", min_score=m)
     for n, name, m in [
         (1, "Closed", 1.0),
         (2, "Observing", 1.8),
@@ -39,15 +60,15 @@ LEVELS = [
         (4, "Converting", 3.4),
         (5, "Innovating", 4.2),
     ]
-]
+)
 
 
-def level(number: int) -> dict:
+def level(number: int) -> Level:
     return LEVELS[number - 1]
 
 
-def difference(diff: float, certainty: str) -> dict:
-    return {"diff": diff, "ci": (diff - 0.2, diff + 0.2), "certainty": certainty, "n_a": 6}
+def difference(diff: float, certainty: str) -> Difference:
+    return Difference(diff=diff, ci=(diff - 0.2, diff + 0.2), certainty=certainty, n_a=6)
 
 
 def dimension(
@@ -57,77 +78,105 @@ def dimension(
     percentile: float | None = None,
     *,
     span: tuple[int, int] | None = None,
-    change: dict | None = None,
-    gap: dict | None = None,
+    change: Difference | None = None,
+    gap: Difference | None = None,
     departments: list | None = None,
-) -> dict:
-    return {
-        "id": ident,
-        "name": f"Dimension {ident.upper()}",
-        "suppressed": False,
-        "mean": mean,
-        "ci": (mean - 0.1, mean + 0.1),
-        "maturity": {
-            "level": level(number),
-            "uncertain": span is not None,
-            "range": (level(span[0]), level(span[1])) if span else None,
-        },
-        "recommendation": f"Next step for {ident} at level {number}.",
-        "benchmark": None
+) -> DimensionView:
+    return DimensionView(
+        id=ident,
+        name=f"Dimension {ident.upper()}",
+        suppressed=False,
+        mean=mean,
+        ci=(mean - 0.1, mean + 0.1),
+        maturity=Maturity(
+            level=level(number),
+            uncertain=span is not None,
+            range=(level(span[0]), level(span[1])) if span else None,
+        ),
+        recommendation=f"Next step for {ident} at level {number}.",
+        benchmark=None
         if percentile is None
-        else {"percentile": percentile, "q1": 2.5, "median": 3.0, "q3": 3.5, "organisations": 8},
-        "change": change,
-        "gap": gap,
-        "departments": departments or [],
-    }
+        else Benchmark(percentile=percentile, q1=2.5, median=3.0, q3=3.5, organisations=8),
+        change=change,
+        gap=gap,
+        departments=tuple(departments or ()),
+    )
+
+
+def withheld_dimension(ident: str, reason: str) -> DimensionView:
+    return DimensionView(id=ident, name=ident.upper(), suppressed=True, reason=reason)
 
 
 def group(code: str, mean: float, certainty: str = "unclear", diff: float = 0.0, agree=True):
-    return {
-        "code": code,
-        "name": f"Department {code}",
-        "suppressed": False,
-        "n": 12,
-        "mean": mean,
-        "ci": (mean - 0.1, mean + 0.1),
-        "agreement_ok": agree,
-        "vs_rest": difference(diff, certainty),
-    }
+    return GroupRow(
+        code=code,
+        name=f"Department {code}",
+        suppressed=False,
+        n=12,
+        mean=mean,
+        ci=(mean - 0.1, mean + 0.1),
+        agreement_ok=agree,
+        vs_rest=VersusRest(diff=diff, ci=(diff - 0.2, diff + 0.2), certainty=certainty),
+    )
 
 
-def make_view(dimensions: list[dict], **overrides) -> dict:
-    view = {
-        "lang": "en",
-        "threshold": 5,
-        "published": True,
-        "campaign": {
-            "status": "closed",
-            "responses": 40,
-            "headcount": 80,
-            "response_rate": 0.5,
-        },
-        "departments": [],
-        "norm_group": {"description": "all organisations", "organisations": 8},
-        "previous_campaign": None,
-        "overall": {
-            "n": 40,
-            "mean": 2.87,
-            "ci": (2.71, 3.02),
-            "level": level(3),
-            "uncertain": False,
-            "range": None,
-        },
-        "scale": {"min": 1, "max": 5},
-        "levels": LEVELS,
-        "dimensions": dimensions,
-        "has_benchmark": any(d.get("benchmark") for d in dimensions),
-        "department": None,
-    }
-    view.update(overrides)
-    return view
+def campaign(status="closed", responses=40, headcount=80, response_rate=0.5) -> CampaignInfo:
+    return CampaignInfo(
+        id=1,
+        name="This year",
+        status=status,
+        opens_on="2026-03-01",
+        closes_on="2026-03-31",
+        responses=responses,
+        headcount=headcount,
+        response_rate=response_rate,
+    )
 
 
-def priorities(view: dict) -> list[str]:
+def previous(name: str, responses: int | None) -> PreviousCampaign:
+    return PreviousCampaign(id=2, name=name, opens_on="2025-03-01", responses=responses)
+
+
+def department(code: str, name: str, rows: list[DepartmentRow]) -> DepartmentView:
+    return DepartmentView(code=code, name=name, rows=tuple(rows))
+
+
+OVERALL = Overall(n=40, mean=2.87, ci=(2.71, 3.02), level=level(3), uncertain=False, range=None)
+NO_OVERALL = Overall()
+
+
+def make_view(dimensions: list[DimensionView], **overrides) -> ReportView:
+    view = ReportView(
+        lang="en",
+        generated_on="2026-04-01",
+        title="Social business",
+        organisation=OrganisationInfo(id=1, name="Example"),
+        campaign=campaign(),
+        departments=(),
+        norm_group=NormGroup(description="all organisations", organisations=8),
+        previous_campaign=None,
+        threshold=5,
+        policy=Policy(min_group_size=5, min_comment_group_size=10),
+        published=True,
+        no_responses=False,
+        overall=OVERALL,
+        scale=Scale(min=1, max=5),
+        levels=LEVELS,
+        dimensions=tuple(dimensions),
+        strengths=(),
+        priorities=(),
+        heatmap=HeatMap(),
+        has_gap=any(d.gap for d in dimensions),
+        has_change=any(d.change for d in dimensions),
+        has_benchmark=any(d.benchmark for d in dimensions),
+        departments_shown=any(d.departments for d in dimensions),
+        suppressed_groups=(),
+        department=None,
+    )
+    return replace(view, **overrides)
+
+
+def priorities(view: ReportView) -> list[str]:
     return [p.dimension_id for p in summarise(view, NullTranslations()).priorities]
 
 
@@ -183,7 +232,7 @@ def test_an_interval_spanning_two_levels_counts_halfway():
 
 
 def test_fewer_candidates_give_fewer_priorities_and_withheld_dimensions_are_none():
-    withheld = {"id": "w", "name": "Withheld", "suppressed": True, "reason": "fewer than 5"}
+    withheld = withheld_dimension("w", "fewer than 5")
     view = make_view([dimension("a", 2.2, 2, 20.0), withheld])
     summary = summarise(view, NullTranslations())
     assert [p.dimension_id for p in summary.priorities] == ["a"]
@@ -194,16 +243,23 @@ def test_fewer_candidates_give_fewer_priorities_and_withheld_dimensions_are_none
 
 def test_department_rule_orders_by_the_difference_with_the_rest():
     dims = [dimension(k, 2.5, 2, 20.0) for k in "abcd"]
-    rows = [
-        {"dimension": dims[0], "group": group("X", 2.4, "unclear"), "level": level(2)},
-        {"dimension": dims[1], "group": group("X", 2.3, "clear", -0.4), "level": level(2)},
-        {"dimension": dims[2], "group": group("X", 2.45, "probable", -0.2), "level": level(2)},
+    groups = [
+        (group("X", 2.4, "unclear"), 2),
+        (group("X", 2.3, "clear", -0.4), 2),
+        (group("X", 2.45, "probable", -0.2), 2),
         # Clearly above the rest and not at the department's lowest level: out.
-        {"dimension": dims[3], "group": group("X", 3.0, "clear", 0.5), "level": level(3)},
+        (group("X", 3.0, "clear", 0.5), 3),
     ]
-    for row in rows:
-        row["recommendation"] = f"Department step for {row['dimension']['id']}."
-    view = make_view(dims, department={"code": "X", "name": "Department X", "rows": rows})
+    rows = [
+        DepartmentRow(
+            dimension=d,
+            group=g,
+            level=level(number),
+            recommendation=f"Department step for {d.id}.",
+        )
+        for d, (g, number) in zip(dims, groups, strict=True)
+    ]
+    view = make_view(dims, department=department("X", "Department X", rows))
     summary = summarise(view, NullTranslations())
     assert [p.dimension_id for p in summary.priorities] == ["b", "c", "a"]
     assert summary.priorities[0].recommendation == "Department step for b."
@@ -227,15 +283,17 @@ def test_overall_and_response_sentences_state_the_view_figures():
 
 def test_uncertain_level_is_called_provisional():
     view = make_view([dimension("a", 2.2, 2, 20.0)])
-    view["overall"].update(uncertain=True, range=(level(2), level(3)))
+    view = replace(view, overall=replace(OVERALL, uncertain=True, range=(level(2), level(3))))
     text = " ".join(sentences(summarise(view, NullTranslations())))
     assert "from level 2 (Observing) to level 3 (Conversing)" in text
     assert "provisional" in text
 
 
 def test_low_response_and_an_open_survey_are_said_in_words():
-    view = make_view([dimension("a", 2.2, 2, 20.0)])
-    view["campaign"].update(status="open", responses=15, headcount=80, response_rate=0.1875)
+    view = make_view(
+        [dimension("a", 2.2, 2, 20.0)],
+        campaign=campaign(status="open", responses=15, headcount=80, response_rate=0.1875),
+    )
     text = " ".join(sentences(summarise(view, NullTranslations())))
     assert "15 of 80 staff responded: a response rate of 19%." in text
     assert "interim" in text
@@ -250,7 +308,7 @@ def test_change_counts_and_names_only_the_differences_its_certainty_allows():
         # A large change with an interval that includes zero: no claim.
         dimension("d", 2.8, 3, 20.0, change=difference(0.6, "unclear")),
     ]
-    view = make_view(dims, previous_campaign={"name": "Last year", "responses": 30})
+    view = make_view(dims, previous_campaign=previous("Last year", 30))
     paragraph = next(
         p for p in summarise(view, NullTranslations()).paragraphs if p.topic == "change"
     )
@@ -264,7 +322,7 @@ def test_change_counts_and_names_only_the_differences_its_certainty_allows():
 
 def test_all_changes_unclear_is_no_clear_difference():
     dims = [dimension(k, 2.2, 2, 20.0, change=difference(0.1, "unclear")) for k in "ab"]
-    view = make_view(dims, previous_campaign={"name": "Last year", "responses": 30})
+    view = make_view(dims, previous_campaign=previous("Last year", 30))
     paragraph = next(
         p for p in summarise(view, NullTranslations()).paragraphs if p.topic == "change"
     )
@@ -342,75 +400,64 @@ STATES = {
                 "a", 2.2, 2, 20.0, change=difference(0.3, "clear"), gap=difference(0.5, "clear")
             )
         ],
-        previous_campaign={"name": "Last year", "responses": 30},
+        previous_campaign=previous("Last year", 30),
     ),
     "withheld": lambda: make_view(
         [],
         published=False,
-        overall={
-            "n": None,
-            "mean": None,
-            "ci": None,
-            "level": None,
-            "uncertain": False,
-            "range": None,
-        },
-        campaign={"status": "closed", "responses": None, "headcount": 80, "response_rate": None},
+        overall=NO_OVERALL,
+        campaign=campaign(responses=None, headcount=80, response_rate=None),
     ),
     "no benchmark, no previous, no headcount": lambda: make_view(
         [dimension("a", 2.2, 2)],
-        campaign={"status": "closed", "responses": 40, "headcount": None, "response_rate": None},
+        campaign=campaign(responses=40, headcount=None, response_rate=None),
     ),
     "previous without comparison": lambda: make_view(
-        [dimension("a", 2.2, 2)], previous_campaign={"name": "Last year", "responses": None}
+        [dimension("a", 2.2, 2)], previous_campaign=previous("Last year", None)
     ),
     "every dimension withheld": lambda: make_view(
-        [{"id": "w", "name": "W", "suppressed": True, "reason": "fewer than 5 answers"}],
-        overall={
-            "n": 6,
-            "mean": None,
-            "ci": None,
-            "level": None,
-            "uncertain": False,
-            "range": None,
-        },
+        [withheld_dimension("w", "fewer than 5 answers")],
+        overall=Overall(n=6),
     ),
     "department": lambda: make_view(
         [dimension("a", 2.2, 2, 20.0)],
-        departments=[
-            {
-                "code": "X",
-                "suppressed": False,
-                "responses": 12,
-                "headcount": 20,
-                "response_rate": 0.6,
-            }
-        ],
-        department={
-            "code": "X",
-            "name": "Department X",
-            "rows": [
-                {
-                    "dimension": dimension("a", 2.2, 2, 20.0),
-                    "group": group("X", 2.0),
-                    "level": level(2),
-                    "recommendation": "Step.",
-                }
+        departments=(
+            DepartmentInfo(
+                code="X",
+                name="Department X",
+                suppressed=False,
+                responses=12,
+                headcount=20,
+                response_rate=0.6,
+            ),
+        ),
+        department=department(
+            "X",
+            "Department X",
+            [
+                DepartmentRow(
+                    dimension=dimension("a", 2.2, 2, 20.0),
+                    group=group("X", 2.0),
+                    level=level(2),
+                    recommendation="Step.",
+                )
             ],
-        },
+        ),
     ),
     "department withheld": lambda: make_view(
         [dimension("a", 2.2, 2, 20.0)],
-        department={
-            "code": "X",
-            "name": "Department X",
-            "rows": [
-                {
-                    "dimension": dimension("a", 2.2, 2, 20.0),
-                    "group": {"code": "X", "suppressed": True, "reason": "fewer than 5"},
-                }
+        department=department(
+            "X",
+            "Department X",
+            [
+                DepartmentRow(
+                    dimension=dimension("a", 2.2, 2, 20.0),
+                    group=GroupRow(
+                        code="X", name="Department X", suppressed=True, reason="fewer than 5"
+                    ),
+                )
             ],
-        },
+        ),
     ),
 }
 
@@ -418,8 +465,7 @@ STATES = {
 @pytest.mark.parametrize("lang", ["en", "nl"])
 @pytest.mark.parametrize("state", list(STATES))
 def test_every_state_has_sentences_without_gaps(state, lang):
-    view = STATES[state]()
-    view["lang"] = lang
+    view = replace(STATES[state](), lang=lang)
     summary = summarise(view, translations(lang))
     assert summary.paragraphs and all(p.sentences and p.title for p in summary.paragraphs)
     no_dash_or_none(summary)
@@ -437,9 +483,8 @@ def test_withheld_results_give_one_sentence_and_nothing_else():
 def test_dutch_is_translated_and_uses_dutch_numbers():
     view = STATES["full"]()
     english = sentences(summarise(view, NullTranslations()))
-    view["lang"] = "nl"
-    dutch = sentences(summarise(view, DUTCH))
-    descriptions = {lv["description"] for lv in LEVELS}  # the view's own, already localised
+    dutch = sentences(summarise(replace(view, lang="nl"), DUTCH))
+    descriptions = {lv.description for lv in LEVELS}  # the view's own, already localised
     assert not (set(english) & set(dutch)) - descriptions
     text = " ".join(dutch)
     assert "2,87" in text and "duidelijk" in text and "meting" not in english[0]
@@ -460,8 +505,8 @@ def named_in(sentence: str, names: list[str]) -> set[str]:
 def demo_view(in_app, fast_password_hashes):  # noqa: F811
     from surveyapp.extensions import db
     from surveyapp.models import Campaign
+    from surveyapp.reporting.model import build_view
     from surveyapp.services.questionnaires import questionnaire_for
-    from surveyapp.services.report_model import build_view
     from surveyapp.services.reporting import released_report
 
     with in_app() as make:
@@ -469,9 +514,7 @@ def demo_view(in_app, fast_password_hashes):  # noqa: F811
         campaign = db.session.get(Campaign, results.campaign_id)
         report = released_report(campaign)
         views = {
-            lang: copy.deepcopy(
-                build_view(report, questionnaire_for(campaign.questionnaire_version), lang)
-            )
+            lang: build_view(report, questionnaire_for(campaign.questionnaire_version), lang)
             for lang in ("en", "nl")
         }
     return results, views
@@ -482,37 +525,34 @@ def test_demo_summary_matches_the_view_model(demo_view):
     view = views["en"]
     summary = summarise(view, NullTranslations())
     text = " ".join(sentences(summary))
-    overall = view["overall"]
-    assert format_number(overall["mean"]) in text
-    assert f"{view['campaign']['responses']} people responded" in text or (
-        f"{view['campaign']['responses']} of {view['campaign']['headcount']} staff" in text
+    assert format_number(view.overall.mean) in text
+    assert f"{view.campaign.responses} people responded" in text or (
+        f"{view.campaign.responses} of {view.campaign.headcount} staff" in text
     )
-    shown = [d for d in view["dimensions"] if not d["suppressed"]]
-    names = [d["name"] for d in shown]
+    shown = view.shown_dimensions
+    names = [d.name for d in shown]
     change = next(p for p in summary.paragraphs if p.topic == "change").sentences
     # Every dimension a change sentence claims went up or down has that verdict.
     for sentence in change:
         match = re.search(r"(clearly|probably) went (up|down)", sentence)
         claimed = named_in(sentence, names) if match else set()
         for d in shown:
-            if d["name"] in claimed:
+            if d.name in claimed:
                 verdict = {"clearly": "clear", "probably": "probable"}[match.group(1)]
-                assert d["change"]["certainty"] == verdict, (sentence, d["name"])
-                assert (d["change"]["diff"] > 0) == (match.group(2) == "up")
-    unclear = [
-        d["name"] for d in shown if d.get("change") and d["change"]["certainty"] == "unclear"
-    ]
+                assert d.change.certainty == verdict, (sentence, d.name)
+                assert (d.change.diff > 0) == (match.group(2) == "up")
+    unclear = [d.name for d in shown if d.change and d.change.certainty == "unclear"]
     for sentence in change:
         if any(word in sentence for word in VERDICT_WORDS):
             assert not named_in(sentence, names) & set(unclear), sentence
     # The priorities are the first three of the documented order.
     assert 1 <= len(summary.priorities) <= 3
     for priority in summary.priorities:
-        d = next(x for x in shown if x["id"] == priority.dimension_id)
-        assert priority.level == d["maturity"]["level"]["number"]
-        assert priority.recommendation == d["recommendation"]
-        lowest = min(x["maturity"]["level"]["number"] for x in shown)
-        percentile = (d.get("benchmark") or {}).get("percentile")
+        d = next(x for x in shown if x.id == priority.dimension_id)
+        assert priority.level == d.maturity.level.number
+        assert priority.recommendation == d.recommendation
+        lowest = min(x.maturity.level.number for x in shown)
+        percentile = d.benchmark.percentile if d.benchmark else None
         assert percentile is None or percentile <= 50 or priority.level == lowest
     no_dash_or_none(summary)
     dutch = summarise(views["nl"], DUTCH)
@@ -551,3 +591,47 @@ def test_pdf_opens_with_the_summary(in_app, fast_password_hashes):  # noqa: F811
     ).stdout.decode()
     assert "In het kort" in text and "Zo worden de prioriteiten gekozen" in text
     assert text.index("In het kort") < text.index("Samenvatting\n")
+
+
+# --------------------------------------------------------------------------- one dimension
+
+
+def one_dimension_view(change_certainty: str) -> ReportView:
+    departments = [group("X", 2.0, "clear", -0.5), group("Y", 3.0, "unclear", 0.1)]
+    dims = [
+        dimension(
+            "a",
+            2.2,
+            2,
+            20.0,
+            change=difference(0.4, change_certainty),
+            gap=difference(0.1, "unclear"),
+            departments=departments,
+        )
+    ]
+    return make_view(dims, previous_campaign=previous("Last year", 30))
+
+
+def test_one_dimension_is_named_not_counted():
+    clear = summarise(one_dimension_view("clear"), NullTranslations())
+    unclear = summarise(one_dimension_view("unclear"), NullTranslations())
+    change = next(p for p in clear.paragraphs if p.topic == "change").sentences
+    assert change == ("Since Last year, Dimension A clearly went up.",)
+    change = next(p for p in unclear.paragraphs if p.topic == "change").sentences
+    assert change == ("On Dimension A there is no clear difference with Last year.",)
+    groups = next(p for p in clear.paragraphs if p.topic == "groups").sentences
+    assert groups == (
+        "Departments that score clearly lower than the rest of the organisation on the one "
+        "dimension shown: Department X (1 dimension).",
+        "On Dimension A there is no clear difference between top management and the rest of "
+        "the staff.",
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+@pytest.mark.parametrize("certainty", ["clear", "unclear"])
+def test_no_sentence_counts_one_dimension_in_the_plural(lang, certainty):
+    view = replace(one_dimension_view(certainty), lang=lang)
+    text = " ".join(sentences(summarise(view, translations(lang))))
+    assert not re.search(r"\b1 (dimensions|dimensies)\b", text), text
+    assert not re.search(r"\ball 1\b|\balle 1\b|\b1 of the 1\b|\b1 van de 1\b", text), text

@@ -1,9 +1,9 @@
 """The report's summary in words: the sentences a board member reads first.
 
-``summarise(view, translations)`` turns the view model of
-``services.report_model.build_view`` into short paragraphs (the overall level and how sure
-it is, who responded, what changed, the norm group, departments and roles, agreement)
-and up to three priorities with their next step. Every sentence states a figure of the
+``summarise(view, translations)`` turns the view model of ``reporting.model.build_view``
+(a ``ReportView``) into short paragraphs (the overall level and how sure it is, who
+responded, what changed, the norm group, departments and roles, agreement) and up to
+three priorities with their next step. Every sentence states a figure of the
 view model; every claim of a difference is worded by :func:`.certainty.words`, so the
 summary says "clearly higher", "probably higher" or "no clear difference" exactly where
 the pages and the PDF do. The result is plain frozen data (no HTML), in the reader's
@@ -41,14 +41,23 @@ the department's lowest level.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from babel.lists import format_list
 
 from .certainty import Certainty, words
 from .formatting import format_number, format_percent
+from .view import (
+    DepartmentRow,
+    Difference,
+    DimensionView,
+    Interval,
+    Level,
+    ReportView,
+    VersusRest,
+)
 
 __all__ = [
     "LOW_RESPONSE_RATE",
@@ -134,17 +143,17 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    dimension: Mapping[str, Any]
-    level: Mapping[str, Any]
+    dimension: DimensionView
+    level: Level
     position: float  # the level, halfway between levels when the interval spans several
     second: float  # step 2: percentile, or the order of the difference with the rest
     mean: float
     ahead: bool  # step 4: ahead of the norm group, or clearly above the rest
 
 
-def _position(level: Mapping[str, Any], span: tuple[int, int] | None) -> float:
+def _position(level: Level, span: tuple[int, int] | None) -> float:
     if span is None or span[0] == span[1]:
-        return float(level["number"])
+        return float(level.number)
     return (span[0] + span[1]) / 2
 
 
@@ -152,65 +161,65 @@ def priority_order(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     """The candidates that may be priorities, in the order of the rule (module docstring)."""
     if not candidates:
         return []
-    lowest = min(c.level["number"] for c in candidates)
-    allowed = [c for c in candidates if not c.ahead or c.level["number"] == lowest]
+    lowest = min(c.level.number for c in candidates)
+    allowed = [c for c in candidates if not c.ahead or c.level.number == lowest]
     return sorted(allowed, key=lambda c: (c.position, c.second, c.mean))
 
 
-def _level_span(levels: Sequence[Mapping[str, Any]], ci: Sequence[float] | None):
+def _level_span(levels: Sequence[Level], ci: Interval | None) -> tuple[int, int] | None:
     """The lowest and highest level numbers an interval reaches, from the levels' thresholds."""
     if not ci or ci[0] is None or ci[1] is None:
         return None
 
     def level_of(score: float) -> int:
-        number = levels[0]["number"]
+        number = levels[0].number
         for level in levels:
-            if score >= level["min_score"] - 1e-9:
-                number = level["number"]
+            if score >= level.min_score - 1e-9:
+                number = level.number
         return number
 
     return (level_of(ci[0]), level_of(ci[1]))
 
 
-def _organisation_candidates(view: Mapping[str, Any]) -> list[_Candidate]:
+def _organisation_candidates(view: ReportView) -> list[_Candidate]:
     out = []
     for d in _shown(view):
-        maturity = d["maturity"]
-        level = maturity["level"]
+        maturity = d.maturity
+        level = maturity.level
         if level is None:
             continue
         span = None
-        if maturity.get("uncertain") and maturity.get("range"):
-            low, high = maturity["range"]
-            span = (low["number"], high["number"])
-        percentile = (d.get("benchmark") or {}).get("percentile")
+        if maturity.uncertain and maturity.range:
+            low, high = maturity.range
+            span = (low.number, high.number)
+        percentile = d.benchmark.percentile if d.benchmark else None
         out.append(
             _Candidate(
                 dimension=d,
                 level=level,
                 position=_position(level, span),
                 second=NORM_MIDDLE if percentile is None else float(percentile),
-                mean=d["mean"],
+                mean=d.mean,
                 ahead=percentile is not None and percentile > NORM_MIDDLE,
             )
         )
     return out
 
 
-def _department_candidates(view: Mapping[str, Any]) -> list[_Candidate]:
+def _department_candidates(view: ReportView) -> list[_Candidate]:
     out = []
     for row in _department_rows(view):
-        group, level = row["group"], row.get("level")
+        group, level = row.group, row.level
         if level is None:
             continue
-        verdict, sign = _verdict(group.get("vs_rest"))
+        verdict, sign = _verdict(group.vs_rest)
         out.append(
             _Candidate(
-                dimension=row["dimension"],
+                dimension=row.dimension,
                 level=level,
-                position=_position(level, _level_span(view["levels"], group.get("ci"))),
+                position=_position(level, _level_span(view.levels, group.ci)),
                 second=float(_VERSUS_REST_ORDER[(verdict.value, sign)]),
-                mean=group["mean"],
+                mean=group.mean,
                 ahead=verdict is Certainty.CLEAR and sign > 0,
             )
         )
@@ -220,30 +229,28 @@ def _department_candidates(view: Mapping[str, Any]) -> list[_Candidate]:
 # --------------------------------------------------------------------------- view helpers
 
 
-def _shown(view: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [d for d in view["dimensions"] if not d["suppressed"] and d.get("mean") is not None]
+def _shown(view: ReportView) -> list[DimensionView]:
+    return [d for d in view.dimensions if not d.suppressed and d.mean is not None]
 
 
-def _department_rows(view: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def _department_rows(view: ReportView) -> list[DepartmentRow]:
     """A department report's rows whose department figures are shown."""
-    rows = view["department"]["rows"] if view.get("department") else []
+    rows = view.department.rows if view.department else []
     return [
         r
         for r in rows
-        if r.get("group") is not None
-        and not r["group"]["suppressed"]
-        and r["group"].get("mean") is not None
+        if r.group is not None and not r.group.suppressed and r.group.mean is not None
     ]
 
 
-def _verdict(difference: Mapping[str, Any] | None) -> tuple[Certainty, int]:
+def _verdict(difference: Difference | VersusRest | None) -> tuple[Certainty, int]:
     """The certainty of a difference and its direction (0 when there is no clear one)."""
-    if not difference or difference.get("diff") is None:
+    if not difference or difference.diff is None:
         return Certainty.UNCLEAR, 0
-    verdict = Certainty(difference.get("certainty", "unclear"))
+    verdict = Certainty(difference.certainty)
     if verdict is Certainty.UNCLEAR:
         return verdict, 0
-    return verdict, 1 if difference["diff"] > 0 else -1
+    return verdict, 1 if difference.diff > 0 else -1
 
 
 # Claims of a difference, strongest first: (verdict, direction).
@@ -259,9 +266,9 @@ _CLAIMS = (
 
 
 class _Writer:
-    def __init__(self, view: Mapping[str, Any], translations: Translations):
+    def __init__(self, view: ReportView, translations: Translations):
         self.view = view
-        self.lang = view["lang"]
+        self.lang = view.lang
         self.gettext = translations.gettext
         self.ngettext = translations.ngettext
 
@@ -282,9 +289,9 @@ class _Writer:
             return words(verdict, float(sign), self.gettext)
         return words(verdict, float(sign), self.gettext, higher=higher, lower=lower)
 
-    def level_name(self, level: Mapping[str, Any]) -> str:
+    def level_name(self, level: Level) -> str:
         _ = self.gettext
-        return _("level %(number)d (%(name)s)") % {"number": level["number"], "name": level["name"]}
+        return _("level %(number)d (%(name)s)") % {"number": level.number, "name": level.name}
 
     # Paragraphs ---------------------------------------------------------------
 
@@ -293,7 +300,7 @@ class _Writer:
         sentence = _(
             "Fewer than %(threshold)d people answered, so no results are shown: any figure "
             "could reveal how individuals answered."
-        ) % {"threshold": self.view["threshold"]}
+        ) % {"threshold": self.view.threshold}
         return Summary(
             published=False,
             department=None,
@@ -305,8 +312,8 @@ class _Writer:
 
     def overall(self, subject_is_organisation: bool = True) -> Paragraph:
         _ = self.gettext
-        view, overall = self.view, self.view["overall"]
-        level = overall["level"]
+        view, overall = self.view, self.view.overall
+        level = overall.level
         sentences: list[str] = []
         if level is None:
             sentences.append(
@@ -317,27 +324,27 @@ class _Writer:
             )
         else:
             values = {
-                "number": level["number"],
-                "total": len(view["levels"]),
-                "name": level["name"],
+                "number": level.number,
+                "total": len(view.levels),
+                "name": level.name,
             }
             if subject_is_organisation:
                 sentences.append(
                     _("Overall, the organisation is at level %(number)d of %(total)d: %(name)s.")
                     % values
                 )
-                sentences.append(level["description"])
+                sentences.append(level.description)
             else:
                 sentences.append(
                     _("The organisation as a whole is at level %(number)d of %(total)d: %(name)s.")
                     % values
                 )
             figures = {
-                "mean": self.num(overall["mean"]),
-                "min": view["scale"]["min"],
-                "max": view["scale"]["max"],
+                "mean": self.num(overall.mean),
+                "min": view.scale.min,
+                "max": view.scale.max,
             }
-            if overall.get("ci"):
+            if overall.ci:
                 sentences.append(
                     _(
                         "Its average score is %(mean)s on a scale from %(min)d to %(max)d "
@@ -345,16 +352,16 @@ class _Writer:
                     )
                     % {
                         **figures,
-                        "low": self.num(overall["ci"][0]),
-                        "high": self.num(overall["ci"][1]),
+                        "low": self.num(overall.ci[0]),
+                        "high": self.num(overall.ci[1]),
                     }
                 )
             else:
                 sentences.append(
                     _("Its average score is %(mean)s on a scale from %(min)d to %(max)d.") % figures
                 )
-            if overall.get("uncertain") and overall.get("range"):
-                low, high = overall["range"]
+            if overall.uncertain and overall.range:
+                low, high = overall.range
                 sentences.append(
                     _(
                         "The interval reaches from %(low)s to %(high)s, so with these answers "
@@ -362,11 +369,11 @@ class _Writer:
                     )
                     % {"low": self.level_name(low), "high": self.level_name(high)}
                 )
-            elif overall.get("ci"):
+            elif overall.ci:
                 sentences.append(
                     _("The whole interval lies within this level, so the level is certain.")
                 )
-        withheld = sum(1 for d in view["dimensions"] if d["suppressed"])
+        withheld = sum(1 for d in view.dimensions if d.suppressed)
         if withheld and subject_is_organisation:
             sentences.append(
                 self.ngettext(
@@ -382,16 +389,16 @@ class _Writer:
 
     def response(self) -> Paragraph:
         _ = self.gettext
-        campaign = self.view["campaign"]
+        campaign = self.view.campaign
         sentences: list[str] = []
-        rate = campaign.get("response_rate")
-        if campaign.get("responses") is not None:
-            if campaign.get("headcount") and rate is not None:
+        rate = campaign.response_rate
+        if campaign.responses is not None:
+            if campaign.headcount and rate is not None:
                 sentences.append(
                     _("%(n)d of %(staff)d staff responded: a response rate of %(rate)s.")
                     % {
-                        "n": campaign["responses"],
-                        "staff": campaign["headcount"],
+                        "n": campaign.responses,
+                        "staff": campaign.headcount,
                         "rate": self.pct(rate),
                     }
                 )
@@ -401,7 +408,7 @@ class _Writer:
                         "%(n)d people responded. The number of staff was not entered, so "
                         "there is no response rate."
                     )
-                    % {"n": campaign["responses"]}
+                    % {"n": campaign.responses}
                 )
         department = self.department_response()
         if department is not None:
@@ -413,33 +420,33 @@ class _Writer:
     def department_response(self) -> tuple[str, float | None] | None:
         """The department's own count and rate, in a department report."""
         _ = self.gettext
-        department = self.view.get("department")
+        department = self.view.department
         if not department:
             return None
-        entry = next((d for d in self.view["departments"] if d["code"] == department["code"]), None)
-        if entry is None or entry.get("suppressed") or entry.get("responses") is None:
+        entry = next((d for d in self.view.departments if d.code == department.code), None)
+        if entry is None or entry.suppressed or entry.responses is None:
             return None
-        if entry.get("headcount") and entry.get("response_rate") is not None:
+        if entry.headcount and entry.response_rate is not None:
             return (
                 _("In %(name)s, %(n)d of %(staff)d staff responded (%(rate)s).")
                 % {
-                    "name": department["name"],
-                    "n": entry["responses"],
-                    "staff": entry["headcount"],
-                    "rate": self.pct(entry["response_rate"]),
+                    "name": department.name,
+                    "n": entry.responses,
+                    "staff": entry.headcount,
+                    "rate": self.pct(entry.response_rate),
                 },
-                entry["response_rate"],
+                entry.response_rate,
             )
         return (
             _("In %(name)s, %(n)d people responded.")
-            % {"name": department["name"], "n": entry["responses"]},
+            % {"name": department.name, "n": entry.responses},
             None,
         )
 
     def caveats(self, rate: float | None) -> list[str]:
         _ = self.gettext
         out = []
-        if self.view["campaign"].get("status") == "open":
+        if self.view.campaign.status == "open":
             out.append(
                 _(
                     "The survey is still open, so these figures are interim: they will "
@@ -459,7 +466,7 @@ class _Writer:
     def change(self) -> Paragraph:
         _ = self.gettext
         title = _("Change since the previous survey")
-        previous = self.view.get("previous_campaign")
+        previous = self.view.previous_campaign
         if not previous:
             return Paragraph(
                 "change",
@@ -471,7 +478,7 @@ class _Writer:
                     ),
                 ),
             )
-        rows = [(d, d["change"]) for d in _shown(self.view) if d.get("change")]
+        rows = [(d, d.change) for d in _shown(self.view) if d.change]
         if not rows:
             return Paragraph(
                 "change",
@@ -482,7 +489,7 @@ class _Writer:
                         "answered to compare the two surveys without revealing individual "
                         "answers."
                     )
-                    % {"previous": previous["name"]},
+                    % {"previous": previous.name},
                 ),
             )
         sentences = self.differences(
@@ -494,30 +501,40 @@ class _Writer:
                 "%(dimensions)s."
             ),
             more=_("%(num)d of the %(total)d dimensions %(verdict)s: %(dimensions)s."),
-            none=_("On all %(total)d dimensions there is %(verdict)s with %(previous)s."),
-            every=_("Since %(previous)s, all %(total)d dimensions %(verdict)s."),
-            extra={"previous": previous["name"]},
+            none=lambda total: self.ngettext(
+                "On %(dimensions)s there is %(verdict)s with %(previous)s.",
+                "On all %(total)d dimensions there is %(verdict)s with %(previous)s.",
+                total,
+            ),
+            every=lambda total: self.ngettext(
+                "Since %(previous)s, %(dimensions)s %(verdict)s.",
+                "Since %(previous)s, all %(total)d dimensions %(verdict)s.",
+                total,
+            ),
+            extra={"previous": previous.name},
         )
         return Paragraph("change", title, tuple(sentences))
 
     def differences(
         self,
-        rows: list[tuple[Mapping[str, Any], Mapping[str, Any]]],
+        rows: Sequence[tuple[DimensionView, Difference | VersusRest]],
         *,
         higher: str,
         lower: str,
         first: str,
         more: str,
-        none: str,
-        every: str,
+        none: Callable[[int], str],
+        every: Callable[[int], str],
         extra: Mapping[str, str] | None = None,
     ) -> list[str]:
         """Sentences counting and naming the dimensions per verdict and direction.
 
         ``first`` and ``more`` are translated templates with ``num``, ``total``,
-        ``verdict`` and ``dimensions``; ``every`` says one verdict holds for all
-        dimensions, ``none`` that there is no clear difference on any. When most
-        dimensions share a verdict, the few others are named instead ("all except …").
+        ``verdict`` and ``dimensions``; ``every`` (one verdict holds for all dimensions)
+        and ``none`` (no clear difference on any) give the template for ``total``
+        dimensions (``ngettext``: with one dimension the sentence names it instead of
+        counting). When most dimensions share a verdict, the few others are named instead
+        ("all except …").
         """
         _ = self.gettext
         total = len(rows)
@@ -525,14 +542,17 @@ class _Writer:
         sentences = []
         named = 0
         for verdict, sign in _CLAIMS:
-            hits = [d["name"] for d, e in rows if _verdict(e) == (verdict, sign)]
+            hits = [d.name for d, e in rows if _verdict(e) == (verdict, sign)]
             if not hits:
                 continue
             claim = self.claim(verdict, sign, higher, lower)
-            if len(hits) == total > 1:
-                return [every % {**values, "total": total, "verdict": claim}]
+            if len(hits) == total:
+                return [
+                    every(total)
+                    % {**values, "total": total, "verdict": claim, "dimensions": self.names(hits)}
+                ]
             if len(hits) > 3 and total - len(hits) < len(hits):
-                others = [d["name"] for d, e in rows if _verdict(e) != (verdict, sign)]
+                others = [d.name for d, e in rows if _verdict(e) != (verdict, sign)]
                 listed = _("all except %(dimensions)s") % {"dimensions": self.names(others)}
             else:
                 listed = self.names(hits)
@@ -550,7 +570,11 @@ class _Writer:
             named += len(hits)
         unclear = self.claim(Certainty.UNCLEAR, 0)
         if not sentences:
-            return [none % {**values, "total": total, "verdict": unclear}]
+            everything = self.names(d.name for d, _e in rows)
+            return [
+                none(total)
+                % {**values, "total": total, "verdict": unclear, "dimensions": everything}
+            ]
         if named < total:
             rest = total - named
             sentences.append(
@@ -567,8 +591,8 @@ class _Writer:
         """Where the organisation (or the department ``subject``) stands in its norm group."""
         _ = self.gettext
         title = _("Against the norm group")
-        norm = self.view["norm_group"]
-        if not self.view.get("has_benchmark"):
+        norm = self.view.norm_group
+        if not self.view.has_benchmark:
             return Paragraph(
                 "benchmark",
                 title,
@@ -580,18 +604,14 @@ class _Writer:
                 ),
             )
         if subject is None:
-            entries = [
-                (d["name"], d["mean"], d["benchmark"])
-                for d in _shown(self.view)
-                if d.get("benchmark")
-            ]
+            entries = [(d.name, d.mean, d.benchmark) for d in _shown(self.view) if d.benchmark]
         else:
             entries = [
-                (r["dimension"]["name"], r["group"]["mean"], r["dimension"]["benchmark"])
+                (r.dimension.name, r.group.mean, r.dimension.benchmark)
                 for r in _department_rows(self.view)
-                if r["dimension"].get("benchmark")
+                if r.dimension.benchmark
             ]
-        entries = [e for e in entries if e[2].get("q1") is not None and e[2].get("q3") is not None]
+        entries = [e for e in entries if e[2].q1 is not None and e[2].q3 is not None]
         if not entries:
             return Paragraph(
                 "benchmark",
@@ -601,12 +621,12 @@ class _Writer:
         sentences = [
             _("The norm group is %(num)d organisations (%(group)s).")
             % {
-                "num": norm.get("organisations") or entries[0][2]["organisations"],
-                "group": norm["description"],
+                "num": norm.organisations or entries[0][2].organisations,
+                "group": norm.description,
             }
         ]
-        above = [e for e in entries if e[1] > e[2]["q3"]]
-        below = [e for e in entries if e[1] < e[2]["q1"]]
+        above = [e for e in entries if e[1] > e[2].q3]
+        below = [e for e in entries if e[1] < e[2].q1]
         name = subject or _("the organisation")
 
         def listed(group):
@@ -614,9 +634,9 @@ class _Writer:
                 return self.names(n for n, _mean, _bench in group)
             return self.names(
                 _("%(name)s (percentile %(percentile)s)")
-                % {"name": n, "percentile": self.num(bench["percentile"], 0)}
+                % {"name": n, "percentile": self.num(bench.percentile, 0)}
                 for n, _mean, bench in group
-                if bench.get("percentile") is not None
+                if bench.percentile is not None
             ) or self.names(n for n, _mean, _bench in group)
 
         if above:
@@ -664,12 +684,12 @@ class _Writer:
         counts: dict[str, dict[int, int]] = {}
         names: dict[str, str] = {}
         for d in shown:
-            for group in d.get("departments", []):
-                if group["suppressed"]:
+            for group in d.departments:
+                if group.suppressed:
                     continue
-                names[group["code"]] = group["name"]
-                verdict, sign = _verdict(group.get("vs_rest"))
-                per = counts.setdefault(group["code"], {1: 0, -1: 0})
+                names[group.code] = group.name
+                verdict, sign = _verdict(group.vs_rest)
+                per = counts.setdefault(group.code, {1: 0, -1: 0})
                 if verdict is Certainty.CLEAR:
                     per[sign] += 1
         if len(names) < 2:
@@ -700,9 +720,12 @@ class _Writer:
                     % {"num": rest}
                 )
             sentences.append(
-                _(
+                self.ngettext(
                     "Departments that score %(verdict)s than the rest of the organisation on "
-                    "%(min)d or more dimensions: %(departments)s."
+                    "the one dimension shown: %(departments)s.",
+                    "Departments that score %(verdict)s than the rest of the organisation on "
+                    "%(min)d or more dimensions: %(departments)s.",
+                    several,
                 )
                 % {
                     "verdict": self.claim(Certainty.CLEAR, sign),
@@ -712,9 +735,12 @@ class _Writer:
             )
         if not sentences:
             sentences.append(
-                _(
+                self.ngettext(
                     "No department scores clearly higher or clearly lower than the rest of "
-                    "the organisation on %(min)d or more dimensions."
+                    "the organisation on the one dimension shown.",
+                    "No department scores clearly higher or clearly lower than the rest of "
+                    "the organisation on %(min)d or more dimensions.",
+                    several,
                 )
                 % {"min": several}
             )
@@ -722,7 +748,7 @@ class _Writer:
 
     def top_management(self) -> list[str]:
         _ = self.gettext
-        rows = [(d, d["gap"]) for d in _shown(self.view) if d.get("gap")]
+        rows = [(d, d.gap) for d in _shown(self.view) if d.gap]
         if not rows:
             return [
                 _(
@@ -740,13 +766,18 @@ class _Writer:
                 "the rest of the staff: %(dimensions)s."
             ),
             more=_("It sees %(num)d of the %(total)d dimensions %(verdict)s: %(dimensions)s."),
-            none=_(
+            none=lambda total: self.ngettext(
+                "On %(dimensions)s there is %(verdict)s between top management and the rest "
+                "of the staff.",
                 "On all %(total)d dimensions there is %(verdict)s between top management "
-                "and the rest of the staff."
+                "and the rest of the staff.",
+                total,
             ),
-            every=_(
+            every=lambda total: self.ngettext(
+                "Top management sees %(dimensions)s %(verdict)s than the rest of the staff.",
                 "Top management sees all %(total)d dimensions %(verdict)s than the rest of "
-                "the staff."
+                "the staff.",
+                total,
             ),
         )
 
@@ -757,13 +788,13 @@ class _Writer:
         names: dict[str, str] = {}
         known = 0
         for d in _shown(self.view):
-            for group in d.get("departments", []):
-                if group["suppressed"] or group.get("agreement_ok") is None:
+            for group in d.departments:
+                if group.suppressed or group.agreement_ok is None:
                     continue
                 known += 1
-                names[group["code"]] = group["name"]
-                if group["agreement_ok"] is False:
-                    disagree.setdefault(group["code"], []).append(d["name"])
+                names[group.code] = group.name
+                if group.agreement_ok is False:
+                    disagree.setdefault(group.code, []).append(d.name)
         if not known:
             return None
         if not disagree:
@@ -804,8 +835,8 @@ class _Writer:
 
     def department(self) -> list[Paragraph]:
         _ = self.gettext
-        department = self.view["department"]
-        name = department["name"]
+        department = self.view.department
+        name = department.name
         rows = _department_rows(self.view)
         if not rows:
             return [
@@ -821,7 +852,7 @@ class _Writer:
                     ),
                 )
             ]
-        respondents = max(r["group"]["n"] or 0 for r in rows)
+        respondents = max(r.group.n or 0 for r in rows)
         sentences = [
             _(
                 "This summary is about %(name)s, whose %(n)d respondents are set beside the "
@@ -829,13 +860,19 @@ class _Writer:
             )
             % {"name": name, "n": respondents}
         ]
-        per_level: dict[int, tuple[Mapping[str, Any], int]] = {}
+        per_level: dict[int, tuple[Level, int]] = {}
         for row in rows:
-            level = row.get("level")
+            level = row.level
             if level is not None:
-                seen = per_level.get(level["number"], (level, 0))
-                per_level[level["number"]] = (level, seen[1] + 1)
-        if per_level:
+                seen = per_level.get(level.number, (level, 0))
+                per_level[level.number] = (level, seen[1] + 1)
+        if len(rows) == 1 and per_level:
+            (only, _count), *_rest = per_level.values()
+            sentences.append(
+                _("On the one dimension shown, %(name)s reaches %(level)s.")
+                % {"name": name, "level": self.level_name(only)}
+            )
+        elif per_level:
             levels = [
                 _("%(level)s on %(num)d") % {"level": self.level_name(level), "num": count}
                 for _number, (level, count) in sorted(per_level.items(), reverse=True)
@@ -844,9 +881,7 @@ class _Writer:
                 _("Of the %(num)d dimensions shown, %(name)s reaches %(levels)s.")
                 % {"num": len(rows), "name": name, "levels": self.names(levels)}
             )
-        withheld = sum(
-            1 for r in department["rows"] if not r["dimension"]["suppressed"] and r not in rows
-        )
+        withheld = sum(1 for r in department.rows if not r.dimension.suppressed and r not in rows)
         if withheld:
             sentences.append(
                 self.ngettext(
@@ -860,9 +895,7 @@ class _Writer:
             )
         paragraphs = [Paragraph("department", _("This department"), tuple(sentences))]
 
-        compared = [
-            (r["dimension"], r["group"]["vs_rest"]) for r in rows if r["group"].get("vs_rest")
-        ]
+        compared = [(r.dimension, r.group.vs_rest) for r in rows if r.group.vs_rest]
         if compared:
             rest = self.differences(
                 compared,
@@ -873,13 +906,19 @@ class _Writer:
                     "%(verdict)s on %(num)d of the %(total)d dimensions: %(dimensions)s."
                 ),
                 more=_("It scores %(verdict)s on %(num)d of the %(total)d: %(dimensions)s."),
-                none=_(
+                none=lambda total: self.ngettext(
+                    "On %(dimensions)s there is %(verdict)s between %(name)s and the rest of "
+                    "the organisation.",
                     "On all %(total)d dimensions there is %(verdict)s between %(name)s and "
-                    "the rest of the organisation."
+                    "the rest of the organisation.",
+                    total,
                 ),
-                every=_(
+                every=lambda total: self.ngettext(
                     "Compared with the rest of the organisation, %(name)s scores %(verdict)s "
-                    "on all %(total)d dimensions."
+                    "on %(dimensions)s.",
+                    "Compared with the rest of the organisation, %(name)s scores %(verdict)s "
+                    "on all %(total)d dimensions.",
+                    total,
                 ),
                 extra={"name": name},
             )
@@ -894,8 +933,8 @@ class _Writer:
         paragraphs.append(Paragraph("rest", _("Against the rest of the organisation"), tuple(rest)))
         paragraphs.append(self.benchmark(subject=name))
 
-        known = [r for r in rows if r["group"].get("agreement_ok") is not None]
-        disagree = [r["dimension"]["name"] for r in known if r["group"]["agreement_ok"] is False]
+        known = [r for r in rows if r.group.agreement_ok is not None]
+        disagree = [r.dimension.name for r in known if r.group.agreement_ok is False]
         if disagree:
             agreement = (
                 _(
@@ -929,26 +968,24 @@ class _Writer:
 
     def priorities(self) -> tuple[Priority, ...]:
         _ = self.gettext
-        department = self.view.get("department")
+        department = self.view.department
         if department:
             chosen = priority_order(_department_candidates(self.view))[:MAX_PRIORITIES]
             recommendations = {
-                r["dimension"]["id"]: r.get("recommendation") for r in _department_rows(self.view)
+                r.dimension.id: r.recommendation for r in _department_rows(self.view)
             }
         else:
             chosen = priority_order(_organisation_candidates(self.view))[:MAX_PRIORITIES]
-            recommendations = {d["id"]: d.get("recommendation") for d in _shown(self.view)}
+            recommendations = {d.id: d.recommendation for d in _shown(self.view)}
         out = []
         for c in chosen:
             d, level = c.dimension, c.level
-            values = {"number": level["number"], "name": level["name"]}
+            values = {"number": level.number, "name": level.name}
             if department:
                 verdict, sign = _verdict(
                     next(
-                        r["group"]
-                        for r in _department_rows(self.view)
-                        if r["dimension"]["id"] == d["id"]
-                    ).get("vs_rest")
+                        r.group for r in _department_rows(self.view) if r.dimension.id == d.id
+                    ).vs_rest
                 )
                 if verdict is Certainty.UNCLEAR:
                     reason = _(
@@ -963,10 +1000,10 @@ class _Writer:
                 reason %= {**values, "verdict": self.claim(verdict, sign)}
                 percentile = None
             else:
-                percentile = (d.get("benchmark") or {}).get("percentile")
-                span = d["maturity"].get("range") if d["maturity"].get("uncertain") else None
+                percentile = d.benchmark.percentile if d.benchmark else None
+                span = d.maturity.range if d.maturity.uncertain else None
                 if span:
-                    values.update(low=span[0]["number"], high=span[1]["number"])
+                    values.update(low=span[0].number, high=span[1].number)
                 if percentile is not None:
                     values["share"] = self.pct(percentile / 100)
                 if span and percentile is not None:
@@ -988,13 +1025,13 @@ class _Writer:
                 reason %= values
             out.append(
                 Priority(
-                    dimension_id=d["id"],
-                    name=d["name"],
-                    level=level["number"],
-                    level_name=level["name"],
+                    dimension_id=d.id,
+                    name=d.name,
+                    level=level.number,
+                    level_name=level.name,
                     percentile=percentile,
                     reason=reason,
-                    recommendation=recommendations.get(d["id"]),
+                    recommendation=recommendations.get(d.id),
                 )
             )
         return tuple(out)
@@ -1010,7 +1047,7 @@ class _Writer:
 
     def rule(self) -> str:
         _ = self.gettext
-        if self.view.get("department"):
+        if self.view.department:
             return _(
                 "How the priorities are chosen: every dimension on which the department has "
                 "a level is considered. A dimension whose interval reaches into more than one "
@@ -1033,9 +1070,9 @@ class _Writer:
         )
 
     def summary(self) -> Summary:
-        if not self.view.get("published"):
+        if not self.view.published:
             return self.withheld()
-        department = self.view.get("department")
+        department = self.view.department
         if department:
             paragraphs = self.department()
             if _department_rows(self.view):
@@ -1055,7 +1092,7 @@ class _Writer:
         priorities = self.priorities()
         return Summary(
             published=True,
-            department=department["name"] if department else None,
+            department=department.name if department else None,
             paragraphs=tuple(p for p in paragraphs if p.sentences),
             priorities=priorities,
             priorities_intro=self.priorities_intro(len(priorities)),
@@ -1067,8 +1104,8 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def summarise(view: Mapping[str, Any], translations: Translations) -> Summary:
-    """The summary in words of ``view`` (``build_view``), in ``view["lang"]``.
+def summarise(view: ReportView, translations: Translations) -> Summary:
+    """The summary in words of ``view`` (``build_view``), in ``view.lang``.
 
     ``translations`` is a plain gettext object in that language (Flask-Babel's
     ``get_translations()``, or the print translations of ``pdf.py``).

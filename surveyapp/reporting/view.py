@@ -51,6 +51,7 @@ __all__ = [
     "PreviousCampaign",
     "Reliability",
     "ReportView",
+    "RolledUp",
     "Scale",
     "VersusRest",
     "WelchAnova",
@@ -111,6 +112,20 @@ class VersusRest:
 
 
 @frozen
+class RolledUp:
+    """A parent department together with the departments under it (its own figures are
+    for its direct members only), or why that larger group is withheld."""
+
+    suppressed: bool = False
+    reason: str | None = None
+    n: int | None = None
+    mean: float | None = None
+    sd: float | None = None
+    ci: Interval | None = None
+    median: float | None = None
+
+
+@frozen
 class GroupRow:
     """One department's or role's figures on a dimension or statement, or why they are
     withheld (``suppressed`` with a ``reason`` and no figures).
@@ -132,7 +147,7 @@ class GroupRow:
     shrunken_mean: float | None = None
     rank: int | None = None
     vs_rest: VersusRest | None = None
-    rolled_up: bool | None = None
+    rolled_up: RolledUp | None = None
     #: A statement's answers in this group (statements only, where they may be shown).
     distribution: tuple[DistributionPoint, ...] | None = None
     favourable: float | None = None

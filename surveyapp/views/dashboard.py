@@ -1,7 +1,8 @@
 """Results pages for managers (their own organisation) and consultants (every organisation).
 
-Every page renders ``report_model.build_view`` of the released campaign report, the same
-plain data the PDF and the aggregate CSV are made from, so the numbers agree everywhere.
+Every page renders ``reporting.model.build_view`` of the released campaign report (a
+frozen ``ReportView``), the same data the PDF and the aggregate CSV are made from, so the
+numbers agree everywhere.
 An open campaign shows only its rounded participation (``services/release.py``).
 """
 
@@ -29,7 +30,9 @@ from markupsafe import Markup
 from .. import charts
 from ..extensions import db
 from ..models import Campaign, Organisation
+from ..reporting.model import build_view, department_participation
 from ..reporting.summary import summarise
+from ..reporting.view import DimensionView, ParticipationRow, ReportView
 from ..services import ServiceError, action_plans, audit
 from ..services.answer_files import (
     ChoiceError,
@@ -48,7 +51,6 @@ from ..services.release import (
     participation,
     results_released,
 )
-from ..services.report_model import build_view, department_participation
 from ..services.reporting import memoised, released_report
 from ..services.scope import (
     department_scope,
@@ -126,39 +128,39 @@ def responsive(draw, *args, scroll: bool = False, **kwargs) -> Markup:
     return Markup(f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>')
 
 
-def campaign_charts(view: dict) -> dict[str, Markup]:
+def campaign_charts(view: ReportView) -> dict[str, Markup]:
     """The charts of the campaign page."""
     lang = current_lang()
     words = charts.chart_text(_)
-    scale = view["scale"]
-    shown = [d for d in view["dimensions"] if not d["suppressed"]]
+    scale = view.scale
+    shown = view.shown_dimensions
     out: dict[str, Markup] = {}
-    if not view["published"]:
+    if not view.published:
         return out
     out["dimensions"] = responsive(
         charts.dimension_bars,
-        view["dimensions"],
-        scale["min"],
-        scale["max"],
-        benchmark=view["has_benchmark"],
-        levels=view["levels"],
+        view.dimensions,
+        scale.min,
+        scale.max,
+        benchmark=view.has_benchmark,
+        levels=view.levels,
         title=_("Average score per dimension, with 95% intervals"),
         text=words,
         lang=lang,
     )
-    if view["heatmap"]["rows"]:
+    if view.heatmap.rows:
         out["heatmap"] = responsive(
             charts.heatmap,
-            view["heatmap"]["columns"],
-            view["heatmap"]["rows"],
-            scale["min"],
-            scale["max"],
+            view.heatmap.columns,
+            view.heatmap.rows,
+            scale.min,
+            scale.max,
             title=_("Average score per department and dimension"),
             text=words,
             lang=lang,
             scroll=True,
         )
-    if view["has_gap"]:
+    if view.has_gap:
         out["gap"] = responsive(
             charts.gap_bars,
             shown,
@@ -166,7 +168,7 @@ def campaign_charts(view: dict) -> dict[str, Markup]:
             text=words,
             lang=lang,
         )
-    if view["has_change"]:
+    if view.has_change:
         out["change"] = responsive(
             charts.change_bars,
             shown,
@@ -177,31 +179,31 @@ def campaign_charts(view: dict) -> dict[str, Markup]:
     return out
 
 
-def _count_differences(dimensions: list[dict], key: str) -> dict[str, int]:
-    entries = [d[key] for d in dimensions if d.get(key)]
+def _count_differences(dimensions: tuple[DimensionView, ...], key: str) -> dict[str, int]:
+    entries = [e for e in (getattr(d, key) for d in dimensions) if e is not None]
     return {
         "total": len(entries),
-        "higher": sum(1 for e in entries if e["significant"] and e["diff"] > 0),
-        "lower": sum(1 for e in entries if e["significant"] and e["diff"] < 0),
+        "higher": sum(1 for e in entries if e.significant and e.diff > 0),
+        "lower": sum(1 for e in entries if e.significant and e.diff < 0),
     }
 
 
-def campaign_findings(view: dict) -> dict:
+def campaign_findings(view: ReportView) -> dict:
     """What the campaign page says in words: ranking, flagged departments, counts."""
-    shown = [d for d in view["dimensions"] if not d["suppressed"]]
+    shown = view.shown_dimensions
     ranked = sorted(
-        (d for d in shown if d.get("mean") is not None), key=lambda d: d["mean"], reverse=True
+        (d for d in shown if d.mean is not None), key=lambda d: d.mean or 0.0, reverse=True
     )
     flagged = []
-    columns = view["heatmap"]["columns"]
-    for row in view["heatmap"]["rows"]:
-        for column, cell in zip(columns, row["cells"], strict=True):
-            if cell and not cell["suppressed"] and (cell.get("vs_rest") or {}).get("significant"):
+    columns = view.heatmap.columns
+    for row in view.heatmap.rows:
+        for column, cell in zip(columns, row.cells, strict=True):
+            if cell and not cell.suppressed and cell.vs_rest and cell.vs_rest.significant:
                 flagged.append(
                     {
-                        "department": row["name"],
-                        "dimension": column["name"],
-                        "diff": cell["vs_rest"]["diff"],
+                        "department": row.name,
+                        "dimension": column.name,
+                        "diff": cell.vs_rest.diff,
                     }
                 )
     flagged.sort(key=lambda f: -f["diff"])
@@ -214,46 +216,46 @@ def campaign_findings(view: dict) -> dict:
     }
 
 
-def dimension_charts(view: dict, dimension: dict) -> dict[str, Markup]:
+def dimension_charts(view: ReportView, dimension: DimensionView) -> dict[str, Markup]:
     """The charts of a dimension page."""
     lang = current_lang()
     words = charts.chart_text(_)
-    scale = view["scale"]
+    scale = view.scale
     out: dict[str, Markup] = {}
-    if dimension["departments"]:
+    if dimension.departments:
         out["departments"] = responsive(
             charts.group_intervals,
-            dimension["departments"],
-            dimension["mean"],
-            scale["min"],
-            scale["max"],
-            title=_("%(dimension)s: average score per department", dimension=dimension["name"]),
+            dimension.departments,
+            dimension.mean,
+            scale.min,
+            scale.max,
+            title=_("%(dimension)s: average score per department", dimension=dimension.name),
             text=words,
             lang=lang,
         )
-    if dimension["roles"]:
+    if dimension.roles:
         out["roles"] = responsive(
             charts.group_intervals,
-            dimension["roles"],
-            dimension["mean"],
-            scale["min"],
-            scale["max"],
-            title=_("%(dimension)s: average score per role", dimension=dimension["name"]),
+            dimension.roles,
+            dimension.mean,
+            scale.min,
+            scale.max,
+            title=_("%(dimension)s: average score per role", dimension=dimension.name),
             text=words,
             lang=lang,
         )
-    labels = view["scale"]["labels"]
+    labels = view.scale.labels
     out["legend"] = charts.distribution_legend(labels, title=_("Answer options"), width=WIDE)
     out["legend_narrow"] = charts.distribution_legend(
         labels, title=_("Answer options"), width=NARROW
     )
-    for item in dimension["items"]:
-        if item["suppressed"]:
+    for item in dimension.items:
+        if item.suppressed:
             continue
-        out["item-" + item["id"]] = charts.distribution_bar(
-            [point["share"] for point in item["distribution"]],
-            [point["label"] for point in item["distribution"]],
-            title=_("How people answered: %(statement)s", statement=item["text"]),
+        out["item-" + item.id] = charts.distribution_bar(
+            [point.share for point in item.distribution],
+            [point.label for point in item.distribution],
+            title=_("How people answered: %(statement)s", statement=item.text),
             text=words,
             lang=lang,
             width=300,
@@ -296,13 +298,13 @@ def _load(campaign: Campaign, department: str | None = None):
     return report, view
 
 
-def _participation(report) -> list[dict]:
+def _participation(report) -> tuple[ParticipationRow, ...]:
     lang = current_lang()
     return memoised(report, ("participation", lang), lambda: department_participation(report, lang))
 
 
 def _published_departments(report) -> set[str]:
-    return {row["code"] for row in _participation(report) if not row["suppressed"]}
+    return {row.code for row in _participation(report) if not row.suppressed}
 
 
 # ---------------------------------------------------------------------------------
@@ -356,19 +358,17 @@ def campaign(campaign_id: int):
 def dimension(campaign_id: int, dimension_id: str):
     campaign = authorised_campaign(campaign_id)
     _report, view = _load(campaign)
-    found = next((d for d in view["dimensions"] if d["id"] == dimension_id), None)
-    if found is None or not view["published"]:
+    found = view.dimension(dimension_id)
+    if found is None or not view.published:
         abort(404)
-    position = view["dimensions"].index(found)
+    position = view.dimensions.index(found)
     return render_template(
         "dashboard/dimension.html",
         view=view,
         dimension=found,
-        previous=view["dimensions"][position - 1] if position > 0 else None,
-        following=view["dimensions"][position + 1]
-        if position + 1 < len(view["dimensions"])
-        else None,
-        charts={} if found["suppressed"] else dimension_charts(view, found),
+        previous=view.dimensions[position - 1] if position > 0 else None,
+        following=view.dimensions[position + 1] if position + 1 < len(view.dimensions) else None,
+        charts={} if found.suppressed else dimension_charts(view, found),
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,12 +85,11 @@ def norm_filters(key: str, sector: str, size_band: str) -> tuple[str | None, str
 
 
 def _describe(sector: str | None, size_band: str | None) -> str:
-    parts = ["all organisations"]
-    if sector:
-        parts = [f"sector {sector}"]
+    """The group in plain English codes, for the JSON: "sector retail and size 1-49"."""
+    parts = [f"sector {sector}"] if sector else []
     if size_band:
         parts.append(f"size {size_band}")
-    return " and ".join(parts)
+    return " and ".join(parts) or "all organisations"
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,7 +453,7 @@ def norm_group_options(
     chosen: at least :data:`MIN_NORM_ORGANISATIONS` other organisations, and none or at
     least that many left out of each larger group it is part of.
     """
-    ids: dict[str, frozenset[int]] = {key: frozenset() for key in NORM_GROUPS}
+    members: dict[str, frozenset[int]] = {key: frozenset() for key in NORM_GROUPS}
     if questionnaire_version_id is not None:
         table = norm_table(questionnaire_version_id, dimension_ids)
         current = _current_groups()
@@ -462,20 +462,30 @@ def norm_group_options(
             selected, _means = _usable_scores(
                 table, organisation.id, min_respondents, current, sector, size_band
             )
-            ids[key] = frozenset(int(i) for i in table.organisation_ids[selected])
+            members[key] = frozenset(int(i) for i in table.organisation_ids[selected])
+    return options_from_members(members, organisation.sector, organisation.size_band)
+
+
+def options_from_members(
+    members: Mapping[str, AbstractSet[int]],
+    sector: str = "",
+    size_band: str = "",
+) -> dict[str, NormGroupOption]:
+    """The offering rule on the organisations in each group (``members`` per key of
+    :data:`NORM_GROUPS`), apart from the database so that it can be tested exhaustively."""
     options = {}
     for key in NORM_GROUPS:
-        sector, size_band = norm_filters(key, organisation.sector, organisation.size_band)
-        size = len(ids[key])
+        group_sector, group_size = norm_filters(key, sector, size_band)
+        size = len(members[key])
         problem, left_out = None, 0
         if size < MIN_NORM_ORGANISATIONS:
             problem = "too_few"
         else:
-            gaps = [len(ids[larger] - ids[key]) for larger in _CONTAINING[key]]
+            gaps = [len(members[larger] - members[key]) for larger in _CONTAINING[key]]
             close = [gap for gap in gaps if 0 < gap < MIN_NORM_ORGANISATIONS]
             if close:
                 problem, left_out = "too_close", min(close)
-        options[key] = NormGroupOption(key, sector, size_band, size, problem, left_out)
+        options[key] = NormGroupOption(key, group_sector, group_size, size, problem, left_out)
     return options
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -36,6 +37,63 @@ def sector_label(sector: str) -> str:
     """The sector's name in the current language (its key if it is not in the list)."""
     label = SECTORS.get(sector)
     return str(label) if label is not None else sector
+
+
+# How the consultants' organisation list can be ordered: by name (A to Z), by the latest
+# campaign (newest first), or by the responses of the latest closed campaign (most first).
+ORGANISATION_SORTS = ("name", "latest", "responses")
+SEARCH_MAX = 200
+
+
+def _folded(text: str) -> str:
+    """Text compared without case or accents: "Zoë" finds "zoe"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class OrganisationCriteria:
+    """What the organisation list shows: a name search, a sector, a size band, an order."""
+
+    search: str = ""
+    sector: str | None = None
+    size_band: str | None = None
+    sort: str = "name"
+
+
+def _latest_opening(row: dict) -> str:
+    return max((c["opens_on"] for c in row["campaigns"]), default="")
+
+
+def _latest_closed_responses(row: dict) -> int:
+    """Responses of the latest closed campaign as the list shows them (-1: none shown)."""
+    closed = [c for c in row["campaigns"] if c["status"] == "closed"]
+    if not closed:
+        return -1
+    latest = max(closed, key=lambda c: (c["closes_on"], c["id"]))
+    return -1 if latest["responses"] is None else latest["responses"]
+
+
+def select_organisations(rows: list[dict], criteria: OrganisationCriteria) -> list[dict]:
+    """The rows of ``comparison.organisation_overview`` that match, in the chosen order.
+
+    Sorting uses only what the list shows: a campaign's response count under its
+    threshold is not shown, so it sorts as if it had none.
+    """
+    needle = _folded(criteria.search.strip())
+    chosen = [
+        row
+        for row in rows
+        if (not needle or needle in _folded(row["name"]))
+        and (criteria.sector is None or row["sector"] == criteria.sector)
+        and (criteria.size_band is None or row["size_band"] == criteria.size_band)
+    ]
+    chosen.sort(key=lambda row: (_folded(row["name"]), row["id"]))
+    if criteria.sort == "latest":
+        chosen.sort(key=_latest_opening, reverse=True)  # stable: ties stay by name
+    elif criteria.sort == "responses":
+        chosen.sort(key=_latest_closed_responses, reverse=True)
+    return chosen
 
 
 def _checked_fields(name: str, sector: str, size_band: str) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from .. import charts
 from ..extensions import db
-from ..models import Campaign, Organisation, QuestionnaireVersion
+from ..models import SIZE_BANDS, Campaign, Organisation, QuestionnaireVersion
 from ..services import ServiceError, audit
 from ..services.comparison import (
     MAX_COMPARED,
@@ -21,6 +21,13 @@ from ..services.comparison import (
     compare_campaigns,
     norm_groups,
     organisation_overview,
+)
+from ..services.organisations import (
+    ORGANISATION_SORTS,
+    SEARCH_MAX,
+    SECTORS,
+    OrganisationCriteria,
+    select_organisations,
 )
 from ..services.questionnaires import questionnaire_for
 from .auth import consultant_required
@@ -102,12 +109,64 @@ def comparison_charts(comparison: dict) -> dict[str, Markup]:
     return out
 
 
+def _organisation_criteria() -> tuple[OrganisationCriteria, dict[str, str], dict[str, str]]:
+    """The list's search, filters and order from the query string; the accepted values
+    (to refill the form and keep in links); and a message per parameter that was ignored."""
+    raw = {key: request.args.get(key, "").strip() for key in ("q", "sector", "size", "sort")}
+    problems: dict[str, str] = {}
+    search = raw["q"]
+    if len(search) > SEARCH_MAX:
+        problems["q"] = _(
+            "The search was longer than %(n)d characters, so only its start is used.",
+            n=SEARCH_MAX,
+        )
+        search = search[:SEARCH_MAX]
+    if raw["sector"] and raw["sector"] not in SECTORS:
+        problems["sector"] = _(
+            "There is no sector “%(value)s”, so every sector is shown. Choose a sector "
+            "from the list.",
+            value=raw["sector"][:40],
+        )
+        raw["sector"] = ""
+    if raw["size"] and raw["size"] not in SIZE_BANDS:
+        problems["size"] = _(
+            "There is no size “%(value)s”, so every size is shown. Choose a size from the list.",
+            value=raw["size"][:40],
+        )
+        raw["size"] = ""
+    if raw["sort"] and raw["sort"] not in ORGANISATION_SORTS:
+        problems["sort"] = _(
+            "The list cannot be sorted by “%(value)s”, so it is sorted by name. Choose an "
+            "order from the links above the list.",
+            value=raw["sort"][:40],
+        )
+        raw["sort"] = ""
+    raw["q"] = search
+    criteria = OrganisationCriteria(
+        search=search,
+        sector=raw["sector"] or None,
+        size_band=raw["size"] or None,
+        sort=raw["sort"] or "name",
+    )
+    return criteria, {key: value for key, value in raw.items() if value}, problems
+
+
 @bp.route("/")
 @consultant_required
 def organisations():
+    """Every organisation, searched by name, filtered by sector and size, in an order."""
+    criteria, kept, problems = _organisation_criteria()
+    everyone = organisation_overview(current_lang())
     return render_template(
         "consultant/organisations.html",
-        organisations=organisation_overview(current_lang()),
+        organisations=select_organisations(everyone, criteria),
+        total=len(everyone),
+        criteria=criteria,
+        kept=kept,
+        problems=problems,
+        sectors=[(key, str(label)) for key, label in SECTORS.items()],
+        size_bands=SIZE_BANDS,
+        sorts=ORGANISATION_SORTS,
         max_compared=MAX_COMPARED,
     )
 
@@ -195,14 +254,31 @@ def norms():
     )
     if not versions:
         return render_template("consultant/norms.html", norms=None, versions=[], version=None)
-    chosen = request.args.get("version", type=int)
-    version = next((v for v in versions if v.id == chosen), versions[-1])
+    raw = request.args.get("version", "").strip()
+    version = next((v for v in versions if str(v.id) == raw), None)
+    problem = None
+    if version is None:
+        version = versions[-1]
+        if raw:
+            problem = _(
+                "There is no questionnaire version “%(value)s” with results, so the latest "
+                "one is shown. Choose a version from the list.",
+                value=raw[:40],
+            )
     questionnaire = questionnaire_for(version)
+    norms = norm_groups(questionnaire, version.id, current_lang())
+    # Sectors in the order of the controlled list, named in the reader's language; an
+    # unknown key (none should exist) keeps its place at the end.
+    order = {key: k for k, key in enumerate(SECTORS)}
+    norms["groups"]["sector"].sort(key=lambda g: (order.get(g["key"], len(order)), g["key"]))
+    present = {g["key"] for g in norms["groups"]["sector"]}
     return render_template(
         "consultant/norms.html",
-        norms=norm_groups(questionnaire, version.id, current_lang()),
+        norms=norms,
         versions=versions,
         version=version,
+        problem=problem,
+        empty_sectors=[str(label) for key, label in SECTORS.items() if key not in present],
     )
 
 

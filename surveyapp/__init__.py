@@ -131,11 +131,10 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from .i18n import register_template_helpers as register_i18n
-    from .reporting.formatting import register_filters
+    """One Jinja environment for pages and print: loaders, filters, globals (i18n.py)."""
+    from .i18n import register_template_helpers as register_helpers
 
-    register_i18n(app)
-    register_filters(app)
+    register_helpers(app)
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

@@ -1,10 +1,11 @@
 """The PDF reports: the one place that calls WeasyPrint.
 
 ``create_pdf(view)`` renders a print template of ``reports/`` from plain data only (the
-dict of ``services.report_model.build_view``), with the app's translations and a URL
-fetcher that can read nothing but the files under ``reports/`` and the charts' own SVG
-images (``chart_image``). ``render_campaign_pdf`` is the use-case the web view and
-``surveyapp report`` share.
+frozen ``ReportView`` of ``reporting.model.build_view``) through the app's one Jinja
+environment (``print_environment``: the page templates' filters, macros and translations,
+in the report's language), with a URL fetcher that can read nothing but the files under
+``reports/`` and the charts' own SVG images (``chart_image``). ``render_campaign_pdf`` is
+the use-case the web view and ``surveyapp report`` share.
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ import base64
 import binascii
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from babel.support import NullTranslations, Translations
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup, escape
 
 from . import charts
-from .reporting.formatting import template_filters
+from .reporting.view import ParticipationRow, ReportView
 from .services import ServiceError
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ __all__ = [
     "check_department",
     "create_pdf",
     "render_campaign_pdf",
-    "report_environment",
+    "print_environment",
     "report_html",
     "resolve_report_url",
     "svg_from_data_url",
@@ -45,7 +46,6 @@ __all__ = [
 
 #: Print templates, style sheets and any fonts or images they use.
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
 class ReportFetchError(ValueError):
@@ -138,74 +138,64 @@ def url_fetcher() -> Any:
 # --------------------------------------------------------------------------- templates
 
 
-def _translations(directory: str, lang: str) -> NullTranslations:
-    if lang == "en":
-        return NullTranslations()  # the msgids are the English text
-    return Translations.load(directory, [lang], domain="messages")
+def print_environment() -> Environment:
+    """The app's one Jinja environment as print templates use it (needs an app context).
 
-
-@functools.lru_cache(maxsize=8)
-def report_environment(lang: str, translations_dir: str | None = None) -> Environment:
-    """The Jinja environment for print templates in ``lang``, with the app's translations.
-
-    ``_()``/``gettext``/``ngettext`` are installed new-style (as Flask-Babel does), so
-    ``_("%(n)d respondents", n=5)`` works and results are escaped. Filters: ``num``,
-    ``signed``, ``pct``, ``pvalue``, ``date``. Globals: ``charts`` and ``chart_words``.
+    An overlay of ``app.jinja_env``: the same loaders (``reports/`` beside the page
+    templates), filters, globals and translations (``i18n.register_template_helpers``);
+    only stricter (an undefined name is an error, not an empty string) and with the block
+    whitespace trimmed that the print templates are written for. Made once per app, so
+    compiled templates are kept between reports.
     """
-    env = Environment(
-        loader=FileSystemLoader(REPORTS),
-        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    translations = _translations(translations_dir or str(TRANSLATIONS), lang)
-    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    # The same filters as the web pages (reporting.formatting), in this report's language.
-    env.filters.update(template_filters(lambda: lang), img=chart_image)
-    env.globals.update(
-        charts=charts,
-        chart_words=charts.chart_text(translations.gettext),
-        lang=lang,
-    )
+    from flask import current_app
+
+    env = current_app.extensions.get("print_jinja_env")
+    if env is None:
+        env = current_app.jinja_env.overlay(
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            # Its own cache: templates compiled by the page environment keep their settings.
+            cache_size=400,
+        )
+        current_app.extensions["print_jinja_env"] = env
     return env
 
 
-def _translations_dir() -> str | None:
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        configured = current_app.config.get("BABEL_TRANSLATION_DIRECTORIES")
-        if configured:
-            return str(configured).split(";")[0]
-    return None
-
-
 def report_html(
-    view: Mapping[str, Any], *, template: str = "report.html", **context: Any
+    view: ReportView | Mapping[str, Any], *, template: str = "report.html", **context: Any
 ) -> str:
-    """The report's HTML, rendered from the plain ``view`` in ``view["lang"]``.
+    """The report's HTML, rendered from the plain ``view`` in its language (``lang``).
 
+    Rendered through the app's environment with the report's language forced, so the
+    same in a request (whatever its own language), in ``surveyapp report`` and in a job.
     ``context``: further plain data beside the view (an action plan: ``plan``,
     ``previous_plan``).
     """
-    env = report_environment(view["lang"], _translations_dir())
-    return env.get_template(template).render(view=view, **context)
+    from flask_babel import force_locale, gettext
+
+    lang = view["lang"] if isinstance(view, Mapping) else view.lang
+    with force_locale(lang):
+        return (
+            print_environment()
+            .get_template(template)
+            .render(view=view, lang=lang, chart_words=charts.chart_text(gettext), **context)
+        )
 
 
 def create_pdf(
-    view: Mapping[str, Any], *, template: str = "report.html", **context: Any
+    view: ReportView | Mapping[str, Any], *, template: str = "report.html", **context: Any
 ) -> bytes:
-    """Render ``view`` (the plain dict of ``build_view``) with a template of ``reports/``.
+    """Render ``view`` with a template of ``reports/``: a ``ReportView`` (``build_view``),
+    or the plain dict of a consultant's comparison.
 
     The view may carry ``participation`` (``department_participation``) for the response
-    rates of the appendix. A department report (``view["department"]`` set) is refused
+    rates of the appendix. A department report (``view.department`` set) is refused
     with a ServiceError if the department's results are withheld.
     """
     from weasyprint import HTML
 
-    if view.get("department") is not None:
+    if isinstance(view, ReportView) and view.department is not None:
         check_department(view)
     html = report_html(view, template=template, **context)
     document = HTML(string=html, base_url=REPORTS.as_uri() + "/", url_fetcher=url_fetcher())
@@ -215,21 +205,22 @@ def create_pdf(
 # --------------------------------------------------------------------------- use-case
 
 
-def check_department(view: Mapping[str, Any]) -> None:
+def check_department(view: ReportView) -> None:
     """Raise ServiceError unless the view's department exists and its results are shown."""
-    department = view["department"]
-    code = department["code"]
-    known = {d["code"]: d["name"] for d in view.get("departments", [])}
-    campaign = view.get("campaign", {})
+    department = view.department
+    if department is None:
+        return
+    code = department.code
+    known = {d.code: d.name for d in view.departments}
     if code not in known:
         choices = ", ".join(sorted(known)) or "none"
         raise ServiceError(
-            f"Campaign {campaign.get('id')} has no department {code!r}. "
+            f"Campaign {view.campaign.id} has no department {code!r}. "
             f"Choose one of these codes: {choices}."
         )
-    groups = [row.get("group") for row in department.get("rows", [])]
-    if not any(g is not None and not g.get("suppressed") for g in groups):
-        reasons = sorted({g["reason"] for g in groups if g is not None and g.get("reason")})
+    groups = [row.group for row in department.rows]
+    if not any(g is not None and not g.suppressed for g in groups):
+        reasons = sorted({g.reason for g in groups if g is not None and g.reason})
         raise ServiceError(_withheld_message(code, known[code], "; ".join(reasons) or None))
 
 
@@ -248,10 +239,9 @@ def render_campaign_pdf(
     """
     from flask import current_app
 
-    from .reporting.summary import summarise
+    from .reporting.model import build_view, department_participation
     from .services import action_plans, comments
     from .services.questionnaires import questionnaire_for
-    from .services.report_model import build_view, department_participation
     from .services.reporting import released_report
     from .services.scope import scoped_report
 
@@ -264,9 +254,12 @@ def render_campaign_pdf(
         _check_participation(campaign.id, department, department_participation(report, "en"))
     questionnaire = questionnaire_for(campaign.questionnaire_version)
     view = build_view(report, questionnaire, lang, department=department)
-    view["participation"] = department_participation(report, lang)
-    view["summary"] = summarise(view, _translations(_translations_dir() or str(TRANSLATIONS), lang))
-    view["comments"] = comments.campaign_comments(campaign, lang, scope, department)
+    view = replace(
+        view,
+        participation=department_participation(report, lang),
+        summary=_summary(view, lang),
+        comments=comments.campaign_comments(campaign, lang, scope, department),
+    )
     return create_pdf(
         view,
         # The organisation's plan, in department reports too; the follow-up sits in the
@@ -276,16 +269,25 @@ def render_campaign_pdf(
     )
 
 
-def _check_participation(campaign_id: int, code: str, rows: list[dict[str, Any]]) -> None:
-    row = next((r for r in rows if r["code"] == code), None)
+def _summary(view: ReportView, lang: str) -> Any:
+    from flask_babel import force_locale, get_translations
+
+    from .reporting.summary import summarise
+
+    with force_locale(lang):
+        return summarise(view, get_translations())
+
+
+def _check_participation(campaign_id: int, code: str, rows: Sequence[ParticipationRow]) -> None:
+    row = next((r for r in rows if r.code == code), None)
     if row is None:
-        choices = ", ".join(sorted(r["code"] for r in rows)) or "none"
+        choices = ", ".join(sorted(r.code for r in rows)) or "none"
         raise ServiceError(
             f"Campaign {campaign_id} has no department {code!r}. "
             f"Choose one of these codes: {choices}."
         )
-    if row["suppressed"]:
-        raise ServiceError(_withheld_message(code, row["name"], row.get("reason")))
+    if row.suppressed:
+        raise ServiceError(_withheld_message(code, row.name, row.reason))
 
 
 def _withheld_message(code: str, name: str, reason: str | None) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from flask import render_template_string
 
-from surveyapp.pdf import report_environment
+from surveyapp.pdf import print_environment
 from surveyapp.reporting.formatting import (
     MINUS,
     format_date,
@@ -128,9 +128,14 @@ VALUES = {"p": 0.0004, "x": -0.125, "s": 0.125, "d": "2026-12-01"}
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_page_and_pdf_print_the_same(app, lang):
+    from flask_babel import force_locale
+
     with app.test_request_context(f"/?lang={lang}"):
         page = render_template_string(TEMPLATE, **VALUES)
-    printed = report_environment(lang).from_string(TEMPLATE).render(**VALUES)
+    # The PDF: the same environment outside a request (as in ``surveyapp report``), with
+    # the report's language forced.
+    with app.app_context(), force_locale(lang):
+        printed = print_environment().from_string(TEMPLATE).render(**VALUES)
     assert page == printed
     comma = "," if lang == "nl" else "."
     month = "december" if lang == "nl" else "December"

@@ -21,6 +21,13 @@ from surveyapp.services.questionnaires import questionnaire_for
 from surveyapp.services.reporting import cached_campaign_report
 from surveyapp.services.responses import import_responses
 
+from .dashboard_data import (
+    MANAGER,
+    build_results,
+    fast_password_hashes,  # noqa: F401 (fixture)
+    login,
+)
+
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
     reason="poppler-utils (pdftoppm, pdftotext) is not installed; make install-test installs it",
@@ -290,3 +297,155 @@ def test_comparison_of_organisations_prints_each_one(factory, tmp_path):
     assert "Gemeente Proefstad" in text and "Waterschap Test" in text
     for dimension in view["dimensions"]:
         assert dimension["name"] in text
+
+
+# One environment, one set of macros ------------------------------------------------------------
+
+
+def test_pages_and_print_share_one_environment(app):
+    with app.app_context():
+        env = pdf.print_environment()
+        assert pdf.print_environment() is env  # made once: compiled templates are kept
+    assert env.linked_to is app.jinja_env  # an overlay of the app's, not a second one
+    assert env.filters is app.jinja_env.filters
+    assert env.globals is app.jinja_env.globals
+    assert not hasattr(pdf, "report_environment")
+
+
+def test_print_templates_are_found_in_reports_and_pages_in_templates(app):
+    """The print templates come after the page templates: a page template of the same
+    name would take a print template's place without a word."""
+    with app.app_context():
+        for path in pdf.REPORTS.glob("*.html"):
+            assert Path(app.jinja_env.get_template(path.name).filename) == path
+        page = app.jinja_env.get_template("dashboard/campaign.html")
+        assert pdf.REPORTS not in Path(page.filename).parents
+
+
+def test_macros_exist_once():
+    templates = pdf.REPORTS.parent / "surveyapp" / "templates"
+    shared = set(re.findall(r"macro (\w+)\(", (pdf.REPORTS / "_macros.html").read_text()))
+    assert {"level_badge", "interval", "verdict", "benchmark_text", "summary_words"} <= shared
+    for path in [*templates.rglob("*.html"), *pdf.REPORTS.glob("*.html")]:
+        if path.name == "_macros.html" and path.parent == pdf.REPORTS:
+            continue
+        again = shared & set(re.findall(r"macro (\w+)\(", path.read_text()))
+        assert not again, f"{path} defines {sorted(again)} again: import them from _macros.html"
+
+
+def _uncertain_first_dimension(view):
+    """The view with its first dimension's level marked uncertain (its interval spans the
+    level above, or below for the top level), as the analysis marks such a score."""
+    first = view.dimensions[0]
+    numbers = [level.number for level in view.levels]
+    i = numbers.index(first.maturity.level.number)
+    j = i + 1 if i + 1 < len(numbers) else i - 1
+    span = tuple(sorted((view.levels[i], view.levels[j]), key=lambda level: level.number))
+    marked = replace(first, maturity=replace(first.maturity, uncertain=True, range=span))
+    return replace(view, dimensions=(marked, *view.dimensions[1:]))
+
+
+def test_page_and_pdf_show_the_same_badge_and_difference(
+    client,
+    in_app,
+    fast_password_hashes,  # noqa: F811 (the fixture imported above)
+    monkeypatch,
+):
+    """A level badge with its uncertainty, and a difference with its interval and how sure
+    it is, come out of the same macros on the results page and in the PDF."""
+    from flask import render_template_string
+
+    from surveyapp.views import dashboard
+
+    with in_app() as make:
+        results = build_results(make)
+    real_build_view = dashboard.build_view
+    monkeypatch.setattr(
+        dashboard,
+        "build_view",
+        lambda *a, **k: _uncertain_first_dimension(real_build_view(*a, **k)),
+    )
+    login(client, MANAGER)
+    page = client.get(f"/results/campaigns/{results.campaign_id}?lang=en").get_data(as_text=True)
+    with in_app():
+        from surveyapp.extensions import db
+        from surveyapp.models import Campaign
+
+        view = _uncertain_first_dimension(
+            make_view(db.session.get(Campaign, results.campaign_id), "en")
+        )
+        printed = pdf.report_html(view)
+    with client.application.test_request_context("/?lang=en"):
+        first = view.dimensions[0]
+        badge = render_template_string(
+            '{% from "_macros.html" import level_badge %}{{ level_badge(level, true) }}',
+            level=first.maturity.level,
+        )
+        differences = [
+            render_template_string(
+                '{% from "_macros.html" import interval, verdict %}'
+                '<td class="num">{{ interval(e.ci) }}</td>\n<td>{{ verdict(e) }}</td>',
+                e=getattr(d, key),
+            )
+            for d in view.dimensions
+            for key in ("gap", "change")
+            if not d.suppressed and getattr(d, key) is not None
+        ]
+    assert "(uncertain)" in badge and first.maturity.level.name in badge
+    assert badge in page
+    assert badge in printed
+    assert differences, "the test campaign should show a perception gap or a change"
+    for difference in differences:
+        cells = [re.sub(r">\s+<", "><", cell) for cell in difference.split("\n")]
+        for html in (page, printed):
+            flat = re.sub(r">\s+<", "><", html)
+            assert all(cell in flat for cell in cells), (cells, "not in page or PDF")
+
+
+# The words of reporting/certainty.py, which templates get from ``certainty_words`` only.
+CERTAINTY_MSGIDS = {
+    "clearly higher",
+    "clearly lower",
+    "probably higher",
+    "probably lower",
+    "no clear difference",
+    "clearly %(direction)s",
+    "probably %(direction)s",
+}
+# Wordings of certainty that the one wording replaced; the methods appendix names its tests.
+RETIRED = re.compile(
+    r"may be chance|beyond chance|more than chance|real difference|significan",
+    re.IGNORECASE,
+)
+MSGID = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+
+
+def test_no_template_words_certainty_itself():
+    templates = pdf.REPORTS.parent / "surveyapp" / "templates"
+    found = []
+    for path in [*templates.rglob("*.html"), *pdf.REPORTS.glob("*.html")]:
+        if path == pdf.REPORTS / "_appendix.html":
+            continue
+        for match in MSGID.finditer(path.read_text()):
+            text = match.group(1) if match.group(1) is not None else match.group(2)
+            if text in CERTAINTY_MSGIDS or RETIRED.search(text):
+                found.append(f"{path.name}: {text[:70]}")
+    assert not found, f"certainty worded in a template instead of certainty_words(): {found}"
+
+
+def test_certainty_words_read_a_view_entry_in_the_pages_language(app):
+    from flask import render_template_string
+
+    entries = [
+        {"diff": 0.49, "certainty": "probable"},
+        {"diff": -0.3, "certainty": "clear"},
+        {"diff": 0.1, "certainty": "unclear"},
+        None,
+    ]
+    template = "{% for e in entries %}{{ certainty_words(e) }}|{% endfor %}"
+    with app.test_request_context("/?lang=en"):
+        english = render_template_string(template, entries=entries)
+    with app.test_request_context("/?lang=nl"):
+        dutch = render_template_string(template, entries=entries)
+    assert english == "probably higher|clearly lower|no clear difference|no clear difference|"
+    assert dutch.split("|")[:2] != ["probably higher", "clearly lower"]

@@ -1,10 +1,9 @@
 """How every output prints a figure: numbers, differences, shares, p-values and dates.
 
-One implementation for the web pages (``register_filters``: the filters ``num``,
-``signed``, ``pct``, ``pvalue`` and ``date`` of every template), the PDF
-(``template_filters`` for ``pdf.report_environment``) and the charts, so that a figure
-reads the same wherever it appears. Nothing here needs Flask except ``register_filters``,
-which imports it when called.
+One implementation for every template, page or print (``template_filters``: the filters
+``num``, ``signed``, ``pct``, ``pvalue`` and ``date``, installed once in the app's one
+Jinja environment by ``i18n.register_template_helpers``) and for the charts, so that a
+figure reads the same wherever it appears. Nothing here needs Flask.
 
 Decisions, each applied everywhere:
 
@@ -36,13 +35,10 @@ import functools
 import math
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
-
-if TYPE_CHECKING:
-    from flask import Flask
 
 __all__ = [
     "MISSING",
@@ -53,7 +49,6 @@ __all__ = [
     "format_p",
     "format_percent",
     "format_signed",
-    "register_filters",
     "template_filters",
 ]
 
@@ -200,7 +195,9 @@ def template_filters(lang: Callable[[], str]) -> dict[str, Callable[..., str]]:
     """The report filters for Jinja, printing in the language that ``lang()`` returns.
 
     ``num(v, digits=2, signed=False)``, ``signed(v, digits=2)``, ``pct(v, digits=0)``,
-    ``pvalue(v)``, ``date(v)``. The web passes the request's locale, the PDF a fixed one.
+    ``pvalue(v)``, ``date(v)`` (also ``long_date``, its older name on the set-up pages).
+    The app passes Flask-Babel's locale: the request's on a page, the report's in the PDF
+    (``pdf.report_html`` forces it).
     """
 
     def num(value: Any, digits: int = 2, signed: bool = False) -> str:
@@ -218,11 +215,11 @@ def template_filters(lang: Callable[[], str]) -> dict[str, Callable[..., str]]:
     def date(value: Any) -> str:
         return format_date(value, lang())
 
-    return {"num": num, "signed": signed, "pct": pct, "pvalue": pvalue, "date": date}
-
-
-def register_filters(app: Flask) -> None:
-    """Install the report filters in the app's templates, in the request's language."""
-    from flask_babel import get_locale
-
-    app.jinja_env.filters.update(template_filters(lambda: str(get_locale())))
+    return {
+        "num": num,
+        "signed": signed,
+        "pct": pct,
+        "pvalue": pvalue,
+        "date": date,
+        "long_date": date,
+    }

@@ -2,9 +2,10 @@
 
 One :class:`AnswerFile` describes a closed campaign's file in one language: the
 codebook (``codebook.py``), the release decision that says what each row may show
-(``release.answer_file_release``) and the rows' order. Its rows are read from the
-database in batches, so a CSV or Excel download holds one batch in memory however many
-answers the campaign has; the SPSS file (``spss.py``) is the one format built whole.
+(``release.answer_file_release``) and the rows' order. Rows are written in batches: a
+CSV or Excel download holds one batch of rows as text, plus every answer as a one-byte
+code (1 MB per million answers), however large the campaign; the SPSS file
+(``spss.py``) is the one format built whole.
 
 Every text cell passes through ``spreadsheet.safe_cell`` (CSV) or ``xlsx_row`` (Excel),
 so no comment or department name runs as a formula.
@@ -34,7 +35,8 @@ from .release import AnswerFileRelease, answer_file_release
 from .spreadsheet import safe_cell, safe_row, xlsx_row
 
 BOM = "\ufeff"
-BATCH = 2000  # responses read and written per step
+BATCH = 2000  # rows written per step
+READ_CHUNK = 5000  # responses whose answers are read in one query (a text of about 2 MB)
 CHUNK_BYTES = 64 * 1024
 FORMATS = ("csv", "xlsx", "sav", "codebook")
 
@@ -115,6 +117,7 @@ class AnswerFile:
     response_ids: np.ndarray  # int64, in the file's order
     cells: tuple[tuple[int, str], ...]  # (recorded department id, role level) per row
     column_of_position: np.ndarray  # questionnaire item position -> column among the items
+    rows_by_id: np.ndarray  # per row of the file, its place among the ids in ascending order
     department_codes: Mapping[int, str]
 
     def __len__(self) -> int:
@@ -122,11 +125,12 @@ class AnswerFile:
 
     def batches(self, size: int = BATCH) -> Iterator[list[list[object]]]:
         """The rows in the order of the file, ``size`` responses at a time."""
+        codes = self._codes()
         shown: dict[tuple[int, str], tuple[str, str, str, bool]] = {}
         for start in range(0, len(self.response_ids), size):
             ids = self.response_ids[start : start + size]
             cells = self.cells[start : start + size]
-            block = self._answers(ids)
+            block = codes[self.rows_by_id[start : start + size]].tolist()
             comments = self._comments(ids, cells)
             rows: list[list[object]] = []
             for i, cell in enumerate(cells):
@@ -150,41 +154,53 @@ class AnswerFile:
         reason = self.codebook.reason_text(release.reasons(department_id, role_level))
         return department, safe_cell(role), reason, release.comments_shown(department_id)
 
-    def _answers(self, ids: np.ndarray) -> list[list[int]]:
-        """The answer codes of ``ids`` (in that order): value, DONT_KNOW or NO_ANSWER."""
-        block = np.full((len(ids), len(self.column_of_position)), NO_ANSWER, dtype=np.int64)
-        if len(ids) == 0:
-            return []
-        order = np.argsort(ids)
-        ordered = ids[order]
-        low = int(ordered[0])
-        if int(ordered[-1]) - low >= MAX_SPAN:  # pragma: no cover - ids 2^46 apart
-            raise ServiceError("Response ids are too far apart to export in one batch.")
-        # The database packs (response id, item position, value) into one integer and
-        # joins them into one text per batch, as in matrix.py: Python sees one string.
-        offset = sa.cast(Answer.response_id, sa.BigInteger) - sa.cast(low, sa.BigInteger)
-        value = sa.func.coalesce(Answer.value, PACKED_DONT_KNOW)
-        code = (offset * ITEM_SLOTS + QuestionnaireItem.position) * VALUE_SLOTS + value
-        packed = db.session.scalar(
-            sa.select(concatenated(code, db.engine.dialect.name))
-            .select_from(Answer)
-            .join(
-                QuestionnaireItem,
-                sa.and_(
-                    QuestionnaireItem.questionnaire_version_id == Answer.questionnaire_version_id,
-                    QuestionnaireItem.item_id == Answer.item_id,
-                ),
+    def _codes(self) -> np.ndarray:
+        """Every answer's code, one byte each (rows in ascending response id).
+
+        Read in ranges of ascending ids, which the database scans in order; the rows
+        are shuffled afterwards. The file's order is random, so reading its batches one
+        by one would cost the database a seek per response; one byte per answer (1 MB
+        per million) is what holding them costs instead.
+        """
+        ids = np.sort(self.response_ids)
+        codes = np.full((len(ids), len(self.column_of_position)), NO_ANSWER, dtype=np.int8)
+        dialect = db.engine.dialect.name
+        for start in range(0, len(ids), READ_CHUNK):
+            low, high = int(ids[start]), int(ids[min(start + READ_CHUNK, len(ids)) - 1])
+            if high - low >= MAX_SPAN:  # pragma: no cover - ids 2^46 apart
+                raise ServiceError("Response ids are too far apart to export in one step.")
+            # The database packs (response id, item position, value) into one integer and
+            # joins them into one text per range, as in matrix.py: Python sees one string.
+            offset = sa.cast(Answer.response_id, sa.BigInteger) - sa.cast(low, sa.BigInteger)
+            value = sa.func.coalesce(Answer.value, PACKED_DONT_KNOW)
+            code = (offset * ITEM_SLOTS + QuestionnaireItem.position) * VALUE_SLOTS + value
+            packed = db.session.scalar(
+                sa.select(concatenated(code, dialect))
+                .select_from(Answer)
+                .join(Response, Response.id == Answer.response_id)
+                .join(
+                    QuestionnaireItem,
+                    sa.and_(
+                        QuestionnaireItem.questionnaire_version_id
+                        == Answer.questionnaire_version_id,
+                        QuestionnaireItem.item_id == Answer.item_id,
+                    ),
+                )
+                .where(
+                    Response.campaign_id == self.campaign_id,
+                    Answer.response_id >= low,
+                    Answer.response_id <= high,
+                )
             )
-            .where(Answer.response_id.in_([int(i) for i in ids]))
-        )
-        if packed:
-            codes = np.fromstring(packed, dtype=np.int64, sep=",")
-            values = codes % VALUE_SLOTS
-            rest = codes // VALUE_SLOTS
+            if not packed:
+                continue
+            packed_codes = np.fromstring(packed, dtype=np.int64, sep=",")
+            values = packed_codes % VALUE_SLOTS
+            rest = packed_codes // VALUE_SLOTS
             columns = self.column_of_position[rest % ITEM_SLOTS]
-            rows = order[np.searchsorted(ordered, rest // ITEM_SLOTS + low)]
-            block[rows, columns] = np.where(values == PACKED_DONT_KNOW, DONT_KNOW, values)
-        return block.tolist()
+            rows = np.searchsorted(ids, rest // ITEM_SLOTS + low)
+            codes[rows, columns] = np.where(values == PACKED_DONT_KNOW, DONT_KNOW, values)
+        return codes
 
     def _comments(self, ids: np.ndarray, cells) -> dict[int, str]:
         """Comments of the rows whose department shows them; hidden ones left out."""
@@ -240,14 +256,16 @@ def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
         for cell in {(r.department_id, r.role_level) for r in meta}
     }
     ordered = sorted(meta, key=lambda r: (sort_key[(r.department_id, r.role_level)], rng.random()))
+    response_ids = np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered))
     return AnswerFile(
         campaign_id=campaign.id,
         version_id=campaign.questionnaire_version_id,
         codebook=codebook,
         release=release,
-        response_ids=np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered)),
+        response_ids=response_ids,
         cells=tuple((r.department_id, r.role_level) for r in ordered),
         column_of_position=column_of_position,
+        rows_by_id=np.argsort(np.argsort(response_ids)),
         department_codes=codes,
     )
 

@@ -165,3 +165,22 @@ def test_chapters_with_nothing_to_show_are_named_once_instead(factory, tmp_path)
     ):
         assert reason in pages[chapter]
         assert text.count(reason) == 1, f"{reason!r} should be said once, not per dimension"
+
+
+def test_the_summary_names_the_priorities_of_in_brief(factory, tmp_path):
+    from flask_babel import force_locale, get_translations
+
+    from surveyapp.reporting.summary import summarise
+
+    campaign = campaign_with(factory, 4, "Prioriteiten")
+    view = make_view(campaign, "en")
+    with force_locale("en"):
+        summary = summarise(view, get_translations())
+    chosen = [p.name for p in summary.priorities]
+    assert chosen, "four departments of eight give the summary its priorities"
+    pages = pages_of(pdf.render_campaign_pdf(campaign, "en"), tmp_path)
+    page = pages[first_page_with(pages, "Strengths", 2)]
+    listed = page[page.index("Priorities") :]
+    positions = [listed.find(name) for name in chosen]
+    assert all(p >= 0 for p in positions), (chosen, listed[:400])
+    assert positions == sorted(positions), "in the order of the rule"

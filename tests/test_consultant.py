@@ -235,7 +235,7 @@ def test_a_campaign_that_withholds_everything_cannot_be_compared(client, results
     assert pdf.status_code == 400
 
 
-def _more_organisations(make, count, sector="government"):
+def more_organisations(make, count, sector="government"):
     """``count`` organisations with a closed campaign whose stored scores are set directly."""
     import sqlalchemy as sa
 
@@ -270,7 +270,7 @@ def test_a_norm_group_column_holds_the_quartiles_of_organisation_means(client, r
     from surveyapp.services.comparison import compare_campaigns, norm_options
 
     with in_app() as make:
-        _more_organisations(make, 4)
+        more_organisations(make, 4)
         questionnaire = make.questionnaire()
         acme = db.session.get(Campaign, results.campaign_id)
         options = {o.key: o for o in norm_options(questionnaire, acme.questionnaire_version_id)}
@@ -310,8 +310,8 @@ def test_a_norm_group_under_five_or_close_to_all_is_not_offered(client, results,
     from surveyapp.services.comparison import norm_options
 
     with in_app() as make:
-        _more_organisations(make, 3)
-        _more_organisations(make, 1, sector="healthcare")
+        more_organisations(make, 3)
+        more_organisations(make, 1, sector="healthcare")
         acme = db.session.get(Campaign, results.campaign_id)
         options = {
             o.key: o for o in norm_options(make.questionnaire(), acme.questionnaire_version_id)
@@ -326,8 +326,8 @@ def test_a_norm_group_under_five_or_close_to_all_is_not_offered(client, results,
     html = client.get(f"/consultant/compare?organisation={results.organisation_id}").get_data(
         as_text=True
     )
-    assert "Sector Healthcare (1 organisations): a norm group needs at least 5" in html
-    assert "leaves out only 1 organisations" in html
+    assert "Sector Healthcare (1 organisation): a norm group needs at least 5" in html
+    assert "leaves out only 1 organisation of all" in html
     response = client.get(
         _compare_url(results.previous_id, results.campaign_id, norm="sector:healthcare")
     )

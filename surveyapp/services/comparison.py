@@ -29,8 +29,7 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, ngettext
 
 from ..extensions import db
 from ..models import SIZE_BANDS, Campaign, CampaignScore, Organisation
@@ -283,20 +282,23 @@ def norm_options(questionnaire: Questionnaire, questionnaire_version_id: int) ->
 
 def norm_label(option: NormOption, lang: str) -> str:
     """The norm group's name in ``lang``, with its number of organisations."""
+    n = option.organisations
     with force_locale(lang):
         if option.kind == "sector":
-            return _(
-                "Sector %(sector)s (%(n)d organisations)",
+            return ngettext(
+                "Sector %(sector)s (%(num)d organisation)",
+                "Sector %(sector)s (%(num)d organisations)",
+                n,
                 sector=sector_label(option.value or ""),
-                n=option.organisations,
             )
         if option.kind == "size_band":
-            return _(
-                "%(band)s employees (%(n)d organisations)",
+            return ngettext(
+                "%(band)s employees (%(num)d organisation)",
+                "%(band)s employees (%(num)d organisations)",
+                n,
                 band=option.value,
-                n=option.organisations,
             )
-        return _("All organisations (%(n)d)", n=option.organisations)
+        return ngettext("All organisations (%(num)d)", "All organisations (%(num)d)", n)
 
 
 def norm_column(

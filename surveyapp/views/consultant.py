@@ -5,21 +5,31 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from .. import charts
 from ..extensions import db
 from ..models import SIZE_BANDS, Campaign, Organisation, QuestionnaireVersion
-from ..services import ServiceError, audit
+from ..services import audit
 from ..services.comparison import (
     MAX_COMPARED,
-    comparable_campaign,
+    MIN_NORM_ORGANISATIONS,
+    CampaignChoice,
+    ComparisonError,
+    NormOption,
+    campaign_choices,
     compare_campaigns,
+    default_choice,
     norm_groups,
+    norm_label,
+    norm_options,
     organisation_overview,
 )
 from ..services.organisations import (
@@ -38,59 +48,198 @@ bp = Blueprint("consultant", __name__, url_prefix="/consultant")
 COMPARISON_TEMPLATE = "comparison.html"
 
 
-def _selected_campaigns() -> tuple[list[Campaign], list[str]]:
-    """The campaigns of the organisations ticked in the form, and why any was left out."""
+def _ids(name: str) -> list[int]:
+    """The whole numbers of a repeated query argument, in order, without repeats."""
     ids = []
-    for raw in request.args.getlist("organisation"):
+    for raw in request.args.getlist(name):
         try:
             ids.append(int(raw))
         except ValueError:
             abort(400)
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return [], []
-    found = {
-        o.id: o for o in db.session.scalars(sa.select(Organisation).where(Organisation.id.in_(ids)))
-    }
-    campaigns, skipped = [], []
-    for organisation_id in ids:
-        organisation = found.get(organisation_id)
-        if organisation is None:
+    return list(dict.fromkeys(ids))
+
+
+def _chosen_organisations() -> list[Organisation]:
+    """The organisations ticked on the list, and those of any campaign chosen."""
+    organisation_ids = _ids("organisation")
+    campaign_ids = _ids("campaign")
+    if campaign_ids:
+        owners = db.session.execute(
+            sa.select(Campaign.id, Campaign.organisation_id).where(Campaign.id.in_(campaign_ids))
+        ).all()
+        if len(owners) != len(campaign_ids):
             abort(404)
-        campaign = comparable_campaign(organisation)
-        if campaign is None:
-            skipped.append(organisation.name)
-        else:
-            campaigns.append(campaign)
-    return campaigns, skipped
+        organisation_ids = list(dict.fromkeys([*organisation_ids, *(o for _c, o in owners)]))
+    found = {
+        o.id: o
+        for o in db.session.scalars(
+            sa.select(Organisation).where(Organisation.id.in_(organisation_ids))
+        )
+    }
+    if len(found) != len(organisation_ids):
+        abort(404)
+    return [found[i] for i in organisation_ids]
 
 
-def _chart_rows(comparison: dict, dimension: dict) -> list[dict]:
-    """One row per organisation in the shape ``charts.group_intervals`` reads."""
-    rows = []
-    for column, cell in zip(comparison["columns"], dimension["cells"], strict=True):
-        row = {"code": str(column["organisation"]["id"]), "name": column["organisation"]["name"]}
-        if cell["suppressed"]:
-            rows.append({**row, "suppressed": True})
-        else:
-            rows.append(
-                {**row, "suppressed": False, "n": cell["n"], "mean": cell["mean"], "ci": cell["ci"]}
+def _problem_words(choice: CampaignChoice) -> str:
+    if choice.problem == "no_responses":
+        return _("Nobody answered, so its report has no figures to compare.")
+    return _(
+        "Fewer than %(n)d people answered, so its report withholds every figure to keep "
+        "them anonymous.",
+        n=choice.threshold,
+    )
+
+
+def _norm_words(option: NormOption) -> str:
+    """Why a norm group is not offered, in a sentence."""
+    if option.problem == "too_close":
+        return ngettext(
+            "%(group)s: it leaves out only %(num)d organisation of all organisations, whose "
+            "scores could then be narrowed down by setting the two side by side.",
+            "%(group)s: it leaves out only %(num)d organisations of all organisations, whose "
+            "scores could then be narrowed down by setting the two side by side.",
+            option.left_out,
+            group=norm_label(option, current_lang()),
+        )
+    return _(
+        "%(group)s: a norm group needs at least %(min)d organisations.",
+        group=norm_label(option, current_lang()),
+        min=MIN_NORM_ORGANISATIONS,
+    )
+
+
+COMPARISON_ERRORS = {
+    "too_few_chosen": lambda e: _("Choose at least two campaigns to compare."),
+    "too_many_chosen": lambda e: _(
+        "Choose at most %(n)d campaigns: more do not fit side by side.", n=MAX_COMPARED
+    ),
+    "not_closed": lambda e: _(
+        "Only closed campaigns can be compared: %(names)s is still open.",
+        names=", ".join(e.names),
+    ),
+    "mixed_versions": lambda e: _(
+        "The chosen campaigns used different questionnaire versions, whose scores cannot be "
+        "compared. Choose campaigns that used the same version."
+    ),
+    "withheld": lambda e: _(
+        "%(names)s cannot be compared: too few people answered, so its report withholds "
+        "every figure. Choose another campaign.",
+        names=", ".join(e.names),
+    ),
+    "norm_not_offered": lambda e: _(
+        "That norm group is not offered for these campaigns. Choose one from the list."
+    ),
+}
+
+
+def _choose_page(asked: _Asked, errors: dict[str, str], status: int = 200):
+    """The page where the consultant ticks campaigns and may pick a norm group."""
+    chosen = asked.chosen
+    comparable = [c for found in asked.choices.values() for c in found if c.comparable]
+    version_id = next(
+        (c.questionnaire_version_id for c in comparable if c.id in chosen),
+        comparable[0].questionnaire_version_id if comparable else None,
+    )
+    options: list[NormOption] = []
+    if version_id is not None:
+        version = db.session.get(QuestionnaireVersion, version_id)
+        options = norm_options(questionnaire_for(version), version_id)
+    return (
+        render_template(
+            "consultant/compare_choose.html",
+            organisations=asked.organisations,
+            choices=asked.choices,
+            chosen=set(chosen),
+            norm=asked.norm,
+            offered=[(o.key, norm_label(o, current_lang())) for o in options if o.offered],
+            not_offered=[_norm_words(o) for o in options if not o.offered],
+            problem_words=_problem_words,
+            errors=errors,
+            max_compared=MAX_COMPARED,
+            min_norm=MIN_NORM_ORGANISATIONS,
+        ),
+        status,
+    )
+
+
+def _list_page_error(message: str, skipped: list[str]):
+    """Back to the organisation list: the ticked organisations offer nothing to compare."""
+    return (
+        render_template(
+            "consultant/organisations.html",
+            organisations=organisation_overview(current_lang()),
+            max_compared=MAX_COMPARED,
+            error=message,
+            skipped=skipped,
+            selected=set(_ids("organisation")),
+        ),
+        400,
+    )
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What the query asks to compare."""
+
+    organisations: list[Organisation]
+    choices: dict[int, list[CampaignChoice]]
+    chosen: list[int]
+    norm: str
+
+
+def _asked() -> _Asked | tuple[str, int]:
+    """The organisations, campaigns and norm group of the query, or the organisation list
+    saying why nothing can be compared."""
+    organisations = _chosen_organisations()
+    choices = campaign_choices(organisations)
+    if sum(c.comparable for found in choices.values() for c in found) < 2:
+        skipped = [o.name for o in organisations if not any(c.comparable for c in choices[o.id])]
+        message = (
+            _("Choose at least two organisations to compare, or one with two closed campaigns.")
+            if len(organisations) < 2
+            else _("These organisations have fewer than two campaigns with results between them.")
+        )
+        return _list_page_error(message, skipped)
+    chosen = _ids("campaign") if "campaign" in request.args else default_choice(choices)
+    return _Asked(organisations, choices, chosen, request.args.get("norm", "").strip()[:60])
+
+
+def _chosen_campaigns(asked: _Asked) -> tuple[list[Campaign], dict[str, str]]:
+    """The campaigns ticked, or what is wrong with them (by form field)."""
+    offered = {c.id: c for found in asked.choices.values() for c in found}
+    if any(i not in offered for i in asked.chosen):
+        return [], {"campaigns": _("Choose closed campaigns of the organisations listed.")}
+    unusable = [offered[i] for i in asked.chosen if not offered[i].comparable]
+    if unusable:
+        return [], {
+            "campaigns": _(
+                "%(names)s cannot be compared. %(reason)s",
+                names=", ".join(f"{c.organisation}: {c.name}" for c in unusable),
+                reason=_problem_words(unusable[0]),
             )
-    return rows
+        }
+    campaigns = list(db.session.scalars(sa.select(Campaign).where(Campaign.id.in_(asked.chosen))))
+    campaigns.sort(key=lambda c: asked.chosen.index(c.id))
+    return campaigns, {}
+
+
+def _comparison_error(error: ComparisonError) -> dict[str, str]:
+    field = "norm" if error.code == "norm_not_offered" else "campaigns"
+    return {field: COMPARISON_ERRORS[error.code](error)}
 
 
 def comparison_charts(comparison: dict) -> dict[str, Markup]:
-    """One interval chart per dimension: each organisation's mean with its 95% interval,
-    drawn at desktop and at phone width."""
+    """One interval chart per dimension: each campaign's mean with its 95% interval,
+    drawn at desktop and at phone width, names wrapped in full."""
     lang = current_lang()
     words = charts.chart_text(_)
     scale = comparison["scale"]
     out = {}
     for dimension in comparison["dimensions"]:
-        rows = _chart_rows(comparison, dimension)
-        title = _("%(dimension)s: average score per organisation", dimension=dimension["name"])
+        title = _("%(dimension)s: average score per campaign", dimension=dimension["name"])
 
-        def draw(width: int, rows=rows, title=title) -> Markup:
+        def draw(width: int, rows=dimension["chart_rows"], title=title) -> Markup:
             return charts.group_intervals(
                 rows,
                 None,
@@ -100,6 +249,7 @@ def comparison_charts(comparison: dict) -> dict[str, Markup]:
                 text=words,
                 lang=lang,
                 width=width,
+                label_lines=4,
             )
 
         out[dimension["id"]] = Markup(
@@ -174,37 +324,26 @@ def organisations():
 @bp.route("/compare")
 @consultant_required
 def compare():
-    campaigns, skipped = _selected_campaigns()
+    """Choose campaigns (and a norm group), then see them side by side."""
+    asked = _asked()
+    if not isinstance(asked, _Asked):
+        return asked
+    if request.args.get("step") != "compare":
+        return _choose_page(asked, {})
+    campaigns, errors = _chosen_campaigns(asked)
+    if errors:
+        return _choose_page(asked, errors, 400)
     try:
-        comparison = compare_campaigns(campaigns, current_lang())
-    except ServiceError:
-        message = (
-            _("Choose at least two organisations to compare.")
-            if len(campaigns) < 2
-            else _("Choose at most %(n)d organisations to compare.", n=MAX_COMPARED)
-            if len(campaigns) > MAX_COMPARED
-            else _(
-                "These organisations were surveyed with different questionnaire versions, "
-                "whose scores cannot be compared. Choose organisations that used the same one."
-            )
-        )
-        return (
-            render_template(
-                "consultant/organisations.html",
-                organisations=organisation_overview(current_lang()),
-                max_compared=MAX_COMPARED,
-                error=message,
-                skipped=skipped,
-                selected={c.organisation_id for c in campaigns},
-            ),
-            400,
-        )
+        comparison = compare_campaigns(campaigns, current_lang(), norm=asked.norm or None)
+    except ComparisonError as error:
+        return _choose_page(asked, _comparison_error(error), 400)
+    change = [(k, v) for k, v in request.args.items(multi=True) if k != "step"]
     return render_template(
         "consultant/compare.html",
         comparison=comparison,
         charts=comparison_charts(comparison),
-        skipped=skipped,
-        query=request.query_string.decode(),
+        query=urlencode(list(request.args.items(multi=True))),
+        change_query=urlencode(change),
     )
 
 
@@ -213,16 +352,23 @@ def compare():
 def compare_pdf():
     from ..pdf import create_pdf
 
-    campaigns, _skipped = _selected_campaigns()
+    asked = _asked()
+    if not isinstance(asked, _Asked):
+        abort(400)
+    campaigns, errors = _chosen_campaigns(asked)
+    if errors:
+        abort(400)
     try:
-        comparison = compare_campaigns(campaigns, current_lang())
-    except ServiceError:
+        comparison = compare_campaigns(campaigns, current_lang(), norm=asked.norm or None)
+    except ComparisonError:
         abort(400)
     data = create_pdf(comparison, template=COMPARISON_TEMPLATE)
     name = _filename(
-        "comparison", *(c["organisation"]["name"] for c in comparison["columns"]), suffix="pdf"
+        "comparison",
+        *dict.fromkeys(c["organisation"]["name"] for c in comparison["columns"]),
+        suffix="pdf",
     )
-    # One event per organisation compared, so filtering the log by any of them finds it.
+    # One event per campaign compared, so filtering the log by any organisation finds it.
     compared = ", ".join(str(c.id) for c in campaigns)
     for c in campaigns:
         audit.record(

@@ -229,7 +229,8 @@ def _build(
             _("department withheld: it would have covered fewer than %(n)d people", n=n),
             _(
                 "Departments too small to show were joined to the department above them; "
-                "where even that left fewer than %(n)d people, the department is left empty.",
+                "where even that left fewer than %(n)d people, the department is left empty, "
+                "and so are the comments of those rows.",
                 n=n,
             ),
         ),

@@ -241,8 +241,8 @@ class AnswerFileRelease:
             codes.append(DEPARTMENT_BROADENED)
         if (label, role_level) in self.withheld_roles:
             codes.append(ROLE_WITHHELD)
-        if not self.comments_shown(department_id):
-            codes.append(COMMENTS_WITHHELD)
+        if label is not None and not self.comments_shown(department_id):
+            codes.append(COMMENTS_WITHHELD)  # rows without a department never show one
         return tuple(codes)
 
 

@@ -449,3 +449,18 @@ def test_certainty_words_read_a_view_entry_in_the_pages_language(app):
         dutch = render_template_string(template, entries=entries)
     assert english == "probably higher|clearly lower|no clear difference|no clear difference|"
     assert dutch.split("|")[:2] != ["probably higher", "clearly lower"]
+
+
+def test_a_report_keeps_its_language_inside_a_request_in_another(factory):
+    from flask_babel import force_locale, get_locale, gettext
+
+    view = make_view(fill_campaign(factory), "nl")
+    with factory.app.test_request_context("/?lang=en"):
+        html = pdf.report_html(view)
+        assert str(get_locale()) == "en"  # the page's own language is back afterwards
+        assert gettext("Summary") == "Summary"
+        with force_locale("nl"):
+            dutch = gettext("Summary")
+    assert dutch != "Summary"
+    assert f">{dutch}<" in html
+    assert ">Summary<" not in html

@@ -242,8 +242,12 @@ def offer_norm_groups(
         if option.usable or key in ("all", current)
     ]
     field.not_offered = [
-        norm_group_problem(option) for option in options.values() if option.problem
+        norm_group_problem(option)
+        for key, option in options.items()
+        if option.problem and key != "all"
     ]
+    # All organisations is always offered; with too few there is just no benchmark yet.
+    field.all_note = norm_group_problem(options["all"]) if options["all"].problem else None
 
 
 def check_offered(field: RadioField) -> None:

@@ -221,3 +221,19 @@ def test_element_ids_are_unique_on_result_pages(client, results, page):
     ids = re.findall(r'\sid="([^"]+)"', html)
     duplicates = {i for i in ids if ids.count(i) > 1}
     assert not duplicates, sorted(duplicates)[:5]
+
+
+def test_downloads_in_each_language_have_their_own_file_name(client, results):
+    login(client, MANAGER)
+    names = {}
+    for lang in ("nl", "en"):
+        for kind in ("report.pdf", "results.csv"):
+            response = client.get(f"/results/campaigns/{results.campaign_id}/{kind}?lang={lang}")
+            assert response.status_code == 200
+            response.get_data()  # a streamed download holds its request open until read
+            response.close()
+            disposition = response.headers["Content-Disposition"]
+            names[lang, kind] = re.search(r'filename="([^"]+)"', disposition).group(1)
+    for kind in ("report.pdf", "results.csv"):
+        assert names["nl", kind] != names["en", kind]
+        assert names["nl", kind].endswith("-nl." + kind.split(".")[1])

@@ -366,6 +366,7 @@ def compare_pdf():
     name = _filename(
         "comparison",
         *dict.fromkeys(c["organisation"]["name"] for c in comparison["columns"]),
+        current_lang(),
         suffix="pdf",
     )
     # One event per campaign compared, so filtering the log by any organisation finds it.

@@ -405,7 +405,10 @@ def report_pdf(campaign_id: int):
     if department is not None and department not in published:
         abort(404)
     data = render_campaign_pdf(campaign, current_lang(), department=department, scope=scope)
-    name = _filename(campaign.organisation.name, campaign.name, department, suffix="pdf")
+    # The language is in the name: the Dutch and English reports are different files.
+    name = _filename(
+        campaign.organisation.name, campaign.name, department, current_lang(), suffix="pdf"
+    )
     scope = f"campaign {campaign.id}" + (f", department {department}" if department else "")
     audit.record(
         "report_download",
@@ -582,7 +585,9 @@ def results_csv_download(campaign_id: int):
     campaign = authorised_campaign(campaign_id)
     report, view = _load(campaign)
     body = results_csv(view, _participation(report))
-    name = _filename(campaign.organisation.name, campaign.name, "results", suffix="csv")
+    name = _filename(
+        campaign.organisation.name, campaign.name, "results", current_lang(), suffix="csv"
+    )
     audit.record(
         "results_download",
         user=g.user,

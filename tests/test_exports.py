@@ -142,7 +142,6 @@ def test_result_rows_of_an_unpublished_view_hold_nothing():
         levels=(),
         dimensions=(),
         strengths=(),
-        priorities=(),
         heatmap=HeatMap(),
         has_gap=False,
         has_change=False,

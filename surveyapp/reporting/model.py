@@ -495,7 +495,6 @@ class _Builder:
             levels=tuple(self.level_views[level.number] for level in self.q.levels),
             dimensions=dimensions,
             strengths=tuple(ranked[:3]),
-            priorities=tuple(reversed(ranked[-3:])) if len(ranked) > 3 else (),
             heatmap=self.heatmap(dimensions),
             has_gap=any(d.gap for d in dimensions),
             has_change=any(d.change for d in dimensions),

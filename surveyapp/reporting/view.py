@@ -573,7 +573,6 @@ class ReportView:
     levels: tuple[Level, ...]
     dimensions: tuple[DimensionView, ...]
     strengths: tuple[DimensionView, ...]
-    priorities: tuple[DimensionView, ...]
     heatmap: HeatMap
     has_gap: bool
     has_change: bool

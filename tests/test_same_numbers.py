@@ -148,6 +148,7 @@ def test_page_pdf_csv_and_api_show_the_same_numbers(client, in_app, fast_passwor
     check_a_department_mean_agrees(outputs)
     check_withheld_departments_have_no_number_anywhere(outputs)
     check_no_output_shows_a_figure_the_release_does_not_hold(outputs)
+    check_benchmark_percentiles_in_words_are_the_released_ones(outputs)
 
 
 def published_numbers(node) -> set[float]:
@@ -177,3 +178,22 @@ def check_no_output_shows_a_figure_the_release_does_not_hold(outputs):
             checked[name] += 1
     # Each output really was read: hundreds of figures, not a vacuous pass.
     assert min(checked.values()) > 100, checked
+
+
+def check_benchmark_percentiles_in_words_are_the_released_ones(outputs):
+    """The summary in words and the dimension texts name benchmark percentiles ("percentile
+    75", "higher than 58% of the 12 organisations"): each is a released percentile."""
+    released = {
+        round(d["benchmark"]["percentile_rank"])
+        for d in outputs["api"]["dimensions"]
+        if d.get("benchmark") and d["benchmark"].get("percentile_rank") is not None
+    }
+    said = 0
+    for name in ("page", "pdf"):
+        text = words(outputs[name]) if name == "page" else re.sub(r"\s+", " ", outputs["pdf"])
+        for found in re.findall(r"percentile (\d+)|higher than (\d+)% of the", text):
+            value = int(found[0] or found[1])
+            assert value in released, (name, value, released)
+            said += 1
+    # With no norm group released (too few other organisations) no text may claim one.
+    assert (said > 0) is bool(released), (said, released)

@@ -40,6 +40,13 @@ def register(app) -> None:
     """Attach every command to ``app.cli`` (used by ``surveyapp`` and the test runner)."""
     for command in COMMANDS:
         app.cli.add_command(command)
+    # Flask-Migrate's `db` group (already imported by the app's extensions) gets the check
+    # of the packed answers beside `db upgrade`.
+    from flask_migrate.cli import db as database_commands
+
+    from .cli_db import check_answers
+
+    database_commands.add_command(check_answers)
 
 
 @contextlib.contextmanager
@@ -89,6 +96,24 @@ class _DateType(click.ParamType):
 
 
 DATE = _DateType()
+
+# The choices are checked by the service (aggregates.check_norm_group), so that a group
+# that is unknown or not offered is refused with the same sentence as on the web.
+NORM_GROUP_HELP = (
+    "Who the report compares with: all, sector, size or sector_size (the organisation's "
+    "own sector, size band, or both). A group needs at least 5 other organisations with "
+    "results, and none or at least 5 left out of each larger group it is part of."
+)
+
+
+def _norm_group(value: str) -> str:
+    """A norm group as typed: an empty one (an unset shell variable, say) is refused, not
+    read as all organisations."""
+    from .services.aggregates import NORM_GROUPS
+
+    if not value.strip():
+        raise click.ClickException(f"Give a norm group: one of {', '.join(NORM_GROUPS)}.")
+    return value.strip()
 
 
 def _audit(event: str, organisation, detail: str) -> None:
@@ -251,6 +276,12 @@ def campaign() -> None:
     type=click.IntRange(0, 5),
     help="Reminders at most to those who have not answered.",
 )
+@click.option(
+    "--norm-group",
+    default="all",
+    show_default=True,
+    help=NORM_GROUP_HELP,
+)
 @with_appcontext
 def campaign_create(
     org_ref,
@@ -266,9 +297,10 @@ def campaign_create(
     retention_months,
     results_on,
     max_reminders,
+    norm_group,
 ) -> None:
     """Create a draft campaign."""
-    from .services.campaigns import create_campaign
+    from .services.campaigns import choose_norm_group, create_campaign
     from .services.organisations import find_organisation
     from .services.questionnaires import get_questionnaire, latest_questionnaire
 
@@ -301,19 +333,26 @@ def campaign_create(
             results_on=results_on,
             max_reminders=max_reminders,
         )
+        # Refused like the web form: the draft is rolled back with the message.
+        choose_norm_group(c, _norm_group(norm_group))
         _audit(
             "campaign_created",
             organisation,
-            f"campaign {c.id} ({q.id} v{q.version}, {c.opens_on} to {c.closes_on})",
+            f"campaign {c.id} ({q.id} v{q.version}, {c.opens_on} to {c.closes_on}, "
+            f"norm group {c.norm_group or 'all'})",
         )
-    click.echo(f"Created draft campaign {c.id} for {organisation.name} ({q.id} v{q.version}).")
+    click.echo(
+        f"Created draft campaign {c.id} for {organisation.name} ({q.id} v{q.version}, "
+        f"norm group {c.norm_group or 'all'})."
+    )
 
 
 @campaign.command("list")
 @click.option("--org", "org_ref", help="Only this organisation (id or name).")
 @with_appcontext
 def campaign_list(org_ref: str | None) -> None:
-    """List campaigns: id, organisation, name, status, dates, questionnaire version."""
+    """List campaigns: id, organisation, name, status, dates, questionnaire version, norm
+    group of the report."""
     import sqlalchemy as sa
 
     from .extensions import db
@@ -331,11 +370,44 @@ def campaign_list(org_ref: str | None) -> None:
             query = query.where(Campaign.organisation_id == find_organisation(org_ref).id)
         except ServiceError as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo("id\torganisation\tname\tstatus\topens\tcloses\tquestionnaire")
+    click.echo("id\torganisation\tname\tstatus\topens\tcloses\tquestionnaire\tnorm_group")
     for c, organisation, version in db.session.execute(query):
         click.echo(
             f"{c.id}\t{organisation}\t{c.name}\t{c.status}\t{c.opens_on.isoformat()}"
             f"\t{c.closes_on.isoformat()}\t{version.key} v{version.version}"
+            f"\t{c.norm_group or 'all'}"
+        )
+
+
+@campaign.command("norm-group")
+@click.argument("campaign_id", type=int)
+@click.argument("group")
+@with_appcontext
+def campaign_norm_group(campaign_id: int, group: str) -> None:
+    """Choose who a campaign's reports compare with: GROUP is all, sector, size or
+    sector_size (the organisation's own sector, size band, or both).
+
+    A report setting, so it may change in any state, also after closing. A group with
+    fewer than 5 other organisations with results, or one that leaves out only 1 to 4
+    of a larger group, is refused and nothing changes.
+    """
+    from .services.campaigns import choose_norm_group, find_campaign
+
+    group = _norm_group(group)
+    with transaction():
+        c = find_campaign(campaign_id)
+        change = choose_norm_group(c, group)
+        if change is not None:
+            old, new = change
+            _audit(
+                "campaign_changed", c.organisation_id, f"campaign {c.id}: norm_group: {old} → {new}"
+            )
+    if change is None:
+        click.echo(f"Nothing was changed: campaign {c.id} already uses norm group {group}.")
+    else:
+        click.echo(
+            f"Campaign {c.id} now uses norm group {change[1]} (was {change[0]}); "
+            "every report of it follows."
         )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, Department, Invitation, Organisation, Response, User
 
+from .dashboard_data import fast_password_hashes  # noqa: F401 (fixture)
 from .test_import_export import response_csv
 
 
@@ -237,3 +239,144 @@ def test_answer_export_from_the_cli_is_audited(runner, ctx, factory, tmp_path):
         sa.select(AuditEvent.event, AuditEvent.actor, AuditEvent.detail)
     ).all()
     assert ("export", "cli", f"campaign {campaign.id}: answers as CSV (CLI)") in events
+
+
+# ---------------------------------------------------------------------------------
+# Norm groups from the command line: the same offering rule and sentences as the web page
+
+
+@pytest.fixture
+def peers(in_app, fast_password_hashes):  # noqa: F811
+    """Acme and Beta (government, 250-999) and eleven peers: for Acme's campaigns the
+    sector has 6 other organisations, the size band 7, sector × size only Beta."""
+    from .dashboard_data import build_results
+    from .test_norm_groups import PEERS, add_peers
+
+    with in_app() as make:
+        results = build_results(make)
+        add_peers(make, PEERS)
+    return results
+
+
+def audit_events() -> list[tuple[str, str, str]]:
+    from surveyapp.models import AuditEvent
+
+    return db.session.execute(
+        sa.select(AuditEvent.event, AuditEvent.actor, AuditEvent.detail).order_by(AuditEvent.id)
+    ).all()
+
+
+def stored_norm_group(campaign_id: int) -> str | None:
+    db.session.expire_all()
+    return db.session.get(Campaign, campaign_id).norm_group
+
+
+def test_norm_group_command_changes_audits_and_lists(runner, app, peers):
+    campaign_id = peers.campaign_id
+    with app.app_context():
+        result = invoke(runner, "campaign", "norm-group", str(campaign_id), "sector")
+        assert result.exit_code == 0, result.output
+        assert f"Campaign {campaign_id} now uses norm group sector (was all)" in result.output
+        assert stored_norm_group(campaign_id) == "sector"
+        assert audit_events()[-1] == (
+            "campaign_changed",
+            "cli",
+            f"campaign {campaign_id}: norm_group: all → sector",
+        )
+        listed = invoke(runner, "campaign", "list", "--org", "Acme").output.splitlines()
+        assert listed[0].endswith("\tquestionnaire\tnorm_group")
+        groups = {row.split("\t")[2]: row.split("\t")[-1] for row in listed[1:]}
+        assert groups == {"Last year": "all", "This year": "sector"}
+        # The same group again: nothing changes and nothing is logged.
+        events = len(audit_events())
+        again = invoke(runner, "campaign", "norm-group", str(campaign_id), "sector")
+        assert again.exit_code == 0
+        assert "Nothing was changed: campaign" in again.output
+        assert len(audit_events()) == events
+
+
+@pytest.mark.parametrize(
+    "group, message",
+    [
+        # One other organisation shares Acme's sector and size.
+        (
+            "sector_size",
+            "has 1 other organisation(s) with results on this questionnaire "
+            "version; at least 5 are needed. Choose another group.",
+        ),
+        ("planet", "Norm group 'planet' is not known; use one of: all, sector, size, sector_size."),
+        ("  ", "Give a norm group: one of all, sector, size, sector_size."),
+    ],
+)
+def test_norm_group_command_refuses_what_the_web_does_not_offer(runner, app, peers, group, message):
+    campaign_id = peers.campaign_id
+    with app.app_context():
+        before = audit_events()
+        result = runner.invoke(args=["campaign", "norm-group", str(campaign_id), group])
+        assert result.exit_code == 1
+        assert message in " ".join(result.output.split())
+        assert stored_norm_group(campaign_id) is None
+        assert audit_events() == before
+
+
+def test_norm_group_command_refuses_a_group_close_to_a_larger_one(runner, app, peers):
+    """Four healthcare peers become government: the sector (10) then leaves out only two
+    of all organisations (12), whose scores could be worked out from the two."""
+    with app.app_context():
+        for name in ("Care 0", "Care 1", "Care 2", "Care 3"):
+            db.session.scalar(sa.select(Organisation).filter_by(name=name)).sector = "government"
+        db.session.commit()
+        result = runner.invoke(args=["campaign", "norm-group", str(peers.campaign_id), "sector"])
+        assert result.exit_code == 1
+        assert "leaves out only 2 organisation(s) of a larger group" in result.output
+        assert stored_norm_group(peers.campaign_id) is None
+
+
+def test_norm_group_command_names_a_missing_campaign(runner, app, peers):
+    with app.app_context():
+        result = runner.invoke(args=["campaign", "norm-group", "999999", "sector"])
+        assert result.exit_code == 1 and "No campaign with id 999999" in result.output
+
+
+def campaign_create_args(name: str, *extra: str) -> list[str]:
+    from .test_norm_groups import make_date
+
+    return [
+        "campaign", "create", "--org", "Acme", "--name", name,
+        "--opens", str(make_date(30)), "--closes", str(make_date(60)), *extra,
+    ]  # fmt: skip
+
+
+def test_campaign_create_takes_a_norm_group(runner, app, peers):
+    with app.app_context():
+        result = invoke(runner, *campaign_create_args("Next year", "--norm-group", "size"))
+        assert result.exit_code == 0, result.output
+        assert "norm group size" in result.output
+        created = db.session.scalar(sa.select(Campaign).filter_by(name="Next year"))
+        assert created.norm_group == "size"
+        assert audit_events()[-1][0] == "campaign_created"
+        assert audit_events()[-1][2].endswith(", norm group size)")
+        # Without the option: all organisations, as on the web form.
+        plain = invoke(runner, *campaign_create_args("Later"))
+        assert plain.exit_code == 0, plain.output
+        assert db.session.scalar(sa.select(Campaign).filter_by(name="Later")).norm_group is None
+
+
+@pytest.mark.parametrize(
+    "group, message",
+    [
+        ("sector_size", "at least 5 are needed"),
+        ("everyone", "'everyone' is not known"),
+        ("", "Give a norm group"),
+    ],
+)
+def test_campaign_create_with_a_refused_norm_group_creates_nothing(
+    runner, app, peers, group, message
+):
+    with app.app_context():
+        campaigns, events = count(Campaign), len(audit_events())
+        result = runner.invoke(args=campaign_create_args("Too small", "--norm-group", group))
+        assert result.exit_code == 1
+        assert message in result.output
+        db.session.expire_all()
+        assert count(Campaign) == campaigns and len(audit_events()) == events

@@ -235,6 +235,48 @@ def test_a_campaign_that_withholds_everything_cannot_be_compared(client, results
     assert pdf.status_code == 400
 
 
+def test_campaigns_on_different_questionnaire_versions_are_not_compared(
+    app, client, results, in_app, tmp_path
+):
+    from surveyapp.extensions import db
+    from surveyapp.models import Organisation
+    from surveyapp.services.campaigns import close_campaign
+    from surveyapp.services.responses import import_responses
+
+    from .conftest import QUESTIONNAIRES
+    from .dashboard_data import responses_csv
+
+    # A second version of the questionnaire beside the first (the same statements).
+    folder = tmp_path / "questionnaires"
+    folder.mkdir()
+    first = (QUESTIONNAIRES / "social-business-maturity-v1.toml").read_text(encoding="utf-8")
+    second = re.sub(r"^version = 1$", "version = 2", first, count=1, flags=re.M)
+    assert second != first
+    (folder / "social-business-maturity-v1.toml").write_text(first, encoding="utf-8")
+    (folder / "social-business-maturity-v2.toml").write_text(second, encoding="utf-8")
+    app.config["QUESTIONNAIRE_DIR"] = str(folder)
+    with in_app() as make:
+        beta = db.session.get(Organisation, results.other_organisation_id)
+        later = make.campaign(beta, name="Beta on version 2")  # the latest version
+        answers = responses_csv(make.questionnaire(), {"COM": 6, "IT": 7}, seed=4)
+        import_responses(later, answers, "v2.csv")
+        close_campaign(later)
+        make.commit()
+        assert later.questionnaire_version.version == 2
+        later_id = later.id
+    login(client, CONSULTANT)
+    url = _compare_url(results.campaign_id, later_id)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert (
+        'href="#campaigns">The chosen campaigns used different questionnaire versions, whose '
+        "scores cannot be compared. Choose campaigns that used the same version.</a>"
+        in " ".join(response.get_data(as_text=True).split())
+    )
+    pdf = client.get(url.replace("/compare?", "/compare.pdf?"))
+    assert pdf.status_code == 400 and not pdf.data.startswith(b"%PDF")
+
+
 def more_organisations(make, count, sector="government"):
     """``count`` organisations with a closed campaign whose stored scores are set directly."""
     import sqlalchemy as sa

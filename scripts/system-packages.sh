@@ -8,7 +8,8 @@ if [ "$what" = "venv" ]; then
   packages=(python3-venv)
 fi
 if [ "$what" = "test" ]; then
-  packages+=(chromium poppler-utils postgresql)
+  # pspp: the tests read the SPSS answer files back with PSPP as well as pyreadstat.
+  packages+=(chromium poppler-utils postgresql pspp)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -533,7 +533,7 @@ def _answer_file_download(campaign_id: int, file_format: str):
     elif file_format == "xlsx":
         body = answers_xlsx(file)
     else:
-        from ..services.spss import answers_sav  # loads pandas: only for this download
+        from ..services.spss import answers_sav  # loaded only for this download
 
         body = answers_sav(file)
     mimetype, suffix = ANSWER_FILE_TYPES[file_format]

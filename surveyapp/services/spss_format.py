@@ -53,6 +53,10 @@ SYSMIS = -sys.float_info.max
 HIGHEST = sys.float_info.max
 LOWEST = float(np.nextafter(-sys.float_info.max, 0.0))
 MEASURES = {"nominal": 1, "ordinal": 2, "scale": 3}
+RESERVED = frozenset(
+    ["ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"]
+)
+NAME = re.compile(r"[A-Za-z@][A-Za-z0-9_.@#$]*")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 PRODUCT = "@(#) SPSS DATA FILE surveyapp"
 BLOCK_BYTES = 4 * 1024 * 1024  # the cases encoded in one step, about this many bytes
@@ -113,7 +117,7 @@ class SavLayout:
         _check(variables)
         self.variables = tuple(variables)
         self.segments: list[list[_Segment]] = []
-        taken: set[str] = set()
+        taken = set(RESERVED)
         offset = 0
         for variable in self.variables:
             segments = []
@@ -140,6 +144,11 @@ def _check(variables: Sequence[SavVariable]) -> None:
     for v in variables:
         if not v.name or len(v.name.encode("utf-8")) > LONG_NAME_BYTES:
             raise ValueError(f"Variable name {v.name!r} must have 1 to 64 bytes.")
+        if not NAME.fullmatch(v.name) or v.name.endswith(".") or v.name.upper() in RESERVED:
+            raise ValueError(
+                f"Variable name {v.name!r} is not one SPSS accepts: a letter, then letters, "
+                "digits or _ . @ # $, not ending in a full stop, and not a reserved word."
+            )
         if v.name.lower() in names:
             raise ValueError(f"Variable name {v.name!r} is used twice.")
         names.add(v.name.lower())

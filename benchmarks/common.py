@@ -99,6 +99,7 @@ def build_large_campaign(
     from surveyapp.extensions import db
     from surveyapp.models import Campaign
     from surveyapp.services.campaigns import create_campaign, open_campaign
+    from surveyapp.services.matrix import pack_matrix
     from surveyapp.services.organisations import create_organisation, import_departments
     from surveyapp.services.questionnaires import latest_questionnaire
 
@@ -125,12 +126,14 @@ def build_large_campaign(
     missing = rng.random(values.shape) < 0.04
     version_id = campaign.questionnaire_version_id
     campaign_id = campaign.id
+    # Each response's packed copy of its answers, from the same values as its answer rows.
+    packed = pack_matrix(values, dont_know=missing)
     connection = sqlite3.connect(database_path)
     with connection:
         connection.executemany(
             "INSERT INTO response (id, campaign_id, department_id, questionnaire_version_id,"
-            " role_level, language, source, submitted_on) VALUES (?, ?, ?, ?, ?, 'en', 'import',"
-            " '2026-06-01')",
+            " role_level, language, source, submitted_on, answer_codes)"
+            " VALUES (?, ?, ?, ?, ?, 'en', 'import', '2026-06-01', ?)",
             (
                 (
                     r + 1,
@@ -138,6 +141,7 @@ def build_large_campaign(
                     department_ids[dept_index[r]],
                     version_id,
                     roles[role_index[r]],
+                    packed[r],
                 )
                 for r in range(respondents)
             ),

@@ -240,6 +240,10 @@ class Response(db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     # Set by a consultant when the comment names a person: it then appears nowhere.
     comment_hidden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The answers again, one byte per questionnaire item in position order, written with
+    # the answer rows in the same transaction: reports and answer files read a campaign
+    # from these (codes and why they live here: services/matrix.py).
+    answer_codes: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True
@@ -247,7 +251,10 @@ class Response(db.Model):
 
 
 class Answer(db.Model):
-    """One answer; ``value`` NULL means "don't know" (stored as missing)."""
+    """One answer; ``value`` NULL means "don't know" (stored as missing).
+
+    The source of truth for every answer; ``Response.answer_codes`` is a packed copy.
+    """
 
     __tablename__ = "answer"
     __table_args__ = (

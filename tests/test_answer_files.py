@@ -21,6 +21,7 @@ from surveyapp.extensions import db
 from surveyapp.models import Answer, AuditEvent, Campaign, CampaignDepartment, Response
 from surveyapp.services.answer_files import answer_file
 from surveyapp.services.codebook import DONT_KNOW, NO_ANSWER
+from surveyapp.services.matrix import repack_answers
 from surveyapp.services.questionnaires import questionnaire_for
 from surveyapp.services.release import ROLE_WITHHELD, answer_file_release
 
@@ -62,6 +63,8 @@ def results(in_app, fast_password_hashes):  # noqa: F811
         db.session.execute(
             sa.delete(Answer).where(Answer.response_id.in_(ids[1::4]), Answer.item_id == second)
         )
+        # The packed copy the files are read from, rebuilt from the changed answer rows.
+        repack_answers(db.session.get(Campaign, campaign_id))
         db.session.execute(
             sa.update(Response).where(Response.id.in_(ids[::2])).values(comment=COMMENT)
         )

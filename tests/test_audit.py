@@ -449,6 +449,7 @@ def _number_responses_from(campaign: Campaign, first: int) -> Response | None:
         role_level="employee",
         language="en",
         source="import",
+        answer_codes=b"",
     )
     db.session.add(placeholder)
     return placeholder

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from surveyapp.extensions import db
 from surveyapp.models import Answer, Campaign, CampaignScore, QuestionnaireItem, Response
-from surveyapp.services.matrix import CHUNK, MAX_SPAN, chunk_bounds, load_matrix
+from surveyapp.services.matrix import CHUNK, MAX_SPAN, chunk_bounds, load_matrix, repack_answers
 from surveyapp.services.responses import import_responses
 
 POSTGRES_INT_MAX = 2**31 - 1
@@ -226,14 +226,14 @@ def _insert_synthetic_responses(campaign, departments: list[int], n: int) -> Non
     db.session.execute(
         sa.text(
             "INSERT INTO response (id, campaign_id, department_id, questionnaire_version_id, "
-            "role_level, language, source, submitted_on) "
+            "role_level, language, source, submitted_on, answer_codes) "
             f"SELECT {id_expression}, :campaign, CASE k % {len(departments)} "
             f"{department_case} END, :version, "
             "CASE k % 4 WHEN 0 THEN 'top_management' WHEN 1 THEN 'middle_management' "
-            "ELSE 'employee' END, 'en', 'import', :today "
+            "ELSE 'employee' END, 'en', 'import', :today, :pending "
             f"FROM ({numbers}) AS numbers"
-        ),
-        {"n": n, "campaign": campaign.id, "version": version, "today": today},
+        ).bindparams(sa.bindparam("pending", type_=sa.LargeBinary)),
+        {"n": n, "campaign": campaign.id, "version": version, "today": today, "pending": b""},
     )
     db.session.execute(
         sa.insert(Answer).from_select(
@@ -251,6 +251,9 @@ def _insert_synthetic_responses(campaign, departments: list[int], n: int) -> Non
             .where(Response.campaign_id == campaign.id),
         )
     )
+    # Every response's packed copy, built from the answer rows generated above (the
+    # answer table's own packing, in id chunks, is what ids this large test).
+    assert repack_answers(campaign) == n
 
 
 def test_norm_keys_stay_exact_in_float64_window_by_window():

@@ -2,10 +2,11 @@
 
 One :class:`AnswerFile` describes a closed campaign's file in one language: the
 codebook (``codebook.py``), the release decision that says what each row may show
-(``release.answer_file_release``) and the rows' order. Rows are written in batches: a
-CSV or Excel download holds one batch of rows as text, plus every answer as a one-byte
-code (1 MB per million answers), however large the campaign; the SPSS file
-(``spss.py``) is the one format built whole.
+(``release.answer_file_release``), the rows' order and every answer as a one-byte code
+(1 MB per million answers), read with one SELECT of the responses' packed answers
+(``matrix.py``). Rows are written in batches: a CSV or Excel download holds one batch of
+rows as text besides the codes, however large the campaign; the SPSS file (``spss.py``)
+is the one format built whole.
 
 Every text cell passes through ``spreadsheet.safe_cell`` (CSV) or ``xlsx_row`` (Excel),
 so no comment or department name runs as a formula.
@@ -24,21 +25,26 @@ import numpy as np
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Answer, Campaign, QuestionnaireItem, Response
+from ..models import Campaign, Response
 from . import ServiceError
 from .campaigns import campaign_departments
 from .codebook import DONT_KNOW, NO_ANSWER, Codebook, build_codebook
-from .matrix import DONT_KNOW as PACKED_DONT_KNOW
-from .matrix import ITEM_SLOTS, MAX_SPAN, VALUE_SLOTS, concatenated
+from .matrix import MAX_PACKED_VALUE, PACKED_DONT_KNOW, PACKED_NO_ANSWER, codes_matrix
 from .questionnaires import questionnaire_for
 from .release import AnswerFileRelease, answer_file_release
 from .spreadsheet import safe_cell, safe_row, xlsx_row
 
 BOM = "\ufeff"
 BATCH = 2000  # rows written per step
-READ_CHUNK = 5000  # responses whose answers are read in one query (a text of about 2 MB)
 CHUNK_BYTES = 64 * 1024
 FORMATS = ("csv", "xlsx", "sav", "codebook")
+
+# The file's code of each packed code: answers as themselves, the codebook's two
+# missing codes for "don't know" and no answer.
+FILE_CODE = np.full(256, NO_ANSWER, dtype=np.int8)
+FILE_CODE[: MAX_PACKED_VALUE + 1] = np.arange(MAX_PACKED_VALUE + 1)
+FILE_CODE[PACKED_DONT_KNOW] = DONT_KNOW
+FILE_CODE[PACKED_NO_ANSWER] = NO_ANSWER
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +122,7 @@ class AnswerFile:
     release: AnswerFileRelease
     response_ids: np.ndarray  # int64, in the file's order
     cells: tuple[tuple[int, str], ...]  # (recorded department id, role level) per row
-    column_of_position: np.ndarray  # questionnaire item position -> column among the items
-    rows_by_id: np.ndarray  # per row of the file, its place among the ids in ascending order
+    codes: np.ndarray  # int8 answer codes, rows in the file's order, columns as the items
     department_codes: Mapping[int, str]
 
     def __len__(self) -> int:
@@ -125,12 +130,11 @@ class AnswerFile:
 
     def batches(self, size: int = BATCH) -> Iterator[list[list[object]]]:
         """The rows in the order of the file, ``size`` responses at a time."""
-        codes = self._codes()
         shown: dict[tuple[int, str], tuple[str, str, str, bool]] = {}
         for start in range(0, len(self.response_ids), size):
             ids = self.response_ids[start : start + size]
             cells = self.cells[start : start + size]
-            block = codes[self.rows_by_id[start : start + size]].tolist()
+            block = self.codes[start : start + size].tolist()
             comments = self._comments(ids, cells)
             rows: list[list[object]] = []
             for i, cell in enumerate(cells):
@@ -154,56 +158,6 @@ class AnswerFile:
         reason = self.codebook.reason_text(release.reasons(department_id, role_level))
         return department, safe_cell(role), reason, release.comments_shown(department_id)
 
-    def _codes(self) -> np.ndarray:
-        """Every answer's code, one byte each (rows in ascending response id).
-
-        Read in ranges of ascending ids, which the database scans in order; the rows
-        are shuffled afterwards. The file's order is random, so reading its batches one
-        by one would cost the database a seek per response; one byte per answer (1 MB
-        per million) is what holding them costs instead.
-        """
-        ids = np.sort(self.response_ids)
-        codes = np.full((len(ids), len(self.column_of_position)), NO_ANSWER, dtype=np.int8)
-        dialect = db.engine.dialect.name
-        for start in range(0, len(ids), READ_CHUNK):
-            low, high = int(ids[start]), int(ids[min(start + READ_CHUNK, len(ids)) - 1])
-            if high - low >= MAX_SPAN:  # pragma: no cover - ids 2^46 apart
-                raise ServiceError("Response ids are too far apart to export in one step.")
-            # The database packs (response id, item position, value) into one integer and
-            # joins them into one text per range, as in matrix.py: Python sees one string.
-            offset = sa.cast(Answer.response_id, sa.BigInteger) - sa.cast(low, sa.BigInteger)
-            value = sa.func.coalesce(Answer.value, PACKED_DONT_KNOW)
-            code = (offset * ITEM_SLOTS + QuestionnaireItem.position) * VALUE_SLOTS + value
-            packed = db.session.scalar(
-                sa.select(concatenated(code, dialect))
-                .select_from(Answer)
-                .join(
-                    QuestionnaireItem,
-                    sa.and_(
-                        QuestionnaireItem.questionnaire_version_id
-                        == Answer.questionnaire_version_id,
-                        QuestionnaireItem.item_id == Answer.item_id,
-                    ),
-                )
-                # The id range alone, so the database walks the answer index in order;
-                # a join on the campaign made SQLite visit every response of the
-                # campaign per range. Answers of other campaigns are dropped below.
-                .where(Answer.response_id >= low, Answer.response_id <= high)
-            )
-            if not packed:
-                continue
-            packed_codes = np.fromstring(packed, dtype=np.int64, sep=",")
-            values = packed_codes % VALUE_SLOTS
-            rest = packed_codes // VALUE_SLOTS
-            columns = self.column_of_position[rest % ITEM_SLOTS]
-            response_ids = rest // ITEM_SLOTS + low
-            rows = np.minimum(np.searchsorted(ids, response_ids), len(ids) - 1)
-            ours = ids[rows] == response_ids
-            codes[rows[ours], columns[ours]] = np.where(
-                values[ours] == PACKED_DONT_KNOW, DONT_KNOW, values[ours]
-            )
-        return codes
-
     def _comments(self, ids: np.ndarray, cells) -> dict[int, str]:
         """Comments of the rows whose department shows them; hidden ones left out."""
         wanted = [
@@ -226,7 +180,7 @@ class AnswerFile:
 
 
 def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
-    """Prepare ``campaign``'s answer file in ``lang``; raises before any row is read.
+    """Prepare ``campaign``'s answer file in ``lang``; raises before any row is written.
 
     Raises :class:`release.ResultsNotReleased` for a campaign that has not closed and
     :class:`ServiceError` for one with fewer responses than its threshold.
@@ -235,20 +189,11 @@ def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
     questionnaire = questionnaire_for(campaign.questionnaire_version)
     codebook = build_codebook(campaign, questionnaire, release, lang)
     codes = {u.department_id: u.code for u in campaign_departments(campaign)}
-    positions = dict(
-        db.session.execute(
-            sa.select(QuestionnaireItem.item_id, QuestionnaireItem.position).where(
-                QuestionnaireItem.questionnaire_version_id == campaign.questionnaire_version_id
-            )
-        ).all()
-    )
-    column_of_position = np.zeros(max(positions.values(), default=-1) + 1, dtype=np.int64)
-    for column, item_id in enumerate(codebook.item_ids):
-        column_of_position[positions[item_id]] = column
+    # One SELECT: each response's department, role and packed answers (no answer rows).
     meta = db.session.execute(
-        sa.select(Response.id, Response.department_id, Response.role_level).where(
-            Response.campaign_id == campaign.id
-        )
+        sa.select(
+            Response.id, Response.department_id, Response.role_level, Response.answer_codes
+        ).where(Response.campaign_id == campaign.id)
     ).all()
     # Rows are grouped by the department they show and shuffled within it, so their
     # order says nothing about when anyone responded.
@@ -259,6 +204,12 @@ def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
     }
     ordered = sorted(meta, key=lambda r: (sort_key[(r.department_id, r.role_level)], rng.random()))
     response_ids = np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered))
+    packed = codes_matrix([r.answer_codes for r in ordered], len(questionnaire.items), campaign.id)
+    position = {item.id: p for p, item in enumerate(questionnaire.items)}
+    columns = [position[item_id] for item_id in codebook.item_ids]
+    answers = FILE_CODE[packed]
+    if columns != list(range(len(position))):
+        answers = answers[:, columns]
     return AnswerFile(
         campaign_id=campaign.id,
         version_id=campaign.questionnaire_version_id,
@@ -266,8 +217,7 @@ def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
         release=release,
         response_ids=response_ids,
         cells=tuple((r.department_id, r.role_level) for r in ordered),
-        column_of_position=column_of_position,
-        rows_by_id=np.argsort(np.argsort(response_ids)),
+        codes=answers,
         department_codes=codes,
     )
 

@@ -39,6 +39,7 @@ from . import ServiceError
 from .campaigns import close_campaign, create_campaign, open_campaign
 from .csvfiles import write_csv
 from .invitations import hash_token
+from .matrix import pack_matrix
 from .organisations import DEPARTMENT_COLUMNS, create_organisation, import_departments
 from .questionnaires import latest_questionnaire
 from .users import create_user
@@ -711,6 +712,8 @@ class _AnswerModel:
         commented = rng.random(n_total) < COMMENT_RATE
         comment_pick = rng.integers(0, 1 << 30, n_total)
         version_id = campaign.questionnaire_version_id
+        # Each response's packed copy, from the same draws as its answer rows below.
+        packed = pack_matrix(np.where(skipped, np.nan, answers), dont_know=dont_know)
         rows = [
             {
                 "campaign_id": campaign.id,
@@ -721,6 +724,7 @@ class _AnswerModel:
                 "source": "web",
                 "submitted_on": campaign.opens_on + dt.timedelta(days=int(offsets[i])),
                 "comment": _comment(languages[i], int(comment_pick[i])) if commented[i] else None,
+                "answer_codes": packed[i],
             }
             for i in range(n_total)
         ]

@@ -1,28 +1,52 @@
-"""Loading one campaign's answers into a respondents × items matrix, fast.
+"""A campaign's answers as a respondents × items matrix, read from one row per response.
 
-The obvious way (fetch every answer row as a Python tuple, then ``np.array(rows)``)
-costs seconds per million answers. Here the database packs each answer into one
-integer and concatenates them into text in C (``group_concat`` / ``string_agg``), so
-Python receives a few long strings that NumPy parses in one call
-(``docs/benchmarks.md`` has the measurements).
+Storage. The ``answer`` table (one row per answer, with foreign keys to the item, the
+scale point and the response) is the source of truth. Beside it every response carries
+``response.answer_codes``: the same answers packed one byte per questionnaire item, in
+item position order, written by every writer in the same transaction as the answer rows
+and from the same values:
+
+* ``0``–``100``: the answer itself (no scale runs beyond 0–100);
+* ``PACKED_DONT_KNOW`` (254): "don't know" (an answer row whose value is NULL);
+* ``PACKED_NO_ANSWER`` (255): no answer row (the question was left open).
+
+The copy lives on the response row rather than in a 1:1 table because every reader
+wants it together with the response's department and role: one SELECT of one table,
+without a join, hands NumPy a campaign (46 bytes per response of the shipped
+questionnaire, stored inline by SQLite and PostgreSQL alike). Reading 4.6 million
+answer rows took seconds on either database, however they were packed in SQL
+(``docs/benchmarks.md``). :func:`packed_mismatches` compares both copies with the
+answer table's own packing, and ``surveyapp db check-answers`` runs it for every
+campaign.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Answer, Campaign, QuestionnaireItem, Response
+from . import ServiceError
 
-# Answer packing, in 64-bit arithmetic on every database:
+MAX_PACKED_VALUE = 100
+PACKED_DONT_KNOW = 254
+PACKED_NO_ANSWER = 255
+
+# Raw answers by packed code: NaN for "don't know", no answer and unused codes.
+VALUE_OF_CODE = np.full(256, np.nan)
+VALUE_OF_CODE[: MAX_PACKED_VALUE + 1] = np.arange(MAX_PACKED_VALUE + 1)
+
+# The answer table packed in SQL, used to check the packed copy against it, in 64-bit
+# arithmetic on every database:
 #   code = ((response id − chunk's first id) × ITEM_SLOTS + item position) × VALUE_SLOTS + value.
-# Values run 0..100 (the widest scale allowed); VALUE_SLOTS − 1 encodes "don't know".
-# Response ids are global (shared by every campaign), so the packing is relative to the
-# first id of each chunk: the code grows with the span of ids in one chunk, never with the
-# id itself, and a chunk is cut short before its span could overflow a signed 64-bit code.
+# VALUE_SLOTS − 1 encodes "don't know". Response ids are global (shared by every
+# campaign), so the packing is relative to the first id of each chunk, and a chunk is
+# cut short before its span could overflow a signed 64-bit code.
 VALUE_SLOTS = 128
 DONT_KNOW = VALUE_SLOTS - 1
 ITEM_SLOTS = 1024
@@ -40,6 +64,93 @@ class CampaignMatrix:
     response_ids: np.ndarray  # int64, ascending
     department_ids: np.ndarray  # int64, per respondent
     role_levels: np.ndarray  # object (str), per respondent
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def pack_answers(item_ids: Sequence[str], answers: Mapping[str, int | None]) -> bytes:
+    """One response's answers as packed codes; ``item_ids`` in questionnaire position order.
+
+    ``answers`` maps an item to its value, or to None for "don't know"; an item that is
+    not in it was left open.
+    """
+    unknown = set(answers) - set(item_ids)
+    if unknown:
+        raise ValueError(f"Answers to questions outside the questionnaire: {sorted(unknown)}.")
+    codes = bytearray(len(item_ids))
+    for position, item_id in enumerate(item_ids):
+        if item_id not in answers:
+            codes[position] = PACKED_NO_ANSWER
+        elif (value := answers[item_id]) is None:
+            codes[position] = PACKED_DONT_KNOW
+        elif 0 <= value <= MAX_PACKED_VALUE:
+            codes[position] = value
+        else:
+            raise ValueError(f"Answer {value!r} to {item_id!r} is outside 0–{MAX_PACKED_VALUE}.")
+    return bytes(codes)
+
+
+def pack_matrix(values: np.ndarray, dont_know: np.ndarray | None = None) -> list[bytes]:
+    """Packed codes of many responses: ``values`` respondents × items in position order.
+
+    NaN in ``values`` is no answer; ``dont_know`` marks "don't know" where a value was drawn.
+    """
+    values = np.asarray(values, dtype=float)
+    left_open = np.isnan(values)
+    answered = values[~left_open]
+    if answered.size and (
+        answered.min() < 0 or answered.max() > MAX_PACKED_VALUE or np.any(answered % 1)
+    ):
+        raise ValueError(f"Answers must be whole numbers from 0 to {MAX_PACKED_VALUE}.")
+    codes = np.where(left_open, PACKED_NO_ANSWER, np.nan_to_num(values)).astype(np.uint8)
+    if dont_know is not None:
+        codes[np.asarray(dont_know, dtype=bool) & ~left_open] = PACKED_DONT_KNOW
+    return [row.tobytes() for row in codes]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _item_ids(campaign: Campaign) -> tuple[str, ...]:
+    return tuple(
+        db.session.scalars(
+            sa.select(QuestionnaireItem.item_id)
+            .where(QuestionnaireItem.questionnaire_version_id == campaign.questionnaire_version_id)
+            .order_by(QuestionnaireItem.position)
+        )
+    )
+
+
+def codes_matrix(packed: Sequence[bytes], n_items: int, campaign_id: int) -> np.ndarray:
+    """Responses × items ``uint8`` codes from packed rows, in their order (no copy of rows)."""
+    joined = b"".join(packed)
+    if len(joined) != len(packed) * n_items or any(len(row) != n_items for row in packed):
+        raise ServiceError(
+            f"Campaign {campaign_id} has responses whose packed answers do not have one code "
+            f"for each of its {n_items} questions. Run 'surveyapp db check-answers' to list "
+            "them and '--repair' to rebuild them from the answer table."
+        )
+    return np.frombuffer(joined, dtype=np.uint8).reshape(len(packed), n_items)
+
+
+def load_matrix(campaign: Campaign) -> CampaignMatrix:
+    """All submitted responses of a campaign as a NaN-padded matrix (one SELECT)."""
+    item_ids = _item_ids(campaign)
+    rows = db.session.execute(
+        sa.select(Response.id, Response.department_id, Response.role_level, Response.answer_codes)
+        .where(Response.campaign_id == campaign.id)
+        .order_by(Response.id)
+    ).all()
+    n = len(rows)
+    response_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=n)
+    department_ids = np.fromiter((row[1] for row in rows), dtype=np.int64, count=n)
+    role_levels = np.array([row[2] for row in rows], dtype=object)
+    codes = codes_matrix([row[3] for row in rows], len(item_ids), campaign.id)
+    return CampaignMatrix(item_ids, VALUE_OF_CODE[codes], response_ids, department_ids, role_levels)
+
+
+# --------------------------------------------------------------------------- checking
 
 
 def concatenated(expression, dialect: str):
@@ -63,41 +174,23 @@ def chunk_bounds(response_ids: np.ndarray) -> list[tuple[int, int]]:
     return bounds
 
 
-def load_matrix(campaign: Campaign) -> CampaignMatrix:
-    """All submitted responses of a campaign as a NaN-padded matrix."""
-    items = db.session.execute(
-        sa.select(QuestionnaireItem.item_id, QuestionnaireItem.position)
-        .where(QuestionnaireItem.questionnaire_version_id == campaign.questionnaire_version_id)
-        .order_by(QuestionnaireItem.position)
-    ).all()
-    item_ids = tuple(item_id for item_id, _ in items)
-    if len(items) > ITEM_SLOTS:
-        raise ValueError(f"A questionnaire with more than {ITEM_SLOTS} items is not supported.")
-    meta = db.session.execute(
-        sa.select(Response.id, Response.department_id, Response.role_level)
-        .where(Response.campaign_id == campaign.id)
-        .order_by(Response.id)
-    ).all()
-    n = len(meta)
-    matrix = np.full((n, len(item_ids)), np.nan)
-    if n == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return CampaignMatrix(item_ids, matrix, empty, empty, np.empty(0, dtype=object))
-    response_ids = np.fromiter((row[0] for row in meta), dtype=np.int64, count=n)
-    department_ids = np.fromiter((row[1] for row in meta), dtype=np.int64, count=n)
-    role_levels = np.array([row[2] for row in meta], dtype=object)
+def answer_table_codes(campaign: Campaign, response_ids: np.ndarray, n_items: int) -> np.ndarray:
+    """Packed codes built from the answer table: rows follow ``response_ids`` (ascending).
 
+    The database packs each answer row into one integer and joins them into one text per
+    chunk (``group_concat`` / ``string_agg``), so Python never holds a row per answer.
+    """
+    codes = np.full((len(response_ids), n_items), PACKED_NO_ANSWER, dtype=np.uint8)
+    if len(response_ids) == 0:
+        return codes
+    if n_items > ITEM_SLOTS:
+        raise ValueError(f"A questionnaire with more than {ITEM_SLOTS} items is not supported.")
     dialect = db.engine.dialect.name
     value = sa.func.coalesce(Answer.value, DONT_KNOW)
     for start, stop in chunk_bounds(response_ids):
         low = int(response_ids[start])
-        # Pack (response id, item position, value) into one 64-bit integer; response
-        # ids are turned into matrix rows afterwards with a binary search.
         offset = sa.cast(Answer.response_id, sa.BigInteger) - sa.cast(low, sa.BigInteger)
         code = (offset * ITEM_SLOTS + QuestionnaireItem.position) * VALUE_SLOTS + value
-        condition = [Answer.response_id >= low]
-        if stop < n:
-            condition.append(Answer.response_id < int(response_ids[stop]))
         packed = db.session.scalar(
             sa.select(concatenated(code, dialect))
             .select_from(Answer)
@@ -109,15 +202,70 @@ def load_matrix(campaign: Campaign) -> CampaignMatrix:
                     QuestionnaireItem.item_id == Answer.item_id,
                 ),
             )
-            .where(Response.campaign_id == campaign.id, *condition)
+            .where(
+                Response.campaign_id == campaign.id,
+                Answer.response_id >= low,
+                Answer.response_id <= int(response_ids[stop - 1]),
+            )
         )
         if not packed:
             continue
         # Text-mode fromstring parses the comma-separated integers in C.
-        codes = np.fromstring(packed, dtype=np.int64, sep=",")
-        values = codes % VALUE_SLOTS
-        rest = codes // VALUE_SLOTS
-        positions = rest % ITEM_SLOTS
+        numbers = np.fromstring(packed, dtype=np.int64, sep=",")
+        values = numbers % VALUE_SLOTS
+        rest = numbers // VALUE_SLOTS
         rows = np.searchsorted(response_ids, rest // ITEM_SLOTS + low)
-        matrix[rows, positions] = np.where(values == DONT_KNOW, np.nan, values)
-    return CampaignMatrix(item_ids, matrix, response_ids, department_ids, role_levels)
+        codes[rows, rest % ITEM_SLOTS] = np.where(values == DONT_KNOW, PACKED_DONT_KNOW, values)
+    return codes
+
+
+def _compare(campaign: Campaign) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+    """Response ids, the answer table's codes and the packed copies of a campaign."""
+    n_items = len(_item_ids(campaign))
+    rows = db.session.execute(
+        sa.select(Response.id, Response.answer_codes)
+        .where(Response.campaign_id == campaign.id)
+        .order_by(Response.id)
+    ).all()
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    return ids, answer_table_codes(campaign, ids, n_items), [row[1] for row in rows]
+
+
+def _differing(expected: np.ndarray, packed: Sequence[bytes]) -> np.ndarray:
+    """Per response, whether its packed copy differs from the answer table's codes."""
+    n_items = expected.shape[1]
+    fits = np.fromiter((len(row) == n_items for row in packed), dtype=bool, count=len(packed))
+    differs = ~fits
+    if fits.any():
+        stored = np.frombuffer(b"".join(compress(packed, fits)), dtype=np.uint8)
+        differs[fits] = np.any(stored.reshape(-1, n_items) != expected[fits], axis=1)
+    return differs
+
+
+def packed_mismatches(campaign: Campaign) -> list[int]:
+    """Ids of the campaign's responses whose packed answers differ from their answer rows."""
+    ids, expected, packed = _compare(campaign)
+    return ids[_differing(expected, packed)].tolist()
+
+
+def repack_answers(campaign: Campaign) -> int:
+    """Rewrite every packed copy of the campaign that differs from its answer rows.
+
+    The answer table is the source of truth; flushes, never commits. Returns the number
+    of responses rewritten.
+    """
+    ids, expected, packed = _compare(campaign)
+    wrong = [
+        {"response_id": int(ids[r]), "codes": expected[r].tobytes()}
+        for r in np.flatnonzero(_differing(expected, packed))
+    ]
+    if wrong:
+        table = Response.__table__
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("response_id"))
+            .values(answer_codes=sa.bindparam("codes")),
+            wrong,
+        )
+        db.session.flush()
+    return len(wrong)

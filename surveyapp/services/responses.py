@@ -26,6 +26,7 @@ from . import ServiceError
 from .answer_files import answer_file
 from .campaigns import accepts_responses, campaign_departments
 from .drafts import DraftContent, DraftKey, open_draft, seal_draft
+from .matrix import pack_answers, pack_matrix
 from .questionnaires import questionnaire_for
 from .release import ensure_accepts_writes
 from .response_files import parse_responses
@@ -152,6 +153,7 @@ def submit_response(invitation: Invitation, key: DraftKey, on: dt.date | None = 
         source="web",
         submitted_on=on or today(),
         comment=(draft.comment or "").strip() or None,
+        answer_codes=pack_answers([item.id for item in questionnaire.items], answers),
     )
     db.session.add(response)
     db.session.flush()
@@ -210,6 +212,8 @@ def import_responses(campaign: Campaign, data: bytes | str, name: str) -> int:
     units = {u.code: u.department_id for u in campaign_departments(campaign)}
     parsed = parse_responses(questionnaire, data, name, departments=units)
     version_id = campaign.questionnaire_version_id
+    # The packed copy of each row's answers, from the same matrix as the answer rows below.
+    packed = pack_matrix(parsed.matrix)
     response_rows = [
         {
             "campaign_id": campaign.id,
@@ -222,8 +226,9 @@ def import_responses(campaign: Campaign, data: bytes | str, name: str) -> int:
             if info.get("submitted_on")
             else today(),
             "comment": info.get("comment") or None,
+            "answer_codes": codes,
         }
-        for info in parsed.meta
+        for info, codes in zip(parsed.meta, packed, strict=True)
     ]
     # render_nulls keeps rows with and without a comment in one batched statement.
     ids = db.session.scalars(

@@ -369,12 +369,134 @@ def test_a_norm_group_under_five_or_close_to_all_is_not_offered(client, results,
         as_text=True
     )
     assert "Sector Healthcare (1 organisation): a norm group needs at least 5" in html
-    assert "leaves out only 1 organisation of all" in html
+    assert "leaves out only 1 organisation of a larger group" in html
     response = client.get(
         _compare_url(results.previous_id, results.campaign_id, norm="sector:healthcare")
     )
     assert response.status_code == 400
     assert 'href="#norm">That norm group is not offered' in response.get_data(as_text=True)
+
+
+# Acme and Beta are government, 250-999. With these, the sector (7) leaves out six of all
+# organisations (13), but government × 250-999 (5) leaves out only two of the sector.
+MIXED_PEERS = [
+    *[(f"Gov mid {k}", "government", "250-999") for k in range(3)],
+    *[(f"Gov large {k}", "government", "1000+") for k in range(2)],
+    *[(f"Care {k}", "healthcare", "250-999") for k in range(6)],
+]
+
+
+def test_sector_by_size_is_checked_against_its_sector_and_its_size(client, results, in_app):
+    import sqlalchemy as sa
+
+    from surveyapp.extensions import db
+    from surveyapp.models import Campaign, CampaignScore
+    from surveyapp.services.comparison import compare_campaigns, norm_options
+
+    from .test_norm_groups import add_peers
+
+    with in_app() as make:
+        care = add_peers(make, MIXED_PEERS)[-6:]
+        acme = db.session.get(Campaign, results.campaign_id)
+        options = {
+            o.key: o for o in norm_options(make.questionnaire(), acme.questionnaire_version_id)
+        }
+        assert {k: (o.organisations, o.problem, o.left_out) for k, o in options.items()} == {
+            "all": (13, None, 0),
+            "sector:government": (7, None, 0),
+            "sector:healthcare": (6, None, 0),
+            "size:250-999": (11, "too_close", 2),
+            "size:1000+": (2, "too_few", 0),
+            "sector_size:government:250-999": (5, "too_close", 2),  # of the sector
+            "sector_size:government:1000+": (2, "too_few", 0),
+            "sector_size:healthcare:250-999": (6, None, 0),  # all of its sector
+        }
+        campaigns = [acme, db.session.get(Campaign, results.previous_id)]
+        comparison = compare_campaigns(campaigns, "en", norm="sector_size:healthcare:250-999")
+        first = make.questionnaire().dimensions[0].id
+        means = db.session.scalars(
+            sa.select(CampaignScore.mean)
+            .join(Campaign, Campaign.id == CampaignScore.campaign_id)
+            .where(Campaign.organisation_id.in_(care), CampaignScore.dimension_id == first)
+        ).all()
+    assert comparison["norm"]["label"] == "Sector Healthcare, 250-999 employees (6 organisations)"
+    cell = comparison["dimensions"][0]["norm"]
+    assert cell["n"] == 6
+    assert (cell["q1"], cell["median"], cell["q3"]) == pytest.approx(
+        tuple(np.percentile(means, [25, 50, 75]))
+    )
+    login(client, CONSULTANT)
+    html = " ".join(
+        client.get(f"/consultant/compare?organisation={results.organisation_id}")
+        .get_data(as_text=True)
+        .split()
+    )
+    assert "Sector Healthcare, 250-999 employees (6 organisations)</label>" in html
+    assert (
+        "Sector Government, 250-999 employees (5 organisations): it leaves out only 2 "
+        "organisations of a larger group" in html
+    )
+    refused = client.get(
+        _compare_url(
+            results.previous_id, results.campaign_id, norm="sector_size:government:250-999"
+        )
+    )
+    assert refused.status_code == 400
+
+
+def test_comparison_and_report_offer_a_group_by_one_rule():
+    """On random memberships of 0 to 20 organisations over three sectors and three size
+    bands, each group the comparison lists gets the report's verdict for the same
+    organisations, and every group it offers has at least 5 organisations and leaves out
+    none or at least 5 of each larger group it is part of."""
+    from surveyapp.models import SIZE_BANDS
+    from surveyapp.services.aggregates import MIN_NORM_ORGANISATIONS, options_from_members
+    from surveyapp.services.comparison import options_for_members
+    from surveyapp.services.organisations import SECTORS
+
+    sectors, bands = list(SECTORS)[:3], list(SIZE_BANDS)[:3]
+    rng = np.random.default_rng(23)
+    offered = 0
+    for _trial in range(400):
+        n = int(rng.integers(0, 21))
+        groups = list(zip(rng.choice(sectors, n), rng.choice(bands, n), strict=True))
+        groups = [(str(a), str(b)) for a, b in groups]
+
+        def inside(sector=None, band=None, groups=groups):
+            return {
+                i
+                for i, (s, b) in enumerate(groups)
+                if (sector is None or s == sector) and (band is None or b == band)
+            }
+
+        options = {o.key: o for o in options_for_members(groups)}
+        assert options["all"].organisations == n
+        for key, option in options.items():
+            sector, band = option.sector, option.size_band
+            members = {
+                "all": inside(),
+                "sector": inside(sector) if sector else set(),
+                "size": inside(band=band) if band else set(),
+                "sector_size": inside(sector, band) if sector and band else set(),
+            }
+            report = options_from_members(members, sector or "", band or "")[option.kind]
+            assert (option.problem, option.left_out) == (report.problem, report.left_out), key
+            assert option.organisations == len(members[option.kind]) > 0 or key == "all"
+            if not option.offered:
+                continue
+            offered += 1
+            assert len(members[option.kind]) >= MIN_NORM_ORGANISATIONS, key
+            larger = {"all": [], "sector": ["all"], "size": ["all"]}.get(
+                option.kind, ["all", "sector", "size"]
+            )
+            for name in larger:
+                gap = len(members[name] - members[option.kind])
+                assert gap == 0 or gap >= MIN_NORM_ORGANISATIONS, (key, name, gap)
+        # Every sector, size band and sector × size with members is listed.
+        assert {k for k in options if k.startswith("sector_size:")} == {
+            f"sector_size:{s}:{b}" for s, b in set(groups)
+        }
+    assert offered > 400  # the trials offer groups, so the checks above do run
 
 
 def test_norm_groups_withhold_quartiles_of_small_groups(client, results, in_app):

@@ -347,7 +347,7 @@ def norm_table(questionnaire_version_id: int, dimension_ids: Sequence[str]) -> N
     return table
 
 
-def _current_groups() -> dict[int, tuple[str, str]]:
+def current_groups() -> dict[int, tuple[str, str]]:
     """Every organisation's sector and size band as they are now.
 
     Read now, not from the cached table: a consultant may correct an organisation's sector
@@ -410,7 +410,7 @@ def norm_group(
     """
     table = norm_table(campaign.questionnaire_version_id, dimension_ids)
     threshold = min_respondents if min_respondents is not None else campaign.min_group_size
-    current = _current_groups() if sector or size_band else {}
+    current = current_groups() if sector or size_band else {}
     selected, means = _usable_scores(
         table, campaign.organisation_id, threshold, current, sector, size_band
     )
@@ -456,7 +456,7 @@ def norm_group_options(
     members: dict[str, frozenset[int]] = {key: frozenset() for key in NORM_GROUPS}
     if questionnaire_version_id is not None:
         table = norm_table(questionnaire_version_id, dimension_ids)
-        current = _current_groups()
+        current = current_groups()
         for key in NORM_GROUPS:
             sector, size_band = norm_filters(key, organisation.sector, organisation.size_band)
             selected, _means = _usable_scores(

@@ -40,7 +40,14 @@ from ..reporting.view import GroupRow, ReportView
 from ..scoring.benchmark import benchmark
 from ..scoring.gap import holm, welch_difference
 from . import ServiceError
-from .aggregates import dimension_scores, norm_table
+from .aggregates import (
+    MIN_NORM_ORGANISATIONS,
+    NORM_GROUPS,
+    current_groups,
+    dimension_scores,
+    norm_table,
+    options_from_members,
+)
 from .matrix import load_matrix
 from .organisations import SECTORS, sector_label
 from .questionnaires import questionnaire_for
@@ -48,8 +55,6 @@ from .release import response_counts, visible_response_count
 from .reporting import released_report
 
 MAX_COMPARED = 8
-# Quartiles of fewer organisations come close to publishing their means (as in benchmarks).
-MIN_NORM_ORGANISATIONS = 5
 ADJUSTMENT = "holm"
 
 
@@ -215,16 +220,19 @@ def default_choice(choices: dict[int, list[CampaignChoice]]) -> list[int]:
 class NormOption:
     """A norm group that may be added as a column, or why it is not offered.
 
-    ``key`` is what the form sends: ``"all"``, ``"sector:<sector>"`` or
-    ``"size:<band>"``. ``problem`` is None, ``"too_few"`` (fewer than
+    ``key`` is what the form sends: ``"all"``, ``"sector:<sector>"``, ``"size:<band>"``
+    or ``"sector_size:<sector>:<band>"``; ``kind`` is the group's key among
+    :data:`~.aggregates.NORM_GROUPS`. ``problem`` is None, ``"too_few"`` (fewer than
     ``MIN_NORM_ORGANISATIONS`` organisations) or ``"too_close"`` (it leaves out one to four
-    organisations of all, whose scores could then be narrowed down by setting the two
-    sets of quartiles side by side; ``left_out`` says how many).
+    organisations of a larger group it is part of, whose scores could then be narrowed
+    down by setting the two sets of quartiles side by side; ``left_out`` says how many):
+    the rule of a report's norm group, :func:`~.aggregates.options_from_members`.
     """
 
     key: str
-    kind: str  # "all", "sector" or "size_band"
-    value: str | None
+    kind: str  # "all", "sector", "size" or "sector_size"
+    sector: str | None
+    size_band: str | None
     organisations: int
     problem: str | None
     left_out: int = 0
@@ -244,40 +252,81 @@ def _norm_members(
     usable = table.counts >= table.min_group_sizes[:, np.newaxis]
     present = usable.any(axis=1)
     # Read now, not from the cached table: a corrected sector moves an organisation at once.
-    current = {
-        org_id: (sector, size_band)
-        for org_id, sector, size_band in db.session.execute(
-            sa.select(Organisation.id, Organisation.sector, Organisation.size_band)
-        )
-    }
+    current = current_groups()
     ids = table.organisation_ids[present]
     groups = [current.get(int(i), ("", "")) for i in ids]
     return ids, np.where(usable, table.means, np.nan)[present], groups
 
 
+def _option_key(kind: str, sector: str | None, size_band: str | None) -> str:
+    return {
+        "all": "all",
+        "sector": f"sector:{sector}",
+        "size": f"size:{size_band}",
+        "sector_size": f"sector_size:{sector}:{size_band}",
+    }[kind]
+
+
+def options_for_members(groups: Sequence[tuple[str, str]]) -> list[NormOption]:
+    """The norm groups a comparison may add, from each member organisation's (sector,
+    size band): all organisations, then each sector, size band and sector × size of the
+    controlled lists that has members, each with whether it is offered.
+
+    A group is offered by the rule of a report's norm group
+    (:func:`~.aggregates.options_from_members`), asked once for every sector × size that
+    has members: it sees each group with all the larger groups it is part of. Apart from
+    the database so that it can be tested on any membership.
+    """
+    everyone = frozenset(range(len(groups)))
+    found: dict[str, NormOption] = {}
+
+    def add(options: dict) -> None:
+        for option in options.values():
+            key = _option_key(option.key, option.sector, option.size_band)
+            found.setdefault(
+                key,
+                NormOption(
+                    key,
+                    option.key,
+                    option.sector,
+                    option.size_band,
+                    option.organisations,
+                    option.problem,
+                    option.left_out,
+                ),
+            )
+
+    add({"all": options_from_members(dict.fromkeys(NORM_GROUPS, everyone))["all"]})
+    present = set(groups)
+    for sector, size_band in itertools.product(SECTORS, SIZE_BANDS):
+        if (sector, size_band) not in present:
+            continue
+        members = {
+            "all": everyone,
+            "sector": frozenset(i for i in everyone if groups[i][0] == sector),
+            "size": frozenset(i for i in everyone if groups[i][1] == size_band),
+            "sector_size": frozenset(i for i in everyone if groups[i] == (sector, size_band)),
+        }
+        add(options_from_members(members, sector, size_band))
+    order = {kind: rank for rank, kind in enumerate(NORM_GROUPS)}
+    sectors = {sector: rank for rank, sector in enumerate(SECTORS)}
+    bands = {band: rank for rank, band in enumerate(SIZE_BANDS)}
+    return sorted(
+        found.values(),
+        key=lambda o: (
+            order[o.kind],
+            sectors.get(o.sector, -1) if o.kind != "size" else -1,
+            bands.get(o.size_band, -1) if o.kind != "sector" else -1,
+        ),
+    )
+
+
 def norm_options(questionnaire: Questionnaire, questionnaire_version_id: int) -> list[NormOption]:
-    """All organisations, each sector of the controlled list and each size band that has
-    organisations on this questionnaire version, with whether each may be a column."""
-    ids, _means, groups = _norm_members(questionnaire, questionnaire_version_id)
-    everyone = len(ids)
-    options = [
-        NormOption(
-            "all", "all", None, everyone, None if everyone >= MIN_NORM_ORGANISATIONS else "too_few"
-        )
-    ]
-    for kind, values, position in (("sector", SECTORS, 0), ("size_band", SIZE_BANDS, 1)):
-        for value in values:
-            n = sum(1 for g in groups if g[position] == value)
-            if n == 0:
-                continue
-            problem, left_out = None, 0
-            if n < MIN_NORM_ORGANISATIONS:
-                problem = "too_few"
-            elif 0 < everyone - n < MIN_NORM_ORGANISATIONS:
-                problem, left_out = "too_close", everyone - n
-            prefix = "sector" if kind == "sector" else "size"
-            options.append(NormOption(f"{prefix}:{value}", kind, value, n, problem, left_out))
-    return options
+    """All organisations, and each sector of the controlled list, size band and sector ×
+    size that has organisations on this questionnaire version, with whether each may be a
+    column (:func:`options_for_members`)."""
+    _ids, _means, groups = _norm_members(questionnaire, questionnaire_version_id)
+    return options_for_members(groups)
 
 
 def norm_label(option: NormOption, lang: str) -> str:
@@ -289,14 +338,22 @@ def norm_label(option: NormOption, lang: str) -> str:
                 "Sector %(sector)s (%(num)d organisation)",
                 "Sector %(sector)s (%(num)d organisations)",
                 n,
-                sector=sector_label(option.value or ""),
+                sector=sector_label(option.sector or ""),
             )
-        if option.kind == "size_band":
+        if option.kind == "size":
             return ngettext(
                 "%(band)s employees (%(num)d organisation)",
                 "%(band)s employees (%(num)d organisations)",
                 n,
-                band=option.value,
+                band=option.size_band,
+            )
+        if option.kind == "sector_size":
+            return ngettext(
+                "Sector %(sector)s, %(band)s employees (%(num)d organisation)",
+                "Sector %(sector)s, %(band)s employees (%(num)d organisations)",
+                n,
+                sector=sector_label(option.sector or ""),
+                band=option.size_band,
             )
         return ngettext("All organisations (%(num)d)", "All organisations (%(num)d)", n)
 
@@ -321,9 +378,12 @@ def norm_column(
             "norm_not_offered",
         )
     _ids, means, groups = _norm_members(questionnaire, questionnaire_version_id)
-    if option.kind != "all":
-        position = 0 if option.kind == "sector" else 1
-        means = means[np.array([g[position] == option.value for g in groups], dtype=bool)]
+    inside = [
+        (option.sector is None or sector == option.sector)
+        and (option.size_band is None or size_band == option.size_band)
+        for sector, size_band in groups
+    ]
+    means = means[np.array(inside, dtype=bool)]
     result = benchmark(np.full(means.shape[1], np.nan), means, MIN_NORM_ORGANISATIONS)
     cells = []
     for k in range(means.shape[1]):
@@ -348,7 +408,8 @@ def norm_column(
     return {
         "key": option.key,
         "kind": option.kind,
-        "value": option.value,
+        "sector": option.sector,
+        "size_band": option.size_band,
         "label": norm_label(option, lang),
         "organisations": option.organisations,
         "cells": cells,

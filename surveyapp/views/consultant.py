@@ -94,11 +94,12 @@ def _problem_words(choice: CampaignChoice) -> str:
 def _norm_words(option: NormOption) -> str:
     """Why a norm group is not offered, in a sentence."""
     if option.problem == "too_close":
+        # The report's norm group page says the same (views/setup.py): one rule, one wording.
         return ngettext(
-            "%(group)s: it leaves out only %(num)d organisation of all organisations, whose "
-            "scores could then be narrowed down by setting the two side by side.",
-            "%(group)s: it leaves out only %(num)d organisations of all organisations, whose "
-            "scores could then be narrowed down by setting the two side by side.",
+            "%(group)s: it leaves out only %(num)d organisation of a larger group, whose "
+            "scores could then be worked out by comparing the two.",
+            "%(group)s: it leaves out only %(num)d organisations of a larger group, whose "
+            "scores could then be worked out by comparing the two.",
             option.left_out,
             group=norm_label(option, current_lang()),
         )

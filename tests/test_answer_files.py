@@ -254,7 +254,7 @@ def test_codebook_describes_every_column_in_the_chosen_language(consultant, resu
             assert codes["1"][7] == q.scale.points[0].label[lang] and codes["1"][8] == ""
         assert {"department", "role_level", "comment", "reason"} <= set(variables)
         reasons = [r for r in body if r[0] == "reason" and not r[1]]
-        assert len(reasons) == 4 and all(r[6] and r[7] for r in reasons)
+        assert len(reasons) == 3 and all(r[6] and r[7] for r in reasons)
     assert files["nl"] != files["en"]
     assert "acme-this-year-codebook-nl.csv" in files["nl"]
 
@@ -318,51 +318,15 @@ def test_importing_the_app_loads_neither_pandas_nor_pyreadstat():
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
-def old_rule(responses, units, threshold):
-    """The rule the export applied before the release module decided (kept as reference)."""
-    parent = {u.department_id: u.parent_department_id for u in units}
-    code = {u.department_id: u.code for u in units}
-    shown = {rid: dep for rid, dep, _ in responses}
-    counts = Counter(shown.values())
-
-    def depth(dep):
-        steps, node = 0, parent.get(dep)
-        while node is not None:
-            steps, node = steps + 1, parent.get(node)
-        return steps
-
-    def fold(dep, into):
-        for rid, label in shown.items():
-            if label == dep:
-                shown[rid] = into
-        counts[into] += counts.pop(dep, 0)
-
-    for dep in sorted(code, key=depth, reverse=True):
-        if 0 < counts.get(dep, 0) < threshold:
-            fold(dep, parent.get(dep))
-    while 0 < counts.get(None, 0) < threshold:
-        fold(min((d for d in counts if d is not None and counts[d]), key=counts.get), None)
-    hidden_roles = set()
-    by_label = {}
-    for rid, _, role in responses:
-        by_label.setdefault(shown[rid], Counter())[role] += 1
-    for label, roles in by_label.items():
-        ordered = sorted(roles.items(), key=lambda kv: (kv[1], kv[0]))
-        hidden = [role for role, n in ordered if n < threshold]
-        total = sum(roles[role] for role in hidden)
-        for role, n in ordered:
-            if 0 < total < threshold and role not in hidden:
-                hidden.append(role)
-                total += n
-        hidden_roles.update((label, role) for role in hidden)
-    return {rid: (shown[rid], (shown[rid], role) in hidden_roles) for rid, _, role in responses}
-
-
 @pytest.mark.parametrize("seed", range(6))
-def test_the_release_hides_at_least_what_the_old_export_hid(in_app, seed):
+def test_the_answer_file_groups_are_the_published_groups(in_app, seed):
+    """Each department of the file is a published department exactly (never a published
+    one plus a few rows), the rows without one are none or at least the threshold, and
+    the role is shown in every row or in none."""
     import numpy as np
 
     from surveyapp.services.campaigns import close_campaign
+    from surveyapp.services.reporting import released_report
     from surveyapp.services.responses import import_responses
 
     rng = np.random.default_rng(seed)
@@ -385,13 +349,22 @@ def test_the_release_hides_at_least_what_the_old_export_hid(in_app, seed):
                 Response.campaign_id == campaign.id
             )
         ).all()
-        before = old_rule(responses, campaign.units, campaign.min_group_size)
         release = answer_file_release(campaign)
-        for rid, department_id, role in responses:
-            label, role_hidden = before[rid]
-            if label is None:
-                assert release.department(department_id) is None, rid
+        threshold = campaign.min_group_size
+        published = {
+            d["code"]: d["responses"]
+            for d in released_report(campaign).departments
+            if not d["suppressed"]
+        }
+        codes = {u.department_id: u.code for u in campaign.units}
+        in_file = Counter(codes.get(release.department(d)) for _, d, _ in responses)
+        for code, rows in in_file.items():
+            if code is None:
+                assert rows >= threshold, "the rows without a department are too few"
             else:
-                assert release.department(department_id) in (label, None), rid
-            if role_hidden:
-                assert release.role(department_id, role) is None, rid
+                assert published.get(code) == rows, (code, rows, published)
+        shown_roles = {release.role(d, role) is not None for _, d, role in responses}
+        assert len(shown_roles) == 1, "the role is shown in some rows and not in others"
+        if shown_roles == {True}:
+            cells = Counter((release.department(d), role) for _, d, role in responses)
+            assert min(cells.values()) >= threshold

@@ -87,7 +87,7 @@ def test_non_utf8_file_is_rejected_with_advice(factory):
         import_responses(campaign, "department;naïve\n".encode("latin-1"), "latin.csv")
 
 
-def test_export_folds_small_departments_and_blanks_small_roles(factory):
+def test_export_shows_published_departments_and_roles_in_every_row_or_none(factory):
     q = factory.questionnaire()
     campaign = factory.campaign()
     rows = [("COM", "employee", 4)] * 6 + [("COM", "top_management", 5)] * 2
@@ -104,13 +104,14 @@ def test_export_folds_small_departments_and_blanks_small_roles(factory):
     )
     assert header[:2] == ["department", "role_level"]
     departments = [row[0] for row in exported]
-    assert departments.count("IT-OPS") == 0  # 2 respondents: folded into IT
-    assert departments.count("IT") == 6
-    com_roles = sorted(row[1] for row in exported if row[0] == "COM")
-    # The 2 top managers are blanked, and with them enough employees to hide them.
-    assert com_roles.count("top_management") == 0
-    blank = com_roles.count("")
-    assert blank == 0 or blank >= campaign.min_group_size
+    # Only COM (8) is published on its own; IT (4) and IT-OPS (2) are withheld, so their
+    # 6 rows share an empty department (never IT-OPS folded into IT: IT's published
+    # figures would single out the folded rows).
+    assert departments.count("COM") == 8
+    assert departments.count("IT") == departments.count("IT-OPS") == 0
+    assert departments.count("") == 6
+    # COM has 2 top managers: the role is then left out of every row, not only theirs.
+    assert {row[1] for row in exported} == {""}
     assert all(len(row) == len(header) for row in exported)
 
 

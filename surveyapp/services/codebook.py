@@ -25,7 +25,6 @@ from ..questionnaires import Questionnaire, pick_text
 from .campaigns import campaign_departments
 from .release import (
     COMMENTS_WITHHELD,
-    DEPARTMENT_BROADENED,
     DEPARTMENT_WITHHELD,
     ROLE_WITHHELD,
     AnswerFileRelease,
@@ -226,39 +225,38 @@ def _build(
     reasons = (
         Reason(
             DEPARTMENT_WITHHELD,
-            _("department withheld: it would have covered fewer than %(n)d people", n=n),
+            _("department withheld: the results do not show this department on its own"),
             _(
-                "Departments too small to show were joined to the department above them; "
-                "where even that left fewer than %(n)d people, the department is left empty, "
-                "and so are the comments of those rows.",
-                n=n,
-            ),
-        ),
-        Reason(
-            DEPARTMENT_BROADENED,
-            _("department may include sub-departments with fewer than %(n)d people", n=n),
-            _(
-                "A sub-department with fewer than %(n)d people in this file is shown as the "
-                "department above it, so this department's rows may include them.",
+                "A row shows its department only where the results show that department's "
+                "own figures. The file is read beside those figures: a department of the "
+                "file holding a few more people than the published one would give those "
+                "few away. Rows of every other department share an empty department, and "
+                "together they are at least %(n)d people.",
                 n=n,
             ),
         ),
         Reason(
             ROLE_WITHHELD,
-            _("role withheld: fewer than %(n)d people in this department have this role", n=n),
+            _("role withheld: shown in every row or in none, and here in none"),
             _(
-                "Within a department, a role held by fewer than %(n)d people is left empty, "
-                "and the next smallest roles with it until at least %(n)d rows have no role.",
+                "Some department has fewer than %(n)d people in a role level, so no row of "
+                "this file shows its role. Emptying only the small groups would not protect "
+                "them: the results show each role level of the whole organisation, and "
+                "setting those figures against the rows that still show the role would "
+                "single out the rest.",
                 n=n,
             ),
         ),
         Reason(
             COMMENTS_WITHHELD,
-            _("comments withheld: fewer than %(m)d people in this department", m=m),
+            _("comments left out for this row's department"),
             _(
-                "Comments are the most recognisable part of an answer, so they appear only "
-                "for departments with at least %(m)d people in this file. This applies to "
-                "every row of the department, whether or not the person wrote a comment.",
+                "Comments are the most recognisable part of an answer. A row carries its "
+                "comment only in a department with at least %(m)d people in this file and no "
+                "department under it (a department's comment list on the results pages also "
+                "holds its sub-departments' comments, so the difference would single those "
+                "out). The comments page shows them in their protected lists. This applies "
+                "to every row of the department, whether or not the person wrote a comment.",
                 m=m,
             ),
         ),
@@ -269,21 +267,20 @@ def _build(
             "links or dates, and the rows are in random order within each department."
         ),
         _(
-            "Department: a department with fewer than %(n)d people in this file is shown "
-            "as the department above it. Rows that would still form a group of fewer than "
-            "%(n)d people have an empty department.",
+            "Department: shown exactly where the results show that department's own "
+            "figures; every other row has an empty department, together at least %(n)d "
+            "people.",
             n=n,
         ),
         _(
-            "Role level: within each department, a role held by fewer than %(n)d people is "
-            "left empty, and the next smallest roles with it until at least %(n)d rows have "
-            "no role. The result pages count roles over the whole organisation, so they can "
-            "show a role group that this file leaves empty.",
+            "Role level: shown in every row only when every department has no one or at "
+            "least %(n)d people in each role level; otherwise left empty in every row.",
             n=n,
         ),
         _(
-            "Comments appear only for departments with at least %(m)d people in this file. "
-            "Comments that a consultant hid because they could identify someone are left out.",
+            "Comments appear only for departments with at least %(m)d people in this file and "
+            "no department under them. Comments that a consultant hid because they could "
+            "identify someone are left out.",
             m=m,
         ),
         _(

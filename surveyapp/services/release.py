@@ -192,7 +192,6 @@ def participation(campaign: Campaign) -> Participation:
 
 # Why a row shows less than was recorded; the codebook words each (``services/codebook.py``).
 DEPARTMENT_WITHHELD = "department_withheld"
-DEPARTMENT_BROADENED = "department_broadened"
 ROLE_WITHHELD = "role_withheld"
 COMMENTS_WITHHELD = "comments_withheld"
 
@@ -201,21 +200,36 @@ COMMENTS_WITHHELD = "comments_withheld"
 class AnswerFileRelease:
     """The decision for a closed campaign's answer file: what each row may show.
 
-    A row of an answer file is one person's answers, so the department and role it
-    carries must each describe at least ``threshold`` rows of the file, or a reader who
-    knows the organisation could pick the person out and read every answer they gave.
-    Every decision depends only on a response's (department, role level): rows that
-    share both are treated alike, and every reason code is one that a reader could
-    work out from the file and the department tree alone, so the reasons say nothing
-    more about a row than its visible cells do.
+    A row of an answer file is one person's answers. The file is read beside the
+    campaign's published results, so its groups must be the published groups
+    themselves: a department cell of the file that holds a published group plus a few
+    rows more (a small sub-department folded into its parent, say) gives those few rows
+    away, because the published figures of the larger part single them out among the
+    cell's rows (a subset search over a few dozen rows takes a moment). So:
+
+    * a row shows its department only if the results publish that department, and the
+      rows without one are all the others together (at least ``threshold``, or the
+      department column is left empty in every row);
+    * the role level is shown in every row or in none: in every row only when every
+      department and role of the file holds no one or at least ``threshold`` people.
+      Emptying only the small cells would let the published role figures of the whole
+      organisation be set against the rows that still show that role.
+
+    Every decision depends only on a response's (department, role level), and every
+    reason code is one that a reader could work out from the file, the department tree
+    and the published results, so the reasons say nothing more about a row than its
+    visible cells do.
     """
 
     threshold: int
     comment_threshold: int
     shown_department: Mapping[int, int | None]  # recorded department id -> shown (None: withheld)
     rows_per_label: Mapping[int | None, int]  # rows of the file per shown department
-    withheld_roles: frozenset[tuple[int | None, str]]  # (shown department, role) left empty
-    broadened: frozenset[int]  # shown departments that may include unlisted sub-departments
+    roles_shown: bool
+    # Shown departments whose rows may carry comments: those with enough rows and no
+    # department under them (a parent's comments, set against the comment list of its
+    # whole subtree on the results pages, would single out the comments beneath it).
+    comment_departments: frozenset[int]
 
     def department(self, department_id: int) -> int | None:
         """The department a row of ``department_id`` shows, or None if withheld."""
@@ -223,43 +237,32 @@ class AnswerFileRelease:
 
     def role(self, department_id: int, role_level: str) -> str | None:
         """The role a row shows, or None if withheld."""
-        label = self.shown_department[department_id]
-        return None if (label, role_level) in self.withheld_roles else role_level
+        return role_level if self.roles_shown else None
 
     def comments_shown(self, department_id: int) -> bool:
-        """Comments appear only where the shown department has enough rows for them."""
-        label = self.shown_department[department_id]
-        return label is not None and self.rows_per_label[label] >= self.comment_threshold
+        """Whether the rows of ``department_id`` carry their comments."""
+        return self.shown_department[department_id] in self.comment_departments
 
     def reasons(self, department_id: int, role_level: str) -> tuple[str, ...]:
         """The reason codes of a row of ``department_id`` and ``role_level``."""
-        label = self.shown_department[department_id]
         codes: list[str] = []
-        if label is None:
+        if self.shown_department[department_id] is None:
             codes.append(DEPARTMENT_WITHHELD)
-        elif label in self.broadened:
-            codes.append(DEPARTMENT_BROADENED)
-        if (label, role_level) in self.withheld_roles:
+        if not self.roles_shown:
             codes.append(ROLE_WITHHELD)
-        if label is not None and not self.comments_shown(department_id):
-            codes.append(COMMENTS_WITHHELD)  # rows without a department never show one
+        if not self.comments_shown(department_id):
+            codes.append(COMMENTS_WITHHELD)
         return tuple(codes)
 
 
 def answer_file_release(campaign: Campaign) -> AnswerFileRelease:
-    """Decide, for a closed campaign, which department and role every answer-file row shows.
-
-    * A department with fewer than ``threshold`` rows is shown as its parent, deepest
-      first, so that every department in the file covers at least ``threshold`` rows;
-      rows folded past the top level have no department, and if those are fewer than
-      ``threshold`` the smallest departments are added to them until they are not.
-    * Within each shown department a role level held by fewer than ``threshold`` rows is
-      left empty, and the next smallest roles with it until the rows without a role are
-      none or at least ``threshold``.
-    * Comments appear only in departments with at least the comment threshold of rows.
+    """Decide, for a closed campaign, which department, role and comment every answer-file
+    row shows (the rules are in :class:`AnswerFileRelease`).
 
     Raises :class:`ServiceError` if the campaign has fewer responses than the threshold.
     """
+    from .reporting import released_report
+
     ensure_results_released(campaign)
     threshold = campaign.min_group_size
     cells = Counter(
@@ -279,71 +282,39 @@ def answer_file_release(campaign: Campaign) -> AnswerFileRelease:
             f"threshold of {threshold}; there is nothing that can be exported safely."
         )
     units = campaign_departments(campaign)
-    parent = {u.department_id: u.parent_department_id for u in units}
-    code = {u.department_id: u.code for u in units}
-    recorded = Counter[int]()
+    published_codes = {
+        d["code"] for d in released_report(campaign).departments if not d["suppressed"]
+    }
+    published = {u.department_id for u in units if u.code in published_codes}
+    label: dict[int | None, int | None] = {
+        department_id: department_id if department_id in published else None
+        for department_id, _ in cells
+    }
+    rows_per_label: Counter[int | None] = Counter()
     for (department_id, _), n in cells.items():
-        recorded[department_id] += n
-        parent.setdefault(department_id, None)
-        code.setdefault(department_id, "")
-    label: dict[int, int | None] = {d: d for d in parent}
-    counts: Counter[int | None] = Counter(recorded)
-
-    def depth(department_id: int) -> int:
-        steps, node = 0, parent.get(department_id)
-        while node is not None:
-            steps, node = steps + 1, parent.get(node)
-        return steps
-
-    def fold(source: int | None, into: int | None) -> None:
-        for department_id, shown in label.items():
-            if shown == source:
-                label[department_id] = into
-        counts[into] += counts.pop(source, 0)
-
-    for department_id in sorted(parent, key=lambda d: (-depth(d), code[d])):
-        if 0 < counts.get(department_id, 0) < threshold:
-            fold(department_id, parent.get(department_id))
-    # Rows left without a department form a group of their own: make it large enough
-    # too, by adding the smallest shown departments to it.
-    while 0 < counts.get(None, 0) < threshold:
-        smallest = min(
-            (d for d in counts if d is not None and counts[d]), key=lambda d: (counts[d], code[d])
-        )
-        fold(smallest, None)
-    by_label: dict[int | None, Counter[str]] = {}
+        rows_per_label[label[department_id]] += n
+    if 0 < rows_per_label.get(None, 0) < threshold:
+        # The published departments leave too few rows for an "other" group: the results
+        # already ensure this cannot happen, but if it did, no row shows a department.
+        label = dict.fromkeys(label)
+        rows_per_label = Counter({None: total})
+    per_cell: Counter[tuple[int | None, str]] = Counter()
     for (department_id, role), n in cells.items():
-        by_label.setdefault(label[department_id], Counter())[role] += n
-    withheld: set[tuple[int | None, str]] = set()
-    for shown, roles in by_label.items():
-        ordered = sorted(roles.items(), key=lambda kv: (kv[1], kv[0]))
-        hidden = [role for role, n in ordered if n < threshold]
-        hidden_rows = sum(roles[role] for role in hidden)
-        for role, n in ordered:
-            if 0 < hidden_rows < threshold and role not in hidden:
-                hidden.append(role)
-                hidden_rows += n
-        withheld.update((shown, role) for role in hidden)
-    rows_per_label = {shown: sum(roles.values()) for shown, roles in by_label.items()}
-    # A shown department "may include" sub-departments that are not in the file on their
-    # own: worked out from the tree and the departments listed, as a reader would.
-    listed = {shown for shown in rows_per_label if shown is not None}
-    broadened: set[int] = set()
-    for department_id in parent:
-        if department_id in listed:
-            continue
-        node = parent.get(department_id)
-        while node is not None and node not in listed:
-            node = parent.get(node)
-        if node is not None:
-            broadened.add(node)
+        per_cell[label[department_id], role] += n
+    roles_shown = all(n >= threshold for n in per_cell.values())
+    parents = {u.parent_department_id for u in units if u.parent_department_id is not None}
+    comment_departments = frozenset(
+        shown
+        for shown, n in rows_per_label.items()
+        if shown is not None and n >= campaign.min_comment_group_size and shown not in parents
+    )
     return AnswerFileRelease(
         threshold=threshold,
         comment_threshold=campaign.min_comment_group_size,
         shown_department=label,
-        rows_per_label=rows_per_label,
-        withheld_roles=frozenset(withheld),
-        broadened=frozenset(broadened),
+        rows_per_label=dict(rows_per_label),
+        roles_shown=roles_shown,
+        comment_departments=comment_departments,
     )
 
 

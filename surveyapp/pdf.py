@@ -29,6 +29,7 @@ from .services import ServiceError
 
 if TYPE_CHECKING:
     from .models import Campaign
+    from .services.comparison import CampaignComparison
 
 __all__ = [
     "REPORTS",
@@ -163,7 +164,10 @@ def print_environment() -> Environment:
 
 
 def report_html(
-    view: ReportView | Mapping[str, Any], *, template: str = "report.html", **context: Any
+    view: ReportView | CampaignComparison | Mapping[str, Any],
+    *,
+    template: str = "report.html",
+    **context: Any,
 ) -> str:
     """The report's HTML, rendered from the plain ``view`` in its language (``lang``).
 
@@ -184,10 +188,13 @@ def report_html(
 
 
 def create_pdf(
-    view: ReportView | Mapping[str, Any], *, template: str = "report.html", **context: Any
+    view: ReportView | CampaignComparison | Mapping[str, Any],
+    *,
+    template: str = "report.html",
+    **context: Any,
 ) -> bytes:
     """Render ``view`` with a template of ``reports/``: a ``ReportView`` (``build_view``),
-    or the plain dict of a consultant's comparison.
+    or a consultant's comparison (``services.comparison.CampaignComparison``).
 
     The view may carry ``participation`` (``department_participation``) for the response
     rates of the appendix. A department report (``view.department`` set) is refused

@@ -56,17 +56,17 @@ def test_comparison_uses_welch_tests_with_holm_adjustment(in_app, results):
         ]
         comparison = compare_campaigns(campaigns, "en")
         scores = [dimension_scores(make.questionnaire(), load_matrix(c)) for c in campaigns]
-    assert comparison["adjustment"] == "holm"
+    assert comparison.adjustment == "holm"
     expected = welch_difference(scores[0], scores[1])
-    for k, dimension in enumerate(comparison["dimensions"]):
-        (pair,) = dimension["pairs"]  # two organisations: one pair, Holm leaves p as is
-        assert pair["diff"] == pytest.approx(expected.diff[k])
-        assert pair["p"] == pytest.approx(expected.p[k])
-        assert pair["p_adjusted"] == pytest.approx(holm(np.array([expected.p[k]]))[0])
-        assert pair["significant"] == (pair["p_adjusted"] < 0.05)
+    for k, dimension in enumerate(comparison.dimensions):
+        (pair,) = dimension.pairs  # two organisations: one pair, Holm leaves p as is
+        assert pair.diff == pytest.approx(expected.diff[k])
+        assert pair.p == pytest.approx(expected.p[k])
+        assert pair.p_adjusted == pytest.approx(holm(np.array([expected.p[k]]))[0])
+        assert pair.significant == (pair.p_adjusted < 0.05)
     # Means come from each campaign's own report: the numbers its page shows.
-    assert comparison["columns"][0]["organisation"]["name"] == "Acme"
-    assert comparison["dimensions"][0]["cells"][0]["n"] == scores[0].shape[0]
+    assert comparison.columns[0].organisation.name == "Acme"
+    assert comparison.dimensions[0].cells[0].n == scores[0].shape[0]
 
 
 def test_holm_adjusts_over_the_pairs_within_a_dimension(in_app, results):
@@ -80,9 +80,9 @@ def test_holm_adjusts_over_the_pairs_within_a_dimension(in_app, results):
             for i in (results.campaign_id, results.previous_id, results.other_campaign_id)
         ]
         comparison = compare_campaigns(campaigns, "en")
-    for dimension in comparison["dimensions"]:
-        raw = np.array([p["p"] for p in dimension["pairs"]])
-        adjusted = np.array([p["p_adjusted"] for p in dimension["pairs"]])
+    for dimension in comparison.dimensions:
+        raw = np.array([p.p for p in dimension.pairs])
+        adjusted = np.array([p.p_adjusted for p in dimension.pairs])
         assert len(raw) == 3
         np.testing.assert_allclose(adjusted, holm(raw))
 
@@ -99,15 +99,15 @@ def test_letters_join_exactly_the_campaigns_that_do_not_differ(in_app, results):
         ]
         comparison = compare_campaigns(campaigns, "en")
     differing = 0
-    for dimension in comparison["dimensions"]:
-        cells = dimension["cells"]
-        for pair in dimension["pairs"]:
-            a, b = cells[pair["a"]]["letters"], cells[pair["b"]]["letters"]
-            assert bool(set(a) & set(b)) != pair["significant"], (dimension["id"], pair)
-            differing += pair["significant"]
+    for dimension in comparison.dimensions:
+        cells = dimension.cells
+        for pair in dimension.pairs:
+            a, b = cells[pair.a].letters, cells[pair.b].letters
+            assert bool(set(a) & set(b)) != pair.significant, (dimension.id, pair)
+            differing += pair.significant
         # "a" marks the highest score.
-        top = max(range(len(cells)), key=lambda i: cells[i]["mean"])
-        assert "a" in cells[top]["letters"]
+        top = max(range(len(cells)), key=lambda i: cells[i].mean)
+        assert "a" in cells[top].letters
     assert differing > 0  # the data differ somewhere, so the letters are not all "a"
 
 
@@ -170,8 +170,8 @@ def test_two_waves_of_one_organisation_side_by_side(client, results, in_app):
             db.session.get(Campaign, i) for i in (results.previous_id, results.campaign_id)
         ]
         comparison = compare_campaigns(campaigns, "en")
-    assert [c["label"] for c in comparison["columns"]] == ["Acme · Last year", "Acme · This year"]
-    assert all(c["repeated"] for c in comparison["columns"])
+    assert [c.label for c in comparison.columns] == ["Acme · Last year", "Acme · This year"]
+    assert all(c.repeated for c in comparison.columns)
 
 
 def test_comparison_pdf_for_consultants_only(client, results):
@@ -183,6 +183,73 @@ def test_comparison_pdf_for_consultants_only(client, results):
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
+
+
+def test_the_comparison_is_frozen_typed_data_read_by_page_and_pdf_alike(
+    app, client, results, in_app
+):
+    """The comparison is frozen dataclasses: a misspelt field is an error (in Python, in
+    the PDF's strict templates and, here, on the page too), nothing can change it, and the
+    page and the PDF print the same figures from it."""
+    import dataclasses
+
+    from flask_babel import force_locale
+    from jinja2 import StrictUndefined
+
+    from surveyapp import pdf
+    from surveyapp.extensions import db
+    from surveyapp.models import Campaign
+    from surveyapp.reporting.view import GroupRow, Level, Maturity
+    from surveyapp.services.comparison import (
+        CampaignComparison,
+        ComparedCell,
+        NormCell,
+        compare_campaigns,
+    )
+
+    with in_app() as make:
+        more_organisations(make, 4)
+        campaigns = [
+            db.session.get(Campaign, i) for i in (results.previous_id, results.campaign_id)
+        ]
+        comparison = compare_campaigns(campaigns, "en", norm="all")
+        printed = " ".join(pdf.report_html(comparison, template="comparison.html").split())
+    assert isinstance(comparison, CampaignComparison)
+    for part in (comparison, comparison.columns[0], comparison.dimensions[0]):
+        assert dataclasses.is_dataclass(part) and type(part).__dataclass_params__.frozen
+    cell = comparison.dimensions[0].cells[0]
+    assert isinstance(cell, ComparedCell) and isinstance(cell.maturity, Maturity)
+    assert isinstance(comparison.dimensions[0].norm, NormCell)
+    assert isinstance(comparison.dimensions[0].norm.level, Level)
+    assert all(isinstance(row, GroupRow) for row in comparison.dimensions[0].chart_rows)
+    with pytest.raises(AttributeError):
+        _ = cell.maen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cell.mean = 5.0
+
+    with app.test_request_context(), force_locale("en"):
+        num = app.jinja_env.filters["num"]
+        overall = [num(column.overall.mean) for column in comparison.columns]
+        # Each score with its letters: "3.16 <span …>a</span>", in bold in the PDF.
+        scores = [
+            re.compile(
+                rf'{re.escape(num(c.mean))}(</strong>)? <span class="letters"[^>]*>{c.letters}<'
+            )
+            for d in comparison.dimensions
+            for c in d.cells
+        ]
+        medians = [num(d.norm.median) for d in comparison.dimensions]
+    login(client, CONSULTANT)
+    app.jinja_env.undefined = StrictUndefined  # this test's app only
+    response = client.get(_compare_url(results.previous_id, results.campaign_id, norm="all"))
+    assert response.status_code == 200
+    page = " ".join(response.get_data(as_text=True).split())
+    for text in (page, printed):
+        assert "All organisations (6)" in text
+        for expected in (*overall, *medians):
+            assert expected in text
+        for score in scores:
+            assert score.search(text), score.pattern
 
 
 def test_compare_needs_two_campaigns(client, results):
@@ -333,11 +400,11 @@ def test_a_norm_group_column_holds_the_quartiles_of_organisation_means(client, r
                 CampaignScore.campaign_id.in_(latest), CampaignScore.dimension_id == first
             )
         ).all()
-    cell = comparison["dimensions"][0]["norm"]
-    assert comparison["norm"]["label"] == "All organisations (6)"
-    assert cell["shown"] and cell["n"] == 6
+    cell = comparison.dimensions[0].norm
+    assert comparison.norm.label == "All organisations (6)"
+    assert cell.shown and cell.n == 6
     q1, median, q3 = np.percentile(means, [25, 50, 75])
-    assert (cell["q1"], cell["median"], cell["q3"]) == pytest.approx((q1, median, q3))
+    assert (cell.q1, cell.median, cell.q3) == pytest.approx((q1, median, q3))
     login(client, CONSULTANT)
     html = client.get(
         _compare_url(results.previous_id, results.campaign_id, norm="sector:government")
@@ -419,10 +486,10 @@ def test_sector_by_size_is_checked_against_its_sector_and_its_size(client, resul
             .join(Campaign, Campaign.id == CampaignScore.campaign_id)
             .where(Campaign.organisation_id.in_(care), CampaignScore.dimension_id == first)
         ).all()
-    assert comparison["norm"]["label"] == "Sector Healthcare, 250-999 employees (6 organisations)"
-    cell = comparison["dimensions"][0]["norm"]
-    assert cell["n"] == 6
-    assert (cell["q1"], cell["median"], cell["q3"]) == pytest.approx(
+    assert comparison.norm.label == "Sector Healthcare, 250-999 employees (6 organisations)"
+    cell = comparison.dimensions[0].norm
+    assert cell.n == 6
+    assert (cell.q1, cell.median, cell.q3) == pytest.approx(
         tuple(np.percentile(means, [25, 50, 75]))
     )
     login(client, CONSULTANT)

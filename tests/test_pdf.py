@@ -295,8 +295,8 @@ def test_comparison_of_organisations_prints_each_one(factory, tmp_path):
     view = compare_campaigns([first, other], "en")
     text = pdf_text(pdf.create_pdf(view, template="comparison.html"), tmp_path)
     assert "Gemeente Proefstad" in text and "Waterschap Test" in text
-    for dimension in view["dimensions"]:
-        assert dimension["name"] in text
+    for dimension in view.dimensions:
+        assert dimension.name in text
 
 
 # One environment, one set of macros ------------------------------------------------------------

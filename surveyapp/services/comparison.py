@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,19 @@ from ..models import SIZE_BANDS, Campaign, CampaignScore, Organisation
 from ..questionnaires import Questionnaire, pick_text
 from ..reporting.letters import compact_letters
 from ..reporting.model import REASONS, SIGNIFICANCE, build_view
-from ..reporting.view import GroupRow, ReportView
+from ..reporting.view import (
+    CampaignInfo,
+    DimensionView,
+    GroupRow,
+    Interval,
+    Level,
+    Maturity,
+    OrganisationInfo,
+    Overall,
+    QuestionnaireInfo,
+    ReportView,
+    Scale,
+)
 from ..scoring.benchmark import benchmark
 from ..scoring.gap import holm, welch_difference
 from . import ServiceError
@@ -56,6 +68,8 @@ from .reporting import released_report
 
 MAX_COMPARED = 8
 ADJUSTMENT = "holm"
+
+frozen = dataclass(frozen=True, slots=True)
 
 
 # ---------------------------------------------------------------------------------
@@ -358,10 +372,127 @@ def norm_label(option: NormOption, lang: str) -> str:
         return ngettext("All organisations (%(num)d)", "All organisations (%(num)d)", n)
 
 
+# ---------------------------------------------------------------------------------
+# The comparison as its page and PDF read it: frozen, typed, built once. Like the report
+# view (reporting/view.py), a misspelt field is an error, not an empty cell; the figures
+# of each campaign are those of its own ReportView, the very objects its pages read.
+
+
+@frozen
+class NormCell:
+    """The norm group on one dimension: the quartiles of its organisations' means and the
+    median's level, or only how many means there are when fewer than
+    ``MIN_NORM_ORGANISATIONS`` (``shown`` False)."""
+
+    shown: bool
+    n: int
+    median: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+    level: Level | None = None
+
+
+@frozen
+class NormColumn:
+    """The norm group added as a column: which group, its name and size, a cell per
+    dimension (in the questionnaire's order)."""
+
+    key: str
+    kind: str
+    sector: str | None
+    size_band: str | None
+    label: str
+    organisations: int
+    cells: tuple[NormCell, ...]
+
+
+@frozen
+class ComparedCampaign:
+    """A campaign as a column of the comparison, with its report's overall figures."""
+
+    organisation: OrganisationInfo
+    campaign: CampaignInfo
+    label: str  # "Organisation · Campaign"
+    repeated: bool  # another wave of the same organisation is compared too
+    overall: Overall
+
+
+@frozen
+class ComparedCell:
+    """A campaign on a dimension: its report's figures and its letters, or why they are
+    withheld (``suppressed`` with a ``reason`` and no figures)."""
+
+    suppressed: bool
+    reason: str | None = None
+    n: int | None = None
+    mean: float | None = None
+    ci: Interval | None = None
+    maturity: Maturity = Maturity()
+    letters: str | None = None  # None when the dimension is not tested
+
+
+@frozen
+class PairTest:
+    """Welch's t-test of two campaigns (columns ``a`` and ``b``) on one dimension, with
+    its Holm-adjusted p-value. A figure that cannot be computed is None."""
+
+    a: int
+    b: int
+    diff: float | None
+    ci: Interval | None
+    t: float | None
+    df: float | None
+    p: float | None
+    hedges_g: float | None
+    p_adjusted: float | None
+    significant: bool
+
+
+@frozen
+class ComparedDimension:
+    """One dimension: a cell per campaign, the pairs tested, the norm group's cell and the
+    rows of its interval chart."""
+
+    id: str
+    name: str
+    description: str
+    cells: tuple[ComparedCell, ...]
+    pairs: tuple[PairTest, ...]
+    tested: bool  # at least two campaigns show this dimension
+    any_difference: bool
+    norm: NormCell | None
+    chart_rows: tuple[GroupRow, ...]
+
+
+@frozen
+class CampaignComparison:
+    """Several closed campaigns side by side, in ``lang``: what the comparison page and
+    its PDF show (:func:`compare_campaigns`)."""
+
+    lang: str
+    generated_on: str
+    title: str
+    questionnaire: QuestionnaireInfo
+    columns: tuple[ComparedCampaign, ...]
+    dimensions: tuple[ComparedDimension, ...]
+    norm: NormColumn | None
+    levels: tuple[Level, ...]
+    scale: Scale
+    adjustment: str
+    significance: float
+    confidence: float
+    min_norm_organisations: int
+
+
 def norm_column(
-    questionnaire: Questionnaire, questionnaire_version_id: int, key: str, lang: str
-) -> dict[str, Any]:
-    """The quartiles of the organisation means in the norm group ``key``, per dimension.
+    questionnaire: Questionnaire,
+    questionnaire_version_id: int,
+    key: str,
+    lang: str,
+    levels: Mapping[int, Level],
+) -> NormColumn:
+    """The quartiles of the organisation means in the norm group ``key``, per dimension;
+    ``levels`` are the questionnaire's levels in ``lang`` by number (a report view's).
 
     Every organisation counts once, with its latest closed campaign on this questionnaire
     version (those compared included); a dimension mean its own report withholds is left
@@ -389,31 +520,29 @@ def norm_column(
     for k in range(means.shape[1]):
         n = int(np.count_nonzero(~np.isnan(means[:, k])))
         if result is None or n < MIN_NORM_ORGANISATIONS or not np.isfinite(result.median[k]):
-            cells.append({"shown": False, "n": n})
+            cells.append(NormCell(shown=False, n=n))
             continue
         median = float(result.median[k])
         level = questionnaire.level_for(median)
         cells.append(
-            {
-                "shown": True,
-                "n": n,
-                "median": median,
-                "q1": float(result.q1[k]),
-                "q3": float(result.q3[k]),
-                "level": None
-                if level is None
-                else {"number": level.number, "name": pick_text(level.name, lang)},
-            }
+            NormCell(
+                shown=True,
+                n=n,
+                median=median,
+                q1=float(result.q1[k]),
+                q3=float(result.q3[k]),
+                level=None if level is None else levels[level.number],
+            )
         )
-    return {
-        "key": option.key,
-        "kind": option.kind,
-        "sector": option.sector,
-        "size_band": option.size_band,
-        "label": norm_label(option, lang),
-        "organisations": option.organisations,
-        "cells": cells,
-    }
+    return NormColumn(
+        key=option.key,
+        kind=option.kind,
+        sector=option.sector,
+        size_band=option.size_band,
+        label=norm_label(option, lang),
+        organisations=option.organisations,
+        cells=tuple(cells),
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -423,7 +552,7 @@ def norm_column(
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     campaign: Campaign
-    figures: dict[str, Any]
+    view: ReportView  # the campaign's own report: the figures its pages show
     scores: np.ndarray  # respondents × dimensions
 
 
@@ -431,64 +560,56 @@ def _pair_text(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
 
-def _figures(view: ReportView) -> dict[str, Any]:
-    """What the comparison reads of a campaign's report view: its context, whether it is
-    published, its overall figures and its dimensions (the numbers its own page shows),
-    as the view's plain data (``ReportView.to_dict``)."""
-    plain = view.to_dict()
-    keys = ("organisation", "campaign", "published", "threshold", "overall", "dimensions")
-    return {key: plain[key] for key in keys}
+def _cell(entry: DimensionView | None, withheld: str) -> ComparedCell:
+    """A campaign's figures on a dimension as its report shows them."""
+    if entry is None or entry.suppressed:
+        return ComparedCell(suppressed=True, reason=entry.reason if entry else withheld)
+    return ComparedCell(
+        suppressed=False, n=entry.n, mean=entry.mean, ci=entry.ci, maturity=entry.maturity
+    )
 
 
-def _cell(entry: dict[str, Any] | None, withheld: str) -> dict[str, Any]:
-    if entry is None or entry["suppressed"]:
-        return {"suppressed": True, "reason": entry["reason"] if entry else withheld}
-    return {
-        "suppressed": False,
-        "n": entry["n"],
-        "mean": entry["mean"],
-        "ci": entry["ci"],
-        "maturity": entry["maturity"],
-    }
-
-
-def _pairs(loaded: list[_Loaded], shown: list[int], k: int, confidence: float) -> list[dict]:
+def _pairs(loaded: list[_Loaded], shown: list[int], k: int, confidence: float) -> list[PairTest]:
     """Welch tests of every pair of shown campaigns on dimension ``k``, Holm-adjusted."""
-    pairs = []
-    for i, j in itertools.combinations(shown, 2):
-        result = welch_difference(loaded[i].scores[:, k], loaded[j].scores[:, k], confidence)
-        pairs.append(
-            {
-                "a": i,
-                "b": j,
-                "diff": _pair_text(result.diff[0]),
-                "ci": None
+    pairs = list(itertools.combinations(shown, 2))
+    results = [
+        welch_difference(loaded[i].scores[:, k], loaded[j].scores[:, k], confidence)
+        for i, j in pairs
+    ]
+    p_values = [_pair_text(result.p[0]) for result in results]
+    adjusted = (
+        holm(np.array([np.nan if p is None else p for p in p_values])) if pairs else np.array([])
+    )
+    tests = []
+    for (i, j), result, p, p_adjusted in zip(pairs, results, p_values, adjusted, strict=True):
+        p_adjusted = _pair_text(p_adjusted)
+        tests.append(
+            PairTest(
+                a=i,
+                b=j,
+                diff=_pair_text(result.diff[0]),
+                ci=None
                 if not np.isfinite(result.ci_low[0])
                 else (float(result.ci_low[0]), float(result.ci_high[0])),
-                "t": _pair_text(result.t[0]),
-                "df": _pair_text(result.df[0]),
-                "p": _pair_text(result.p[0]),
-                "hedges_g": _pair_text(result.hedges_g[0]),
-            }
-        )
-    if pairs:
-        adjusted = holm(np.array([np.nan if p["p"] is None else p["p"] for p in pairs]))
-        for pair, p_adjusted in zip(pairs, adjusted, strict=True):
-            pair["p_adjusted"] = _pair_text(p_adjusted)
-            pair["significant"] = (
-                pair["p_adjusted"] is not None and pair["p_adjusted"] < SIGNIFICANCE
+                t=_pair_text(result.t[0]),
+                df=_pair_text(result.df[0]),
+                p=p,
+                hedges_g=_pair_text(result.hedges_g[0]),
+                p_adjusted=p_adjusted,
+                significant=p_adjusted is not None and p_adjusted < SIGNIFICANCE,
             )
-    return pairs
+        )
+    return tests
 
 
-def _letters(cells: list[dict[str, Any]], shown: list[int], pairs: list[dict]) -> dict[int, str]:
+def _letters(cells: list[ComparedCell], shown: list[int], pairs: list[PairTest]) -> dict[int, str]:
     """Each shown campaign's letters: campaigns sharing a letter do not differ clearly.
 
     The campaigns are lettered from the highest score down, so "a" marks the top group.
     """
-    order = sorted(shown, key=lambda i: -cells[i]["mean"])
+    order = sorted(shown, key=lambda i: -cells[i].mean)
     position = {column: rank for rank, column in enumerate(order)}
-    differing = [(position[p["a"]], position[p["b"]]) for p in pairs if p["significant"]]
+    differing = [(position[p.a], position[p.b]) for p in pairs if p.significant]
     display = compact_letters(len(order), differing)
     return {column: display.letters[position[column]] for column in order}
 
@@ -522,8 +643,8 @@ def compare_campaigns(
     confidence: float = 0.95,
     *,
     norm: str | None = None,
-) -> dict[str, Any]:
-    """Several closed campaigns side by side, per dimension, as plain data.
+) -> CampaignComparison:
+    """Several closed campaigns side by side, per dimension.
 
     The campaigns may be of different organisations or waves of one. Means, intervals
     and levels are those of each campaign's own report; pairs are Welch t-tests on the
@@ -539,16 +660,18 @@ def compare_campaigns(
     _check_chosen(campaigns)
     questionnaire = questionnaire_for(campaigns[0].questionnaire_version)
     withheld = REASONS.get(lang, REASONS["en"])["organisation_below_threshold"]
-    loaded = []
-    for campaign in campaigns:
-        figures = _figures(build_view(released_report(campaign), questionnaire, lang))
-        loaded.append(
-            _Loaded(campaign, figures, dimension_scores(questionnaire, load_matrix(campaign)))
+    loaded = [
+        _Loaded(
+            campaign,
+            build_view(released_report(campaign), questionnaire, lang),
+            dimension_scores(questionnaire, load_matrix(campaign)),
         )
+        for campaign in campaigns
+    ]
     silent = [
         item
         for item in loaded
-        if not item.figures["published"] or all(d["suppressed"] for d in item.figures["dimensions"])
+        if not item.view.published or all(d.suppressed for d in item.view.dimensions)
     ]
     if silent:
         raise ComparisonError(
@@ -557,79 +680,75 @@ def compare_campaigns(
             "withheld",
             [f"{item.campaign.organisation.name}: {item.campaign.name}" for item in silent],
         )
+    first = loaded[0].view
     norm_data = (
-        norm_column(questionnaire, campaigns[0].questionnaire_version_id, norm, lang)
+        norm_column(
+            questionnaire,
+            campaigns[0].questionnaire_version_id,
+            norm,
+            lang,
+            {level.number: level for level in first.levels},
+        )
         if norm
         else None
     )
-    organisations = [item.figures["organisation"]["id"] for item in loaded]
-    columns = []
-    for item in loaded:
-        organisation, campaign = item.figures["organisation"], item.figures["campaign"]
-        columns.append(
-            {
-                "organisation": organisation,
-                "campaign": campaign,
-                "label": f"{organisation['name']} · {campaign['name']}",
-                # Two waves of one organisation: the campaign's name tells them apart.
-                "repeated": organisations.count(organisation["id"]) > 1,
-                "published": True,
-                "overall": item.figures["overall"],
-            }
+    organisations = [item.view.organisation.id for item in loaded]
+    columns = tuple(
+        ComparedCampaign(
+            organisation=item.view.organisation,
+            campaign=item.view.campaign,
+            label=f"{item.view.organisation.name} · {item.view.campaign.name}",
+            # Two waves of one organisation: the campaign's name tells them apart.
+            repeated=organisations.count(item.view.organisation.id) > 1,
+            overall=item.view.overall,
         )
+        for item in loaded
+    )
     dimensions = []
     for k, dimension in enumerate(questionnaire.dimensions):
-        cells = [_cell(item.figures["dimensions"][k], withheld) for item in loaded]
-        shown = [i for i, cell in enumerate(cells) if not cell["suppressed"]]
+        cells = [_cell(item.view.dimension(dimension.id), withheld) for item in loaded]
+        shown = [i for i, cell in enumerate(cells) if not cell.suppressed]
         pairs = _pairs(loaded, shown, k, confidence)
         letters = _letters(cells, shown, pairs) if len(shown) >= 2 else {}
-        for i, cell in enumerate(cells):
-            cell["letters"] = letters.get(i)
+        cells = [replace(cell, letters=letters.get(i)) for i, cell in enumerate(cells)]
         dimensions.append(
-            {
-                "id": dimension.id,
-                "name": pick_text(dimension.name, lang),
-                "description": pick_text(dimension.description, lang),
-                "cells": cells,
-                "pairs": pairs,
-                "tested": len(shown) >= 2,
-                "any_difference": any(p["significant"] for p in pairs),
-                "norm": norm_data["cells"][k] if norm_data else None,
-                "chart_rows": tuple(
-                    _chart_row(i, column["label"], cell)
+            ComparedDimension(
+                id=dimension.id,
+                name=pick_text(dimension.name, lang),
+                description=pick_text(dimension.description, lang),
+                cells=tuple(cells),
+                pairs=tuple(pairs),
+                tested=len(shown) >= 2,
+                any_difference=any(p.significant for p in pairs),
+                norm=norm_data.cells[k] if norm_data else None,
+                chart_rows=tuple(
+                    _chart_row(i, column.label, cell)
                     for i, (column, cell) in enumerate(zip(columns, cells, strict=True))
                 ),
-            }
+            )
         )
-    return {
-        "lang": lang,
-        "generated_on": dt.date.today().isoformat(),
-        "title": pick_text(questionnaire.title, lang),
-        "questionnaire": {"id": questionnaire.id, "version": questionnaire.version},
-        "columns": columns,
-        "dimensions": dimensions,
-        "norm": norm_data,
-        "levels": [
-            {
-                "number": level.number,
-                "name": pick_text(level.name, lang),
-                "min_score": level.min_score,
-            }
-            for level in questionnaire.levels
-        ],
-        "scale": {"min": questionnaire.scale.min, "max": questionnaire.scale.max},
-        "adjustment": ADJUSTMENT,
-        "significance": SIGNIFICANCE,
-        "confidence": confidence,
-        "min_norm_organisations": MIN_NORM_ORGANISATIONS,
-    }
+    return CampaignComparison(
+        lang=lang,
+        generated_on=dt.date.today().isoformat(),
+        title=pick_text(questionnaire.title, lang),
+        questionnaire=QuestionnaireInfo(id=questionnaire.id, version=questionnaire.version),
+        columns=columns,
+        dimensions=tuple(dimensions),
+        norm=norm_data,
+        levels=first.levels,
+        scale=Scale(min=questionnaire.scale.min, max=questionnaire.scale.max),
+        adjustment=ADJUSTMENT,
+        significance=SIGNIFICANCE,
+        confidence=confidence,
+        min_norm_organisations=MIN_NORM_ORGANISATIONS,
+    )
 
 
-def _chart_row(index: int, name: str, cell: dict[str, Any]) -> GroupRow:
+def _chart_row(index: int, name: str, cell: ComparedCell) -> GroupRow:
     """One campaign as a row of ``charts.group_intervals``."""
-    if cell["suppressed"]:
-        return GroupRow(code=str(index), name=name, suppressed=True, reason=cell["reason"])
-    return GroupRow(code=str(index), name=name, n=cell["n"], mean=cell["mean"], ci=cell["ci"])
+    if cell.suppressed:
+        return GroupRow(code=str(index), name=name, suppressed=True, reason=cell.reason)
+    return GroupRow(code=str(index), name=name, n=cell.n, mean=cell.mean, ci=cell.ci)
 
 
 # ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from ..services.comparison import (
     MAX_COMPARED,
     MIN_NORM_ORGANISATIONS,
     CampaignChoice,
+    CampaignComparison,
     ComparisonError,
     NormOption,
     campaign_choices,
@@ -230,22 +231,22 @@ def _comparison_error(error: ComparisonError) -> dict[str, str]:
     return {field: COMPARISON_ERRORS[error.code](error)}
 
 
-def comparison_charts(comparison: dict) -> dict[str, Markup]:
+def comparison_charts(comparison: CampaignComparison) -> dict[str, Markup]:
     """One interval chart per dimension: each campaign's mean with its 95% interval,
     drawn at desktop and at phone width, names wrapped in full."""
     lang = current_lang()
     words = charts.chart_text(_)
-    scale = comparison["scale"]
+    scale = comparison.scale
     out = {}
-    for dimension in comparison["dimensions"]:
-        title = _("%(dimension)s: average score per campaign", dimension=dimension["name"])
+    for dimension in comparison.dimensions:
+        title = _("%(dimension)s: average score per campaign", dimension=dimension.name)
 
-        def draw(width: int, rows=dimension["chart_rows"], title=title) -> Markup:
+        def draw(width: int, rows=dimension.chart_rows, title=title) -> Markup:
             return charts.group_intervals(
                 rows,
                 None,
-                scale["min"],
-                scale["max"],
+                scale.min,
+                scale.max,
                 title=title,
                 text=words,
                 lang=lang,
@@ -253,7 +254,7 @@ def comparison_charts(comparison: dict) -> dict[str, Markup]:
                 label_lines=4,
             )
 
-        out[dimension["id"]] = Markup(
+        out[dimension.id] = Markup(
             f'<div class="chart-wide">{draw(WIDE)}</div>'
             f'<div class="chart-narrow">{draw(NARROW)}</div>'
         )
@@ -366,7 +367,7 @@ def compare_pdf():
     data = create_pdf(comparison, template=COMPARISON_TEMPLATE)
     name = _filename(
         "comparison",
-        *dict.fromkeys(c["organisation"]["name"] for c in comparison["columns"]),
+        *dict.fromkeys(c.organisation.name for c in comparison.columns),
         current_lang(),
         suffix="pdf",
     )

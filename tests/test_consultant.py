@@ -499,6 +499,8 @@ def test_sector_by_size_is_checked_against_its_sector_and_its_size(client, resul
         .split()
     )
     assert "Sector Healthcare, 250-999 employees (6 organisations)</label>" in html
+    # Both size bands and both government sector × size groups, folded under one line.
+    assert "<summary>Why 4 other norm groups are not offered</summary>" in html
     assert (
         "Sector Government, 250-999 employees (5 organisations): it leaves out only 2 "
         "organisations of a larger group" in html

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional, ValidationError
 
 from ..i18n import localised
@@ -23,8 +28,21 @@ COMMENT_LIMIT = 2000
 ACTIONS = ("next", "back", "submit")
 
 
+@lru_cache(maxsize=4)
+def _wtforms_translations(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class SurveyForm(FlaskForm):
     """Base class: knows which field names it accepts, so forged extra fields are caught."""
+
+    class Meta:
+        def get_translations(self, form):
+            # WTForms' own messages in the page's language. Flask-WTF reads the catalogue
+            # from disk for every request; it never changes, so each process keeps one.
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations(str(get_locale()))
 
     def unexpected_fields(self, submitted: Mapping[str, object]) -> list[str]:
         allowed = {field.name for field in self} | {"action"}
@@ -57,6 +75,32 @@ def dimension_form(
     saved: Mapping[str, int | None],
 ) -> SurveyForm:
     """A form with one radio group per item of this dimension, pre-filled from the draft."""
+    data = {}
+    for item in dimension.items:
+        if item.id in saved:
+            value = saved[item.id]
+            data[item_field_name(item.id)] = DONT_KNOW if value is None else str(value)
+    return _dimension_form_class(questionnaire, dimension, lang)(data=data)
+
+
+# A published questionnaire version never changes (its checksum is checked against the
+# database), so each page's form class is built once per process and language.
+_DIMENSION_FORMS: dict[tuple[str, int, str, str, str], type[SurveyForm]] = {}
+
+
+def _dimension_form_class(
+    questionnaire: Questionnaire, dimension: Dimension, lang: str
+) -> type[SurveyForm]:
+    key = (questionnaire.id, questionnaire.version, questionnaire.checksum, dimension.id, lang)
+    form_class = _DIMENSION_FORMS.get(key)
+    if form_class is None:
+        form_class = _DIMENSION_FORMS[key] = _build_dimension_form(questionnaire, dimension, lang)
+    return form_class
+
+
+def _build_dimension_form(
+    questionnaire: Questionnaire, dimension: Dimension, lang: str
+) -> type[SurveyForm]:
     choices = [
         SelectChoice(str(p.value), localised(p.label, lang)) for p in questionnaire.scale.points
     ]
@@ -80,12 +124,7 @@ def dimension_form(
             ],
         )
         setattr(DimensionForm, item_field_name(item.id), field)
-    data = {}
-    for item in dimension.items:
-        if item.id in saved:
-            value = saved[item.id]
-            data[item_field_name(item.id)] = DONT_KNOW if value is None else str(value)
-    return DimensionForm(data=data)
+    return DimensionForm
 
 
 def answers_from(form: SurveyForm, dimension: Dimension) -> dict[str, int | None]:

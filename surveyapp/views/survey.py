@@ -34,7 +34,7 @@ from ..inputs import checked_by_form
 from ..models import Campaign, Invitation, today
 from ..services import ServiceError
 from ..services.drafts import DraftContent, DraftKey, DraftUnreadable, draft_key
-from ..services.invitations import find_invitation
+from ..services.invitations import find_survey_invitation
 from ..services.questionnaires import questionnaire_for
 from ..services.responses import (
     AlreadySubmitted,
@@ -70,9 +70,9 @@ def _stop(stop: SurveyStop):
     return render_template(stop.template, today=today(), **stop.context), stop.status
 
 
-def _load(token: str) -> tuple[Invitation, DraftKey]:
-    """The invitation for this link, if it can still be answered, and its draft's key."""
-    invitation = find_invitation(token)
+def _load(token: str) -> tuple[Invitation, DraftKey, DraftContent | None]:
+    """The invitation for this link, if it can still be answered, its draft's key and draft."""
+    invitation = find_survey_invitation(token)
     if invitation is None:
         raise SurveyStop("survey/unknown_link.html", 404)
     key = draft_key(token)
@@ -87,7 +87,7 @@ def _load(token: str) -> tuple[Invitation, DraftKey]:
     if campaign.status == "draft" or today() < campaign.opens_on:
         raise SurveyStop("survey/not_open.html", 403, campaign=campaign)
     g.questionnaire = questionnaire_for(campaign.questionnaire_version)
-    return invitation, key
+    return invitation, key, draft
 
 
 def _readable_draft(invitation: Invitation, key: DraftKey) -> DraftContent | None:
@@ -147,9 +147,10 @@ def _replace_choice_errors(form: SurveyForm) -> None:
 @bp.route("/<token>")
 def start(token: str):
     """Entry point from the invitation e-mail: resume where the respondent stopped."""
-    invitation, key = _load(token)
-    draft = get_or_create_draft(invitation, key)
-    db.session.commit()
+    invitation, key, draft = _load(token)
+    if draft is None:
+        draft = get_or_create_draft(invitation, key)
+        db.session.commit()
     step = draft.step if draft.step in _steps(g.questionnaire) else "language"
     return _go(token, step)
 
@@ -157,12 +158,13 @@ def start(token: str):
 @bp.route("/<token>/<step>", methods=["GET", "POST"])
 @checked_by_form("comment")  # the comment page shows a control character beside the field
 def step(token: str, step: str):
-    invitation, key = _load(token)
+    invitation, key, draft = _load(token)
     questionnaire = g.questionnaire
     steps = _steps(questionnaire)
     if step not in steps:
         abort(404)
-    draft = get_or_create_draft(invitation, key)
+    if draft is None:
+        draft = get_or_create_draft(invitation, key)
     if step != "language" and not draft.language:
         return _go(token, "language")
     lang = draft.language or request.accept_languages.best_match(("nl", "en")) or "en"
@@ -347,14 +349,15 @@ def _render(template: str, form: SurveyForm, errors: list[str], context: dict):
 @bp.route("/<token>/<step>/language", methods=["POST"])
 def switch_language(token: str, step: str):
     """The header's language switch: change the draft's language and stay on the page."""
-    invitation, key = _load(token)
+    invitation, key, draft = _load(token)
     steps = _steps(g.questionnaire)
     if step not in steps:
         abort(404)
     form = LanguageSwitchForm()
     if form.unexpected_fields(request.form) or not form.validate_on_submit():
         abort(400)
-    draft = get_or_create_draft(invitation, key)
+    if draft is None:
+        draft = get_or_create_draft(invitation, key)
     # Only the language changes: answers, role level, comment and step are kept.
     save_draft(invitation, key, replace(draft, language=form.language.data))
     db.session.commit()

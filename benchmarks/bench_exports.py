@@ -8,9 +8,11 @@ Two campaigns are built with the 46-item questionnaire: one of 21,740 respondent
 a fresh process prepares the answer file (the release decision, the codebook and the
 row order) and then writes the whole CSV to /dev/null; its peak memory before and after
 writing shows whether the rows are streamed (flat) or held (growing with the answers).
-The 50,000-response CSV is timed against a same-run baseline: a bare ``csv.writer`` over
-the same SELECT of every answer row, in the same process, with no codebook, no release
-and no row order. The target is LimeSurvey's 11.9 s for 50,000 responses on this kind of
+The 50,000-response CSV is timed against two same-run baselines, each a bare
+``csv.writer`` with no codebook, no release and no row order: one over the SELECT of
+every answer row (the answer table, which the file was read from before each response
+kept a packed copy), one over the SELECT of each response's packed answers (what the
+file reads now). The target is LimeSurvey's 11.9 s for 50,000 responses on this kind of
 machine, divided by ten: 1.19 s.
 """
 
@@ -138,7 +140,22 @@ def main() -> None:
         connection.close()
         return 0
 
+    def bare_csv_writer_packed() -> int:
+        connection = sqlite3.connect(large)
+        rows = connection.execute(
+            "SELECT id, department_id, role_level, answer_codes FROM response"
+            " WHERE campaign_id = ?",
+            (campaign_id,),
+        )
+        with open(os.devnull, "w", encoding="utf-8") as sink:
+            writer = csv.writer(sink)
+            for response_id, department_id, role_level, codes in rows:
+                writer.writerow([response_id, department_id, role_level, *codes])
+        connection.close()
+        return 0
+
     baseline, _ = best_of(bare_csv_writer)
+    packed_baseline, _ = best_of(bare_csv_writer_packed)
     runs = [child(large, "csv") for _ in range(3)]
     large_csv = min(runs, key=lambda r: r["seconds"])
     million_csv = child(million, "csv")
@@ -149,7 +166,8 @@ def main() -> None:
         "large_respondents": args.respondents,
         "large_answers": large_answers,
         "build_databases_s": round(built, 1),
-        "bare_csv_writer_same_select_s": round(baseline, 3),
+        "bare_csv_writer_answer_rows_s": round(baseline, 3),
+        "bare_csv_writer_packed_rows_s": round(packed_baseline, 3),
         "csv_50k_s": large_csv["seconds"],
         "csv_50k_prepare_s": large_csv["prepare_s"],
         "csv_50k_bytes": large_csv["size"],
@@ -163,7 +181,8 @@ def main() -> None:
         "limesurvey_50k_csv_s": LIMESURVEY_50K_CSV_S,
         "target_s": round(TARGET_S, 2),
         "target_met": large_csv["seconds"] <= TARGET_S,
-        "ratio_to_bare_csv_writer": round(large_csv["seconds"] / baseline, 2),
+        "ratio_to_bare_csv_writer_answer_rows": round(large_csv["seconds"] / baseline, 2),
+        "ratio_to_bare_csv_writer_packed_rows": round(large_csv["seconds"] / packed_baseline, 2),
     }
     out = write_results("exports", result)
     print("| measure | value |\n|---|---|")

@@ -69,14 +69,15 @@ def write_results(name: str, payload: dict) -> Path:
 
 
 @contextmanager
-def benchmark_app(database_path: Path):
-    """An app bound to a SQLite file (created if missing) with its tables."""
+def benchmark_app(database_path: Path | str):
+    """An app bound to a SQLite file (created if missing), or a database URL, with its tables."""
     from surveyapp import create_app
 
+    url = str(database_path)
     app = create_app(
         {
             "SECRET_KEY": "benchmark",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+            "SQLALCHEMY_DATABASE_URI": url if "://" in url else f"sqlite:///{url}",
             "QUESTIONNAIRE_DIR": str(ROOT / "questionnaires"),
             "LANGUAGES": ("nl", "en"),
             "BABEL_DEFAULT_LOCALE": "en",

@@ -190,11 +190,15 @@ def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
     codebook = build_codebook(campaign, questionnaire, release, lang)
     codes = {u.department_id: u.code for u in campaign_departments(campaign)}
     # One SELECT: each response's department, role and packed answers (no answer rows).
-    meta = db.session.execute(
-        sa.select(
-            Response.id, Response.department_id, Response.role_level, Response.answer_codes
-        ).where(Response.campaign_id == campaign.id)
-    ).all()
+    meta = (
+        db.session.connection()
+        .execute(
+            sa.select(
+                Response.id, Response.department_id, Response.role_level, Response.answer_codes
+            ).where(Response.campaign_id == campaign.id)
+        )
+        .all()
+    )
     # Rows are grouped by the department they show and shuffled within it, so their
     # order says nothing about when anyone responded.
     rng = random.SystemRandom()

@@ -137,17 +137,27 @@ def codes_matrix(packed: Sequence[bytes], n_items: int, campaign_id: int) -> np.
 def load_matrix(campaign: Campaign) -> CampaignMatrix:
     """All submitted responses of a campaign as a NaN-padded matrix (one SELECT)."""
     item_ids = _item_ids(campaign)
-    rows = db.session.execute(
-        sa.select(Response.id, Response.department_id, Response.role_level, Response.answer_codes)
-        .where(Response.campaign_id == campaign.id)
-        .order_by(Response.id)
-    ).all()
-    n = len(rows)
-    response_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=n)
-    department_ids = np.fromiter((row[1] for row in rows), dtype=np.int64, count=n)
-    role_levels = np.array([row[2] for row in rows], dtype=object)
+    # A Core SELECT on the session's connection: the ORM's row processing would double
+    # the time of reading a large campaign.
+    rows = (
+        db.session.connection()
+        .execute(
+            sa.select(
+                Response.id, Response.department_id, Response.role_level, Response.answer_codes
+            )
+            .where(Response.campaign_id == campaign.id)
+            .order_by(Response.id)
+        )
+        .all()
+    )
     codes = codes_matrix([row[3] for row in rows], len(item_ids), campaign.id)
-    return CampaignMatrix(item_ids, VALUE_OF_CODE[codes], response_ids, department_ids, role_levels)
+    return CampaignMatrix(
+        item_ids,
+        VALUE_OF_CODE[codes],
+        np.array([row[0] for row in rows], dtype=np.int64),
+        np.array([row[1] for row in rows], dtype=np.int64),
+        np.array([row[2] for row in rows], dtype=object),
+    )
 
 
 # --------------------------------------------------------------------------- checking

@@ -313,9 +313,9 @@ def test_org_list_and_campaign_list_are_tab_separated(runner, ctx, factory):
     result = invoke(runner, "campaign", "list", "--org", "Acme")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "id\torganisation\tname\tstatus\topens\tcloses\tquestionnaire",
+        "id\torganisation\tname\tstatus\topens\tcloses\tquestionnaire\tnorm_group",
         f"{first.id}\tAcme\tAutumn\tclosed\t{first.opens_on}\t{first.closes_on}"
-        "\tsocial-business-maturity v1",
+        "\tsocial-business-maturity v1\tall",
     ]
     assert len(invoke(runner, "campaign", "list").output.splitlines()) == 3
     missing = invoke(runner, "campaign", "list", "--org", "Nobody")

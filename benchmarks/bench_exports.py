@@ -8,6 +8,9 @@ Two campaigns are built with the 46-item questionnaire: one of 21,740 respondent
 a fresh process prepares the answer file (the release decision, the codebook and the
 row order) and then writes the whole CSV to /dev/null; its peak memory before and after
 writing shows whether the rows are streamed (flat) or held (growing with the answers).
+The fresh process also has to compute the campaign's report, which the release decision
+reads; it then prepares and writes the file a second time, as a worker does that has
+already shown the results page (the report in its cache).
 The 50,000-response CSV is timed against two same-run baselines, each a bare
 ``csv.writer`` with no codebook, no release and no row order: one over the SELECT of
 every answer row (the answer table, which the file was read from before each response
@@ -75,11 +78,22 @@ def measure_child(path: Path, fmt: str) -> None:
         body = answers_csv(file, DIALECTS["semicolon"]) if fmt == "csv" else answers_xlsx(file)
         size = consume(body)
         seconds = time.perf_counter() - start
+        # The same download again in this process: the campaign's report, which the
+        # release decision reads, is now in the process's cache, as it is in a worker
+        # that has shown the results page.
+        start = time.perf_counter()
+        again = answer_file(campaign, "en")
+        warm_prepared = time.perf_counter() - start
+        if fmt == "csv":
+            consume(answers_csv(again, DIALECTS["semicolon"]))
+        warm = time.perf_counter() - start
     print(
         json.dumps(
             {
                 "seconds": round(seconds, 3),
                 "prepare_s": round(prepared, 3),
+                "warm_seconds": round(warm, 3),
+                "warm_prepare_s": round(warm_prepared, 3),
                 "size": size,
                 "peak_rss_before_rows_mib": round(before),
                 "peak_rss_mib": round(peak_rss_mib()),
@@ -170,6 +184,8 @@ def main() -> None:
         "bare_csv_writer_packed_rows_s": round(packed_baseline, 3),
         "csv_50k_s": large_csv["seconds"],
         "csv_50k_prepare_s": large_csv["prepare_s"],
+        "csv_50k_report_cached_s": large_csv["warm_seconds"],
+        "csv_50k_report_cached_prepare_s": large_csv["warm_prepare_s"],
         "csv_50k_bytes": large_csv["size"],
         "csv_50k_peak_rss_before_rows_mib": large_csv["peak_rss_before_rows_mib"],
         "csv_50k_peak_rss_mib": large_csv["peak_rss_mib"],
@@ -181,6 +197,7 @@ def main() -> None:
         "limesurvey_50k_csv_s": LIMESURVEY_50K_CSV_S,
         "target_s": round(TARGET_S, 2),
         "target_met": large_csv["seconds"] <= TARGET_S,
+        "target_met_report_cached": large_csv["warm_seconds"] <= TARGET_S,
         "ratio_to_bare_csv_writer_answer_rows": round(large_csv["seconds"] / baseline, 2),
         "ratio_to_bare_csv_writer_packed_rows": round(large_csv["seconds"] / packed_baseline, 2),
     }

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-import random
+import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -200,13 +200,17 @@ def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
         .all()
     )
     # Rows are grouped by the department they show and shuffled within it, so their
-    # order says nothing about when anyone responded.
-    rng = random.SystemRandom()
+    # order says nothing about when anyone responded. The shuffling keys come from the
+    # operating system's random source, as random.SystemRandom's do, drawn in one call.
     sort_key = {
-        cell: codes.get(release.department(cell[0]) or -1, "")
-        for cell in {(r.department_id, r.role_level) for r in meta}
+        department_id: codes.get(release.department(department_id) or -1, "")
+        for department_id in {r.department_id for r in meta}
     }
-    ordered = sorted(meta, key=lambda r: (sort_key[(r.department_id, r.role_level)], rng.random()))
+    _, shown_department = np.unique(
+        np.array([sort_key[r.department_id] for r in meta], dtype=str), return_inverse=True
+    )
+    shuffle = np.frombuffer(os.urandom(8 * len(meta)), dtype=np.uint64)
+    ordered = [meta[i] for i in np.lexsort((shuffle, shown_department))]
     response_ids = np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered))
     packed = codes_matrix([r.answer_codes for r in ordered], len(questionnaire.items), campaign.id)
     position = {item.id: p for p, item in enumerate(questionnaire.items)}

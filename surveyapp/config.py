@@ -188,7 +188,12 @@ def load_config(instance_path: str) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         # hide_parameters: a database error in the log never carries the values that were
         # sent (a comment, an e-mail address), only the statement.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # pool_pre_ping: a pooled PostgreSQL connection may have been closed by the server
+        # or a proxy; an SQLite file cannot drop one, so no ping before every request there.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": not database_url.startswith("sqlite"),
+            "hide_parameters": True,
+        },
         "QUESTIONNAIRE_DIR": env(
             "QUESTIONNAIRE_DIR", str(Path(__file__).resolve().parent.parent / "questionnaires")
         ),

@@ -164,7 +164,6 @@ def make_view(dimensions: list[DimensionView], **overrides) -> ReportView:
         levels=LEVELS,
         dimensions=tuple(dimensions),
         strengths=(),
-        priorities=(),
         heatmap=HeatMap(),
         has_gap=any(d.gap for d in dimensions),
         has_change=any(d.change for d in dimensions),

@@ -189,7 +189,8 @@ def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
     questionnaire = questionnaire_for(campaign.questionnaire_version)
     codebook = build_codebook(campaign, questionnaire, release, lang)
     codes = {u.department_id: u.code for u in campaign_departments(campaign)}
-    # One SELECT: each response's department, role and packed answers (no answer rows).
+    # One SELECT: each response's id, department, role and packed answers (no answer
+    # rows); read by position below, which is quicker than by name on 50,000 rows.
     meta = (
         db.session.connection()
         .execute(
@@ -204,15 +205,15 @@ def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
     # operating system's random source, as random.SystemRandom's do, drawn in one call.
     sort_key = {
         department_id: codes.get(release.department(department_id) or -1, "")
-        for department_id in {r.department_id for r in meta}
+        for department_id in {r[1] for r in meta}
     }
     _, shown_department = np.unique(
-        np.array([sort_key[r.department_id] for r in meta], dtype=str), return_inverse=True
+        np.array([sort_key[r[1]] for r in meta], dtype=str), return_inverse=True
     )
     shuffle = np.frombuffer(os.urandom(8 * len(meta)), dtype=np.uint64)
     ordered = [meta[i] for i in np.lexsort((shuffle, shown_department))]
-    response_ids = np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered))
-    packed = codes_matrix([r.answer_codes for r in ordered], len(questionnaire.items), campaign.id)
+    response_ids = np.array([r[0] for r in ordered], dtype=np.int64)
+    packed = codes_matrix([r[3] for r in ordered], len(questionnaire.items), campaign.id)
     position = {item.id: p for p, item in enumerate(questionnaire.items)}
     columns = [position[item_id] for item_id in codebook.item_ids]
     answers = FILE_CODE[packed]
@@ -224,7 +225,7 @@ def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
         codebook=codebook,
         release=release,
         response_ids=response_ids,
-        cells=tuple((r.department_id, r.role_level) for r in ordered),
+        cells=tuple([(r[1], r[2]) for r in ordered]),
         codes=answers,
         department_codes=codes,
     )

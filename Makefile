@@ -83,8 +83,10 @@ lint:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Every benchmark, then benchmarks/results.json and docs/benchmarks-table.md;
+# `make bench QUICK=1` runs the small versions (under two minutes).
 bench: install-test
-	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/run.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) $(TOOLS)

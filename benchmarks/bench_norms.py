@@ -1,7 +1,8 @@
-"""Benchmarks against 10,000 organisations, read from stored per-campaign scores.
+"""Benchmarks against 100 to 10,000 organisations, read from stored per-campaign scores.
 
-Usage: python benchmarks/bench_norms.py [--organisations 10000] [--repeat 5]
-Writes 10,000 synthetic organisations, each with one closed campaign and its
+Usage: python benchmarks/bench_norms.py [--organisations 100 1000 10000] [--repeat 5] [--quick]
+For each number of organisations (``--quick``: 100 and 1,000), writes that many synthetic
+organisations, each with one closed campaign and its
 ``campaign_score`` rows (9 dimensions), straight into a temporary SQLite file, plus one
 organisation with an open campaign to benchmark. Times, best of ``--repeat``:
 
@@ -27,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import benchmark_app, best_of, write_results  # noqa: E402
+from benchmarks.common import benchmark_app, best_of, metric, write_results  # noqa: E402
 
 SECTORS = ("government", "healthcare", "education", "finance", "retail", "industry", "ngo")
 SIZE_BANDS = ("1-49", "50-249", "250-999", "1000+")
@@ -78,11 +79,8 @@ def fill(path: Path, organisations: int, version_id: int, dimensions: list[str],
     return organisations + 1
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--organisations", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+def measure(organisations: int, repeat: int) -> dict:
+    """Every timing for one number of organisations, in a database of its own."""
     path = Path(tempfile.mkdtemp()) / "norms.sqlite3"
     with benchmark_app(path):
         from surveyapp.extensions import db
@@ -99,7 +97,7 @@ def main() -> None:
         version = ensure_questionnaire_version(questionnaire)
         db.session.commit()
         dimensions = [d.id for d in questionnaire.dimensions]
-        campaign_id = fill(path, args.organisations, version.id, dimensions, seed=7)
+        campaign_id = fill(path, organisations, version.id, dimensions, seed=7)
         campaign = db.session.get(Campaign, campaign_id)
         own = np.full(len(dimensions), 3.2)
         dims = tuple(dimensions)
@@ -116,30 +114,31 @@ def main() -> None:
             return run
 
         uncached_s, (reference, _) = best_of(
-            lambda: percentiles(aggregates.norm_group_uncached), args.repeat
+            lambda: percentiles(aggregates.norm_group_uncached), repeat
         )
-        cold_s, _ = best_of(cold(lambda: percentiles(aggregates.norm_group)), args.repeat)
-        warm_s, (norms, result) = best_of(lambda: percentiles(aggregates.norm_group), args.repeat)
-        assert result is not None and result.n_organisations == args.organisations
+        cold_s, _ = best_of(cold(lambda: percentiles(aggregates.norm_group)), repeat)
+        warm_s, (norms, result) = best_of(lambda: percentiles(aggregates.norm_group), repeat)
+        assert result is not None and result.n_organisations == organisations
         assert norms.organisation_ids == reference.organisation_ids
         assert np.array_equal(norms.means, reference.means, equal_nan=True)
         sector_s, _ = best_of(
-            lambda: aggregates.norm_group(campaign, dims, sector="government"), args.repeat
+            lambda: aggregates.norm_group(campaign, dims, sector="government"), repeat
         )
         table_cold_s, _ = best_of(
-            cold(lambda: norm_groups(questionnaire, version.id, "en")), args.repeat
+            cold(lambda: norm_groups(questionnaire, version.id, "en")), repeat
         )
-        table_s, table = best_of(lambda: norm_groups(questionnaire, version.id, "en"), args.repeat)
-        assert table["organisations"] == args.organisations
+        table_s, table = best_of(lambda: norm_groups(questionnaire, version.id, "en"), repeat)
+        assert table["organisations"] == organisations
+        db.session.remove()
 
     def ms(seconds: float) -> float:
         return round(seconds * 1000, 1)
 
-    payload = {
-        "organisations": args.organisations,
+    return {
+        "organisations": organisations,
         "dimensions": len(dimensions),
-        "campaign_score_rows": args.organisations * len(dimensions),
-        "repeat": args.repeat,
+        "campaign_score_rows": organisations * len(dimensions),
+        "repeat": repeat,
         "percentiles_ms": {
             "norm_group_uncached (ORM rows, no cache)": ms(uncached_s),
             "norm_group, first read after a campaign closed": ms(cold_s),
@@ -153,16 +152,53 @@ def main() -> None:
             "first read after a campaign closed": cold_s * 1000 < TARGET_MS,
         },
     }
-    out = write_results("norms", payload)
-    print(
-        f"{args.organisations} organisations × {len(dimensions)} dimensions (best of {args.repeat})"
+
+
+def size_metrics(measured: dict) -> list[dict]:
+    """Percentiles of one campaign at this number of organisations, against the plain query."""
+    n = f"{measured['organisations']:,} organisations"
+    times = measured["percentiles_ms"]
+    plain = times["norm_group_uncached (ORM rows, no cache)"]
+    first = times["norm_group, first read after a campaign closed"]
+    cached = times["norm_group, cached"]
+    baseline = "one plain ORM query (norm_group_uncached)"
+    target = f"< {TARGET_MS} ms"
+    return [
+        metric(f"percentiles, first read after a close, {n}", first, "ms", baseline, plain)
+        | {"target": target, "met": first < TARGET_MS},
+        metric(f"percentiles, cached, {n}", cached, "ms", baseline, plain)
+        | {"target": target, "met": cached < TARGET_MS},
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--organisations",
+        type=int,
+        nargs="+",
+        default=[100, 1_000, 10_000],
+        help="numbers of organisations, each measured in a database of its own",
     )
-    print("| percentile ranks and quartiles for one campaign | ms |")
-    print("|---|---:|")
-    for name, value in payload["percentiles_ms"].items():
-        print(f"| {name} | {value} |")
-    for name, value in payload["consultant_norm_table_ms"].items():
-        print(f"| consultant's table by sector and size band, {name} | {value} |")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="100 and 1,000 organisations")
+    args = parser.parse_args()
+    if args.quick:
+        args.organisations, args.repeat = [100, 1_000], 3
+    by_size = [measure(n, args.repeat) for n in sorted(args.organisations)]
+    # The largest number keeps the file's earlier shape; every size is under by_organisations.
+    payload = {
+        **by_size[-1],
+        "by_organisations": {str(m["organisations"]): m for m in by_size},
+        "metrics": [entry for measured in by_size for entry in size_metrics(measured)],
+    }
+    out = write_results("norms", payload)
+    print(f"best of {args.repeat}; ms")
+    print("| organisations | " + " | ".join(by_size[0]["percentiles_ms"]) + " |")
+    print("|---:|" + "---:|" * len(by_size[0]["percentiles_ms"]))
+    for measured in by_size:
+        values = " | ".join(str(v) for v in measured["percentiles_ms"].values())
+        print(f"| {measured['organisations']:,} | {values} |")
     print(f"written to {out}")
 
 

@@ -61,6 +61,35 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def metric(
+    name: str,
+    value: float,
+    unit: str,
+    baseline_name: str | None = None,
+    baseline: float | None = None,
+    target: str | None = None,
+    met: bool | None = None,
+) -> dict[str, object]:
+    """One entry of a results file's ``metrics`` list, which ``benchmarks/run.py`` collects.
+
+    ``baseline`` is the fair floor (or the code before) measured in the same run;
+    ``ratio`` is value / baseline. ``target`` is a short text such as "<= 2x floor".
+    """
+    ratio = None
+    if baseline is not None and value is not None and baseline != 0:
+        ratio = round(float(value) / float(baseline), 3)
+    return {
+        "name": name,
+        "value": None if value is None else float(value),
+        "unit": unit,
+        "baseline_name": baseline_name if baseline is not None else None,
+        "baseline": None if baseline is None else float(baseline),
+        "ratio": ratio,
+        "target": target,
+        "met": None if met is None else bool(met),
+    }
+
+
 def write_results(name: str, payload: dict) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"

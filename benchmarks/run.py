@@ -1,0 +1,287 @@
+"""Every benchmark in one run: results.json with each metric and its same-run baseline.
+
+Usage: python benchmarks/run.py [--quick] [--only NAME ...] [--timeout SECONDS]
+       (``make bench``, or ``make bench QUICK=1``)
+
+Runs each ``benchmarks/bench_*.py`` in turn as a child process (with ``--quick`` when
+quick; a script found later is picked up by its name). Each script writes
+``benchmarks/results/<name>.json`` (``bench_survey.py`` → ``survey.json``) holding a
+``metrics`` list: name, value, unit, the baseline measured in the same run, the ratio,
+the target and whether it is met (``benchmarks.common.metric``). This script collects
+every metric into ``benchmarks/results.json``, with the machine (cores, CPU, memory,
+Python, SQLite and PostgreSQL versions), the date, the git commit, the load average
+before and after, and whether the run was quick; it writes the Markdown table
+``docs/benchmarks-table.md`` and pastes the same table into ``docs/benchmarks.md``
+between the ``bench-table`` markers.
+
+A script that fails (exit status, timeout, or no metrics written during its run) is
+recorded as failed with the tail of its error output; the others still run, and this
+script exits with status 1 at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import RESULTS, ROOT  # noqa: E402
+
+BENCHMARKS = ROOT / "benchmarks"
+RESULTS_FILE = BENCHMARKS / "results.json"
+TABLE_FILE = ROOT / "docs" / "benchmarks-table.md"
+DOC_FILE = ROOT / "docs" / "benchmarks.md"
+START_MARKER = "<!-- bench-table:start -->"
+END_MARKER = "<!-- bench-table:end -->"
+# Seconds a script may take before it is stopped and reported as failed.
+TIMEOUT = {"quick": 240, "full": 3600}
+# Arguments a script gets in a full run beyond its own defaults.
+FULL_ARGUMENTS = {"bench_matrix.py": ["--postgresql", "auto"]}
+STDERR_TAIL = 3000
+
+
+def result_name(script: Path) -> str:
+    """``bench_survey.py`` writes ``results/survey.json``."""
+    return script.stem.removeprefix("bench_")
+
+
+def postgresql_version() -> str | None:
+    try:
+        from tests.conftest import _pg_bin
+
+        output = subprocess.run(
+            [_pg_bin("postgres"), "--version"], capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, RuntimeError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"\d+(\.\d+)*", output)
+    return found.group(0) if found else output.strip() or None
+
+
+def git_commit() -> dict[str, object]:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True
+        ).stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "short": git("rev-parse", "--short", "HEAD"),
+        # Other work in progress in the tree is part of what was measured: say so.
+        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+    }
+
+
+def machine() -> dict[str, object]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(memory, 1),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": postgresql_version(),
+    }
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def tail(text: str) -> str:
+    return text[-STDERR_TAIL:]
+
+
+def run_script(script: Path, quick: bool, timeout: float) -> tuple[dict, list[dict]]:
+    """Run one script; its outcome and the metrics it wrote during this run."""
+    name = result_name(script)
+    out_file = RESULTS / f"{name}.json"
+    command = [sys.executable, str(script)]
+    command += ["--quick"] if quick else FULL_ARGUMENTS.get(script.name, [])
+    started_wall = time.time()
+    start = time.perf_counter()
+    outcome: dict[str, object] = {"script": script.name, "results_file": None}
+    try:
+        child = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+        outcome.update(
+            status="failed",
+            seconds=round(time.perf_counter() - start, 1),
+            reason=f"stopped after the {timeout:g} s time limit",
+            stderr_tail=tail(stderr or ""),
+        )
+        return outcome, []
+    outcome["seconds"] = round(time.perf_counter() - start, 1)
+    outcome["returncode"] = child.returncode
+    if child.returncode != 0:
+        outcome.update(
+            status="failed",
+            reason=f"exit status {child.returncode}",
+            stderr_tail=tail(child.stderr or child.stdout),
+        )
+        return outcome, []
+    if not out_file.exists() or out_file.stat().st_mtime < started_wall - 1:
+        outcome.update(
+            status="failed",
+            reason=f"{out_file.relative_to(ROOT)} was not written by this run",
+            stderr_tail=tail(child.stderr),
+        )
+        return outcome, []
+    payload = json.loads(out_file.read_text())
+    metrics = payload.get("metrics")
+    if not isinstance(metrics, list) or not metrics:
+        outcome.update(
+            status="failed",
+            reason=f"{out_file.relative_to(ROOT)} has no 'metrics' list",
+            stderr_tail=tail(child.stderr),
+        )
+        return outcome, []
+    outcome.update(status="ok", results_file=str(out_file.relative_to(ROOT)))
+    return outcome, [{"script": script.name, **entry} for entry in metrics]
+
+
+def number(value: object, unit: str = "") -> str:
+    """A figure for the table: three significant digits, thousands separated."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    value = float(value)
+    if value != value:  # NaN
+        return "n/a"
+    if abs(value) >= 100:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 10:
+        text = f"{value:.1f}"
+    elif abs(value) >= 1:
+        text = f"{value:.2f}"
+    else:
+        text = f"{value:.3g}"
+    return f"{text} {unit}".strip()
+
+
+def ratio_text(ratio: object) -> str:
+    return "" if ratio is None else f"{float(ratio):,.3g}×"
+
+
+def table(results: dict) -> str:
+    """The Markdown table of a run: machine and date, one row per metric, failures."""
+    m = results["machine"]
+    run = results["run"]
+    lines = [
+        f"Run of {run['date']} ({'quick' if run['quick'] else 'full'}) at commit "
+        f"`{run['git']['short']}`"
+        + (" with uncommitted changes in the tree" if run["git"]["uncommitted_changes"] else "")
+        + f"; {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, "
+        f"SQLite {m['sqlite']}, PostgreSQL {m['postgresql'] or 'not found'}; load average "
+        f"{run['load_average_before'][0]} before, {run['load_average_after'][0]} after "
+        f"(1-minute); {run['seconds']:.0f} s in all.",
+        "",
+        "| benchmark | metric | value | baseline (same run) | baseline value | ratio "
+        "| target | met |",
+        "|---|---|---:|---|---:|---:|---|---|",
+    ]
+    for entry in results["metrics"]:
+        met = {True: "yes", False: "**no**", None: ""}[entry.get("met")]
+        lines.append(
+            f"| {entry['script'].removeprefix('bench_').removesuffix('.py')} | {entry['name']} "
+            f"| {number(entry['value'], entry['unit'])} | {entry.get('baseline_name') or ''} "
+            f"| {number(entry.get('baseline'), entry['unit'])} | {ratio_text(entry.get('ratio'))} "
+            f"| {entry.get('target') or ''} | {met} |"
+        )
+    failed = [s for s in results["scripts"] if s["status"] != "ok"]
+    if failed:
+        lines += ["", "Failed in this run (details in `benchmarks/results.json`):", ""]
+        lines += [f"* `{s['script']}`: {s['reason']}" for s in failed]
+    return "\n".join(lines) + "\n"
+
+
+def write_table(text: str) -> None:
+    header = (
+        "# Latest benchmark run\n\n"
+        "Written by `benchmarks/run.py` (`make bench`); do not edit by hand. Ratio = value /"
+        " baseline, both measured in the same run on the same machine. How each figure is"
+        " measured: [benchmarks.md](benchmarks.md).\n\n"
+    )
+    TABLE_FILE.write_text(header + text)
+    document = DOC_FILE.read_text()
+    start, end = document.find(START_MARKER), document.find(END_MARKER)
+    if start < 0 or end < start:
+        print(f"{DOC_FILE.relative_to(ROOT)} has no bench-table markers; table not pasted.")
+        return
+    DOC_FILE.write_text(
+        document[: start + len(START_MARKER)] + "\n" + text + document[end:],
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small versions (a few minutes)")
+    parser.add_argument("--only", nargs="+", help="run only these scripts (e.g. survey pdf)")
+    parser.add_argument("--timeout", type=float, help="per-script limit in seconds")
+    args = parser.parse_args()
+    timeout = args.timeout or TIMEOUT["quick" if args.quick else "full"]
+    scripts = sorted(BENCHMARKS.glob("bench_*.py"))
+    if args.only:
+        wanted = {name.removeprefix("bench_").removesuffix(".py") for name in args.only}
+        scripts = [s for s in scripts if result_name(s) in wanted]
+    before = load_average()
+    start = time.perf_counter()
+    outcomes, metrics = [], []
+    for script in scripts:
+        print(f"{script.name} …", end=" ", flush=True)
+        outcome, found = run_script(script, args.quick, timeout)
+        outcomes.append(outcome)
+        metrics += found
+        print(f"{outcome['status']} ({outcome['seconds']} s, {len(found)} metrics)", flush=True)
+        if outcome["status"] != "ok":
+            print(
+                f"  {outcome['reason']}\n  " + outcome["stderr_tail"][-600:].replace("\n", "\n  ")
+            )
+    results = {
+        "machine": machine(),
+        "run": {
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "quick": args.quick,
+            "git": git_commit(),
+            "load_average_before": before,
+            "load_average_after": load_average(),
+            "seconds": round(time.perf_counter() - start, 1),
+        },
+        "scripts": outcomes,
+        "metrics": metrics,
+    }
+    RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")
+    write_table(table(results))
+    failed = [o["script"] for o in outcomes if o["status"] != "ok"]
+    print(
+        f"{len(metrics)} metrics from {len(outcomes) - len(failed)} of {len(outcomes)} scripts "
+        f"in {results['run']['seconds']:.0f} s; written to {RESULTS_FILE.relative_to(ROOT)} "
+        f"and {TABLE_FILE.relative_to(ROOT)}"
+    )
+    if failed:
+        print("failed: " + ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -392,6 +392,33 @@ class CampaignScore(db.Model):
     sd: Mapped[float | None]
 
 
+class StoredResult(db.Model):
+    """A computed result of a closed campaign, stored once for every process and host.
+
+    ``kind`` is "report" (the campaign's analysis with its context, see
+    ``services/stored_results.py``) or "pdf" (a rendered PDF). ``key`` is the SHA-256 of
+    everything the result depends on: the campaign's version and the code's for a report,
+    the exact HTML for a PDF. ``signature`` is an HMAC of kind, key and payload under the
+    app's secret key: a payload is read back only when it verifies.
+    """
+
+    __tablename__ = "stored_result"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "kind", "key"),
+        sa.CheckConstraint(_in("kind", ("report", "pdf")), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    key: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    signature: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class ApiToken(db.Model):
     """A read-only API token of one user. Only the SHA-256 of the token is kept."""
 

@@ -43,6 +43,7 @@ __all__ = [
     "resolve_report_url",
     "svg_from_data_url",
     "url_fetcher",
+    "write_pdf",
 ]
 
 #: Print templates, style sheets and any fonts or images they use.
@@ -200,11 +201,15 @@ def create_pdf(
     rates of the appendix. A department report (``view.department`` set) is refused
     with a ServiceError if the department's results are withheld.
     """
-    from weasyprint import HTML
-
     if isinstance(view, ReportView) and view.department is not None:
         check_department(view)
-    html = report_html(view, template=template, **context)
+    return write_pdf(report_html(view, template=template, **context))
+
+
+def write_pdf(html: str) -> bytes:
+    """The PDF of a print template's HTML (``report_html``): WeasyPrint's part."""
+    from weasyprint import HTML
+
     document = HTML(string=html, base_url=REPORTS.as_uri() + "/", url_fetcher=url_fetcher())
     return document.write_pdf()
 
@@ -251,6 +256,7 @@ def render_campaign_pdf(
     from .services.questionnaires import questionnaire_for
     from .services.reporting import released_report
     from .services.scope import scoped_report
+    from .services.stored_results import stored_pdf
 
     languages = current_app.config.get("LANGUAGES", ("nl", "en"))
     if lang not in languages:
@@ -267,13 +273,18 @@ def render_campaign_pdf(
         summary=_summary(view, lang),
         comments=comments.campaign_comments(campaign, lang, scope, department),
     )
-    return create_pdf(
+    if view.department is not None:
+        check_department(view)
+    html = report_html(
         view,
         # The organisation's plan, in department reports too; the follow-up sits in the
         # change chapter, which only the organisation's report has.
         plan=action_plans.plan_summary(campaign, lang),
         previous_plan=action_plans.follow_up(campaign, lang) if department is None else None,
     )
+    # Rendered once per exact HTML and shared by every process: a download of an
+    # unchanged report is read from the database instead of laid out again.
+    return stored_pdf(campaign, html, lambda: write_pdf(html))
 
 
 def _summary(view: ReportView, lang: str) -> Any:

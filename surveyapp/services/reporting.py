@@ -36,6 +36,7 @@ from .matrix import load_matrix
 from .organisations import sector_label
 from .questionnaires import questionnaire_for
 from .release import ensure_results_released, visible_response_count
+from .stored_results import stored_report
 
 
 @dataclass(frozen=True)
@@ -345,6 +346,11 @@ def campaign_version(campaign: Campaign) -> tuple:
             Campaign.questionnaire_version_id == campaign.questionnaire_version_id,
         )
     ).one()
+    organisation = campaign.organisation
+    units = ";".join(
+        f"{u.department_id},{u.parent_department_id},{u.code},{u.name},{u.headcount}"
+        for u in campaign_departments(campaign)
+    )
     return (
         campaign.id,
         count,
@@ -354,6 +360,26 @@ def campaign_version(campaign: Campaign) -> tuple:
         campaign.min_comment_group_size,
         tuple(closed),
         _norm_fingerprint(campaign),
+        # The words and dates the report carries: a renamed organisation, department or
+        # campaign makes a new version, so no stored report keeps an old name.
+        hashlib.sha256(
+            "|".join(
+                map(
+                    str,
+                    (
+                        campaign.name,
+                        campaign.opens_on,
+                        campaign.closes_on,
+                        campaign.closed_on,
+                        campaign.questionnaire_version_id,
+                        organisation.name,
+                        organisation.sector,
+                        organisation.size_band,
+                        units,
+                    ),
+                )
+            ).encode()
+        ).hexdigest()[:16],
     )
 
 
@@ -368,11 +394,12 @@ def released_report(campaign: Campaign) -> CampaignReport:
 
 
 def cached_campaign_report(campaign: Campaign) -> CampaignReport:
-    """``analyse_campaign`` with a small in-process cache keyed by the campaign's version."""
+    """``analyse_campaign`` once per campaign version: from this process's small cache, else
+    from the results stored for every process (``stored_results``), else computed."""
     key = campaign_version(campaign)
     report = _CACHE.get(key)
     if report is None:
-        report = analyse_campaign(campaign)
+        report = stored_report(campaign, key, lambda: analyse_campaign(campaign))
         for stale in [k for k in _CACHE if k[0] == campaign.id]:
             del _CACHE[stale]
         while len(_CACHE) >= _CACHE_SIZE:

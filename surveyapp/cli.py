@@ -13,6 +13,7 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from .cli_mail import INVITATION_COMMANDS, worker
+from .cli_serve import serve
 from .services import ServiceError
 
 # The database extension (and with it SQLAlchemy and Alembic) is imported inside the
@@ -1077,6 +1078,7 @@ COMMANDS = (
     report,
     audit,
     worker,
+    serve,
 )
 
 # `analyze` needs no app: registered on the group itself, it runs without building one

@@ -1,7 +1,7 @@
 """How fast ``surveyapp`` starts: ``--help``, ``analyze --help`` and a small ``analyze`` run.
 
 Usage: python benchmarks/bench_cli_start.py [--runs 7] [--baseline-commit 2792f00]
-       [--no-baseline] [--modes as-installed,bytecode]
+       [--no-baseline] [--modes as-installed,bytecode] [--quick]
 
 Each command runs in a fresh process, ``--runs`` times, alternating with the same command
 of the baseline (the code as of ``--baseline-commit``, checked out with ``git worktree``
@@ -21,7 +21,12 @@ every run compiles everything again), ``bytecode`` lets Python keep bytecode in 
 temporary folder (``PYTHONPYCACHEPREFIX``), filled by one run before timing, which is
 how an installation normally runs.
 
-Writes benchmarks/results/cli_start.json and prints a summary.
+Floors, timed in the same loop between the commands: the bare interpreter
+(``python -c pass``) for the two ``--help`` commands, and the interpreter importing NumPy
+(``python -c "import numpy"``) for the ``analyze`` run, which cannot start faster than
+that. ``--quick``: one run of each, as installed, without warm-up or baseline commit.
+
+Writes benchmarks/results/cli_start.json (with the ``metrics`` list) and prints a summary.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, write_results  # noqa: E402
+from benchmarks.common import ROOT, metric, write_results  # noqa: E402
 
 BASELINE_COMMIT = "2792f00"  # the last commit before analyze stopped importing the app
 QUESTIONNAIRE = Path("questionnaires") / "social-business-maturity-v1.toml"
@@ -83,6 +88,24 @@ def timed(code_root: Path, args: list[str], env: dict[str, str], cwd: Path) -> t
     return wall, cpu
 
 
+FLOORS = {
+    "surveyapp --help": ("python -c pass", "pass"),
+    "surveyapp analyze --help": ("python -c pass", "pass"),
+    "surveyapp analyze (60 respondents)": ("python -c 'import numpy'", "import numpy"),
+}
+TARGETS = {"surveyapp analyze --help": 0.5, "surveyapp analyze (60 respondents)": 1.0}
+
+
+def timed_floor(code: str, env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of ``python -c CODE``: what any command pays to start."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def summary(samples: list[tuple[float, float]]) -> dict[str, float]:
     walls = [w for w, _ in samples]
     return {
@@ -98,7 +121,10 @@ def main() -> None:
     parser.add_argument("--baseline-commit", default=BASELINE_COMMIT)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--modes", default="as-installed,bytecode")
+    parser.add_argument("--quick", action="store_true", help="one run as installed, no baseline")
     args = parser.parse_args()
+    if args.quick:
+        args.runs, args.no_baseline, args.modes = 1, True, "as-installed"
 
     folder = Path(tempfile.mkdtemp(prefix="bench-cli-start-"))
     versions = {"current": ROOT}
@@ -153,12 +179,18 @@ def main() -> None:
             for label, (command, env) in commands.items():
                 env = {**env, **extra}
                 samples: dict[str, list[tuple[float, float]]] = {name: [] for name in versions}
-                for root in versions.values():
-                    timed(root, command, env, folder)  # warm-up: fills the bytecode folder
+                samples["floor"] = []
+                floor_label, floor_code = FLOORS[label]
+                if not args.quick:
+                    for root in versions.values():
+                        timed(root, command, env, folder)  # warm-up: fills the bytecode folder
+                    timed_floor(floor_code, env, folder)
                 for _ in range(args.runs):
                     for name, root in versions.items():
                         samples[name].append(timed(root, command, env, folder))
+                    samples["floor"].append(timed_floor(floor_code, env, folder))
                 entry = {name: summary(s) for name, s in samples.items()}
+                entry["floor"]["command"] = floor_label
                 if "baseline" in entry:
                     entry["baseline_over_current"] = round(
                         entry["baseline"]["median_s"] / entry["current"]["median_s"], 2
@@ -185,9 +217,41 @@ def main() -> None:
         "baseline_commit": None if args.no_baseline else args.baseline_commit,
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "results": results,
+        "metrics": cli_metrics(results),
     }
     path = write_results("cli_start", payload)
     print(f"written to {path}")
+
+
+def cli_metrics(results: dict[str, dict]) -> list[dict]:
+    """Median wall times against the floor (bytecode mode when measured), and the baseline."""
+    mode = "bytecode" if "bytecode" in results else next(iter(results))
+    out = []
+    for label, entry in results[mode].items():
+        seconds = entry["current"]["median_s"]
+        target = TARGETS.get(label)
+        out.append(
+            metric(
+                f"{label}, wall ({mode})",
+                seconds,
+                "s",
+                f"{entry['floor']['command']} (floor)",
+                entry["floor"]["median_s"],
+                None if target is None else f"< {target:g} s",
+                None if target is None else seconds < target,
+            )
+        )
+        if "baseline" in entry:
+            out.append(
+                metric(
+                    f"{label}, wall ({mode}), against the code before",
+                    seconds,
+                    "s",
+                    "the same command at the baseline commit",
+                    entry["baseline"]["median_s"],
+                )
+            )
+    return out
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 """The manager's campaign page for a large organisation, once its analysis is cached.
 
 Usage: python benchmarks/bench_dashboard.py [--respondents 5000] [--departments 30]
-       [--requests 30]
+       [--requests 30] [--quick]
 Builds a synthetic campaign in a temporary SQLite file, signs in a manager with the Flask
 test client, requests each page once to fill the caches, then times ``--requests``
 requests per page (wall clock per request, in the same process). Writes
 benchmarks/results/dashboard.json and prints a Markdown table. Target: campaign page
-under 200 ms.
+under 200 ms. The campaign is closed first (results are shown once it closes; the
+synthetic campaign runs until the end of 2026). No floor is measured: there is no bare
+page that shows the same results; the figures stand against the target. ``--quick``: 500
+respondents in 5 departments, 5 requests per page.
 """
 
 from __future__ import annotations
@@ -21,7 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import benchmark_app, build_large_campaign, write_results  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    benchmark_app,
+    build_large_campaign,
+    metric,
+    write_results,
+)
 
 PASSWORD = "benchmark-password"
 TARGET_MS = 200
@@ -60,7 +68,10 @@ def main() -> None:
     parser.add_argument("--departments", type=int, default=30)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--database", type=Path, help="reuse this SQLite file")
+    parser.add_argument("--quick", action="store_true", help="500 respondents, 5 requests")
     args = parser.parse_args()
+    if args.quick:
+        args.respondents, args.departments, args.requests = 500, 5, 5
     path = args.database or Path(tempfile.mkdtemp()) / "dashboard.sqlite3"
     with benchmark_app(path) as app:
         from werkzeug.security import generate_password_hash
@@ -70,6 +81,11 @@ def main() -> None:
 
         campaign_id = build_large_campaign(path, args.respondents, args.departments)
         campaign = db.session.get(Campaign, campaign_id)
+        if campaign.status == "open":
+            from surveyapp.services.campaigns import close_campaign
+
+            close_campaign(campaign)
+            db.session.commit()
         if db.session.scalar(db.select(User.id).filter_by(email="manager@bench.example")) is None:
             db.session.add(
                 User(
@@ -131,6 +147,21 @@ def main() -> None:
         "target_ms": TARGET_MS,
         "meets_target": results["campaign page, view rebuilt"]["p95_ms"] < TARGET_MS,
     }
+    size = f"{args.respondents:,} respondents"
+    payload["metrics"] = [
+        metric(f"first campaign page, analysis included, {size}", cold_ms, "ms"),
+        *(
+            metric(f"{name}, median, {size}", row["median_ms"], "ms")
+            for name, row in results.items()
+        ),
+        metric(
+            f"campaign page, view rebuilt, p95, {size}",
+            results["campaign page, view rebuilt"]["p95_ms"],
+            "ms",
+            target=f"< {TARGET_MS} ms",
+            met=payload["meets_target"],
+        ),
+    ]
     out = write_results("dashboard", payload)
     print(
         f"{args.respondents} respondents, {args.departments} departments; first request "

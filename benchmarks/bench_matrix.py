@@ -1,8 +1,13 @@
 """Loading a campaign's answers from SQLite and PostgreSQL: packed copies against the answer table.
 
 Usage: python benchmarks/bench_matrix.py [--respondents 100000] [--departments 50]
-           [--postgresql postgresql+psycopg://user@host:port/db]
+           [--postgresql postgresql+psycopg://user@host:port/db | --postgresql auto] [--quick]
 Writes benchmarks/results/matrix.json and prints a Markdown table.
+``--postgresql auto`` starts a throw-away PostgreSQL cluster for the run (as the survey
+benchmark does; ``make bench`` passes it). ``--quick``: 5,000 respondents in 10
+departments. Metrics: ``load_matrix()`` against the bare SELECT of the answer rows (the
+floor of reading the answers the obvious way) and against the loader before, and the
+analysis end to end (target under 1 s for 100,000 respondents), on each database.
 
 The campaign is built in SQLite (``common.build_large_campaign``) and, with
 ``--postgresql``, copied row for row into that (empty) PostgreSQL database. On each
@@ -37,6 +42,7 @@ from benchmarks.common import (  # noqa: E402
     benchmark_app,
     best_of,
     build_large_campaign,
+    metric,
     peak_rss_mib,
     write_results,
 )
@@ -157,9 +163,62 @@ def main() -> None:
     parser.add_argument("--database", type=Path, help="reuse this SQLite file")
     parser.add_argument("--postgresql", help="an empty PostgreSQL database to measure too")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="5,000 respondents")
     args = parser.parse_args()
     if args.child:
         return measure_end_to_end(args.child)
+    if args.quick:
+        args.respondents, args.departments = 5_000, 10
+    cluster_stop = None
+    if args.postgresql == "auto":
+        from benchmarks.bench_survey import new_postgres, postgres_database
+
+        server_url, _, cluster_stop = new_postgres(Path(tempfile.mkdtemp(prefix="bench-pg-")))
+        args.postgresql = postgres_database(server_url, "bench_matrix")
+    try:
+        run(args)
+    finally:
+        if cluster_stop:
+            subprocess.run(cluster_stop, capture_output=True)
+
+
+def matrix_metrics(result: dict) -> list[dict]:
+    """Loading and the whole analysis on each database, against the same run's floors."""
+    size = f"{result['respondents']:,} respondents x 46 items"
+    out = []
+    for database in ("sqlite", "postgresql"):
+        if database not in result:
+            continue
+        m = result[database]
+        out += [
+            metric(
+                f"load_matrix, {size}, {database}",
+                m["load_matrix_s"],
+                "s",
+                "bare SELECT of the answer rows (fetchall)",
+                m["bare_select_answer_rows_s"],
+            ),
+            metric(
+                f"load_matrix against the loader before, {size}, {database}",
+                m["load_matrix_s"],
+                "s",
+                "answers packed by the database from the answer table",
+                m["answer_table_loader_s"],
+            ),
+            metric(
+                f"analysis end to end (analyse_campaign, fresh process), {size}, {database}",
+                m["analyse_campaign_s"],
+                "s",
+                "bare SELECT of the answer rows (fetchall)",
+                m["bare_select_answer_rows_s"],
+                "< 1 s" if result["respondents"] == 100_000 else None,
+                m["analyse_campaign_s"] < 1 if result["respondents"] == 100_000 else None,
+            ),
+        ]
+    return out
+
+
+def run(args: argparse.Namespace) -> None:
     path = args.database or Path(tempfile.mkdtemp()) / "bench.sqlite3"
     start = time.perf_counter()
     with benchmark_app(path):
@@ -176,6 +235,7 @@ def main() -> None:
         copy_to_postgresql(path, args.postgresql)
         result["copy_to_postgresql_s"] = round(time.perf_counter() - start, 1)
         result["postgresql"] = measure(args.postgresql, campaign_id, args.respondents)
+    result["metrics"] = matrix_metrics(result)
     out = write_results("matrix", result)
     databases = [name for name in ("sqlite", "postgresql") if name in result]
     print("| measure | " + " | ".join(databases) + " |")

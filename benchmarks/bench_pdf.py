@@ -1,13 +1,16 @@
 """The PDF report of a large organisation: end to end against WeasyPrint alone.
 
-Usage: python benchmarks/bench_pdf.py [--respondents 5000] [--departments 30]
-Writes benchmarks/results/pdf.json and prints a Markdown table.
+Usage: python benchmarks/bench_pdf.py [--respondents 1000 5000 20000] [--departments 10 30 60]
+       [--repeat 3] [--quick]
+Writes benchmarks/results/pdf.json and prints a Markdown table: the report by size, one
+campaign per ``--respondents`` figure (with the ``--departments`` figure in the same
+place). ``--quick``: 300 respondents in 5 departments, best of 1.
 
 End to end = load the answers from SQLite, analyse, build the view, render the HTML and
 let WeasyPrint lay it out and write the PDF (``analyse_campaign`` → ``build_view`` →
 ``create_pdf``, without the cache). The floor is WeasyPrint alone on the same HTML: what
 any report of this length and these charts costs, whatever produced it. Both are timed
-in a fresh child process (best of 3, after one warm-up run that pays for imports and font
+in a fresh child process (best of ``--repeat``, after one warm-up run that pays for imports and font
 loading), whose peak resident memory is the figure reported.
 """
 
@@ -29,6 +32,7 @@ from benchmarks.common import (  # noqa: E402
     benchmark_app,
     best_of,
     build_large_campaign,
+    metric,
     peak_rss_mib,
     write_results,
 )
@@ -65,7 +69,7 @@ def _chart_timings(view) -> dict[str, float]:
     return out
 
 
-def measure(path: Path, lang: str) -> None:
+def measure(path: Path, lang: str, repeat: int = 3) -> None:
     """Child process: time the report end to end and WeasyPrint alone; print JSON."""
     with benchmark_app(path):
         from weasyprint import HTML
@@ -101,27 +105,26 @@ def measure(path: Path, lang: str) -> None:
         end_to_end()  # warm-up: imports, fonts, template compilation
         for values in steps.values():
             values.clear()
-        total, document = best_of(end_to_end)
+        total, document = best_of(end_to_end, repeat)
         # The "html" step is timed on its own for the table; create_pdf renders the HTML
         # again itself, so "pdf" is Jinja + WeasyPrint and the end-to-end time counts it once
         # more than a real request would (about the "html" figure).
         html = last["html"]
 
-        def weasyprint_alone() -> bytes:
-            return HTML(
+        def weasyprint_alone() -> tuple[bytes, int]:
+            # What HTML.write_pdf does (render, then write), keeping the page count.
+            rendered = HTML(
                 string=html, base_url=pdf.REPORTS.as_uri() + "/", url_fetcher=pdf.url_fetcher()
-            ).write_pdf()
+            ).render()
+            return rendered.write_pdf(), len(rendered.pages)
 
-        floor, floor_pdf = best_of(weasyprint_alone)
-        pages = HTML(
-            string=html, base_url=pdf.REPORTS.as_uri() + "/", url_fetcher=pdf.url_fetcher()
-        ).render()
+        floor, (floor_pdf, pages) = best_of(weasyprint_alone, repeat)
         result = {
             "seconds": round(total, 3),
             "steps_s": {k: round(min(v), 3) for k, v in steps.items()},
             "weasyprint_alone_s": round(floor, 3),
             "ratio": round(total / floor, 2),
-            "pages": len(pages.pages),
+            "pages": pages,
             "html_kib": round(len(html.encode()) / 1024),
             "pdf_kib": round(len(document) / 1024),
             "charts_us": _chart_timings(last["view"]),
@@ -131,46 +134,77 @@ def measure(path: Path, lang: str) -> None:
     print(json.dumps(result))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--respondents", type=int, default=5_000)
-    parser.add_argument("--departments", type=int, default=30)
-    parser.add_argument("--lang", default="nl")
-    parser.add_argument("--database", type=Path, help="reuse this SQLite file")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        return measure(args.database, args.lang)
-    path = args.database or Path(tempfile.mkdtemp()) / "bench.sqlite3"
+def measure_size(respondents: int, departments: int, lang: str, repeat: int) -> dict:
+    """Build one campaign of this size and time its report in a fresh child process."""
+    path = Path(tempfile.mkdtemp()) / "bench.sqlite3"
     with benchmark_app(path):
-        build_large_campaign(path, args.respondents, args.departments)
+        build_large_campaign(path, respondents, departments)
     child = subprocess.run(
-        [sys.executable, __file__, "--database", str(path), "--lang", args.lang, "--child"],
+        [sys.executable, __file__, "--database", str(path), "--lang", lang, "--child"]
+        + ["--repeat", str(repeat)],
         check=True,
         capture_output=True,
         text=True,
     )
     measured = json.loads(child.stdout.strip().splitlines()[-1])
-    result = {
-        "respondents": args.respondents,
-        "departments": args.departments,
-        "lang": args.lang,
-        **measured,
-    }
+    return {"respondents": respondents, "departments": departments, "lang": lang, **measured}
+
+
+def pdf_metrics(sizes: list[dict]) -> list[dict]:
+    """End to end against WeasyPrint alone on the same HTML, for each size."""
+    return [
+        metric(
+            f"PDF report end to end, {m['respondents']:,} respondents in {m['departments']} "
+            f"departments ({m['pages']} pages)",
+            m["seconds"],
+            "s",
+            "WeasyPrint alone on the same HTML",
+            m["weasyprint_alone_s"],
+            "<= 1.5x floor",
+            m["seconds"] <= 1.5 * m["weasyprint_alone_s"],
+        )
+        for m in sizes
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--respondents", type=int, nargs="+", default=[1_000, 5_000, 20_000])
+    parser.add_argument(
+        "--departments", type=int, nargs="+", default=[10, 30, 60], help="one per size"
+    )
+    parser.add_argument("--lang", default="nl")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many")
+    parser.add_argument("--database", type=Path, help="reuse this SQLite file (one size)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="300 respondents, best of 1")
+    args = parser.parse_args()
+    if args.child:
+        return measure(args.database, args.lang, args.repeat)
+    if args.quick:
+        args.respondents, args.departments, args.repeat = [300], [5], 1
+    if len(args.departments) != len(args.respondents):
+        parser.error("give one --departments figure for each --respondents figure")
+    sizes = [
+        measure_size(n, d, args.lang, args.repeat)
+        for n, d in zip(args.respondents, args.departments, strict=True)
+    ]
+    # The file keeps its earlier shape for 5,000 respondents (or the largest size measured).
+    main_size = next((m for m in sizes if m["respondents"] == 5_000), sizes[-1])
+    result = {**main_size, "by_size": sizes, "metrics": pdf_metrics(sizes)}
     out = write_results("pdf", result)
-    steps = measured["steps_s"]
-    print("| measure | seconds |\n|---|---:|")
-    print(f"| load + analyse (`analyse_campaign`) | {steps['analyse']} |")
-    print(f"| build view (`build_view`) | {steps['view']} |")
-    print(f"| HTML with charts (Jinja) | {steps['html']} |")
-    print(f"| PDF (`create_pdf`: Jinja + WeasyPrint) | {steps['pdf']} |")
-    print(f"| **end to end** | **{measured['seconds']}** |")
-    print(f"| WeasyPrint alone on the same HTML (floor) | {measured['weasyprint_alone_s']} |")
+    print("| respondents | departments | pages | end to end (s) | WeasyPrint alone (s) | ratio |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for m in sizes:
+        print(
+            f"| {m['respondents']:,} | {m['departments']} | {m['pages']} | {m['seconds']} "
+            f"| {m['weasyprint_alone_s']} | {m['ratio']} |"
+        )
+    steps = main_size["steps_s"]
+    print(f"\n{main_size['respondents']:,} respondents, steps (s): {steps}")
     print(
-        f"\nratio end to end / floor = {measured['ratio']}; {measured['pages']} pages, "
-        f"{measured['html_kib']} KiB HTML, {measured['pdf_kib']} KiB PDF; peak RSS "
-        f"{measured['peak_rss_mib']} MiB; charts (µs per call): {measured['charts_us']}; "
-        f"written to {out}"
+        f"peak RSS {main_size['peak_rss_mib']} MiB; charts (µs per call): "
+        f"{main_size['charts_us']}; written to {out}"
     )
 
 

@@ -3,6 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python benchmarks/bench_scoring.py [--respondents 100000] [--repeat 3]
+        [--sizes 1000 10000 100000 1000000] [--quick]
 
 Synthetic survey: 100,000 respondents x 40 items (8 dimensions x 5 items, 1-5 scale,
 one reverse-keyed item per dimension, 3% missing answers), 50 departments in a two-level
@@ -16,6 +17,14 @@ Games-Howell needs ``studentized_range.sf`` and ``.ppf`` per pair, 9,848 pairs i
 is timed on a sample of pairs and extrapolated, which the output says.
 
 Results go to ``benchmarks/results/scoring.json`` and a Markdown table on stdout.
+
+The same comparison runs for every number of respondents in ``--sizes`` (1,000 to
+1,000,000), each with its own synthetic matrix: the engine against the per-group SciPy
+loop measured without Games-Howell (the part of the loop that is not extrapolated), in
+``by_size`` and in the ``metrics`` list that ``benchmarks/run.py`` collects. The top-level
+figures are those of ``--respondents``. ``--quick``: 10,000 respondents, best of 1,
+Games-Howell sampled on 2 pairs (the loop's cost is mostly SciPy's per-call overhead, about
+7 s at any size, so a smaller size would not be quicker).
 
 ``--case large`` times ``analyse`` alone on an organisation of the shape the anonymity
 rules find hardest: 100,000 respondents x 46 items (9 dimensions, the shipped
@@ -351,6 +360,48 @@ def engine_games_howell(x, design, groupings) -> float:
     return time.perf_counter() - t0
 
 
+def loop_without_games_howell(baseline: dict[str, Any]) -> float:
+    """The per-group SciPy loop's measured time, its extrapolated Games-Howell left out."""
+    return (
+        baseline["total_seconds_with_extrapolation"]
+        - baseline["parts_seconds"]["Games-Howell (extrapolated)"]
+    )
+
+
+def scoring_metrics(
+    by_size: dict[str, dict[str, Any]], main_size: int, engine: dict, baseline: dict
+) -> list[dict[str, Any]]:
+    """The analysis by size against the per-group SciPy loop, and Games-Howell alone."""
+    from benchmarks.common import metric
+
+    out = []
+    for n, size in by_size.items():
+        seconds = size["analyse_seconds_best"]
+        target = "< 1 s" if int(n) == 100_000 else None
+        out.append(
+            metric(
+                f"analysis from the matrix, {int(n):,} respondents x 40 items",
+                seconds,
+                "s",
+                "per-group SciPy loop, Games-Howell left out",
+                size["naive_seconds_without_games_howell"],
+                target,
+                None if target is None else seconds < 1.0,
+            )
+        )
+    out.append(
+        metric(
+            f"Games-Howell, all pairs of all dimensions, {main_size:,} respondents",
+            engine["games_howell_seconds_all_dimensions"],
+            "s",
+            "SciPy's studentized range per pair (extrapolated from "
+            f"{baseline['games_howell_sampled_pairs']} pairs)",
+            baseline["parts_seconds"]["Games-Howell (extrapolated)"],
+        )
+    )
+    return out
+
+
 def machine() -> dict[str, Any]:
     model = "unknown"
     try:
@@ -378,6 +429,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--gh-sample", type=int, default=20)
     parser.add_argument("--case", choices=("compare", "large"), default="compare")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
+    parser.add_argument("--quick", action="store_true", help="10,000 respondents")
     parser.add_argument("--out", type=Path, help="--case large: also write the JSON here")
     parser.add_argument(
         "--previous-commit",
@@ -385,6 +438,8 @@ def main() -> None:
         help="--case large: replay the suppress calls with this commit's suppress ('' skips)",
     )
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.respondents, args.repeat, args.gh_sample = [10_000], 10_000, 1, 2
     if args.case == "large":
         large = run_large(args.respondents, args.repeat, args.previous_commit or None)
         text = json.dumps(large, indent=2) + "\n"
@@ -393,10 +448,17 @@ def main() -> None:
         print(text, end="")
         return
 
-    x, design, groupings = make_survey(args.respondents)
-    engine = run_engine(x, design, groupings, args.repeat)
-    engine["games_howell_seconds_all_dimensions"] = engine_games_howell(x, design, groupings)
-    baseline = naive(x, design, groupings, args.gh_sample)
+    by_size: dict[int, dict[str, Any]] = {}
+    for n in sorted(set(args.sizes) | {args.respondents}):
+        x, design, groupings = make_survey(n)
+        engine = run_engine(x, design, groupings, args.repeat)
+        engine["games_howell_seconds_all_dimensions"] = engine_games_howell(x, design, groupings)
+        baseline = naive(x, design, groupings, args.gh_sample)
+        by_size[n] = {"engine": engine, "naive_scipy_loop": baseline}
+        print(f"{n:,} respondents: analyse {engine['analyse_seconds_best']:.3f} s", flush=True)
+        del x
+    engine = by_size[args.respondents]["engine"]
+    baseline = by_size[args.respondents]["naive_scipy_loop"]
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     speedup = baseline["total_seconds_with_extrapolation"] / engine["analyse_seconds_best"]
     without_gh = (
@@ -418,7 +480,21 @@ def main() -> None:
         "speedup": speedup,
         "naive_seconds_without_games_howell": without_gh,
         "speedup_without_games_howell": without_gh / engine["analyse_seconds_best"],
+        "by_size": {
+            str(n): {
+                "analyse_seconds_best": size["engine"]["analyse_seconds_best"],
+                "peak_traced_mib": size["engine"]["peak_traced_mib"],
+                "naive_seconds_without_games_howell": loop_without_games_howell(
+                    size["naive_scipy_loop"]
+                ),
+                "naive_seconds_with_extrapolated_games_howell": size["naive_scipy_loop"][
+                    "total_seconds_with_extrapolation"
+                ],
+            }
+            for n, size in by_size.items()
+        },
     }
+    result["metrics"] = scoring_metrics(result["by_size"], args.respondents, engine, baseline)
     out = ROOT / "benchmarks" / "results" / "scoring.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -77,7 +77,7 @@ def metric(
     """
     ratio = None
     if baseline is not None and value is not None and baseline != 0:
-        ratio = round(float(value) / float(baseline), 3)
+        ratio = float(f"{float(value) / float(baseline):.4g}")
     return {
         "name": name,
         "value": None if value is None else float(value),

@@ -49,6 +49,11 @@ DEFAULTS: dict[str, object] = {
     # "memory" choose one.
     "JOB_QUEUE": None,
     "JOB_QUEUE_NAME": None,
+    # Flask-WTF refuses a form posted over HTTPS unless a Referer from the same host comes
+    # with it, but the pages tell browsers to send none (Referrer-Policy: no-referrer in
+    # security.py): in production every form would fail as "expired". The CSRF token tied
+    # to the session and the SameSite=Lax session cookie are the protection.
+    "WTF_CSRF_SSL_STRICT": False,
 }
 
 _INTEGER_SETTINGS = (

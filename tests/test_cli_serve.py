@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import os
+import re
 import secrets
 import signal
 import socket
@@ -28,6 +29,7 @@ from surveyapp.cli_serve import (
 from .conftest import ROOT, _free_port
 
 SURVEYAPP = Path(sys.executable).with_name("surveyapp")
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SECRET = "9f" * 32
 
 
@@ -306,3 +308,33 @@ def test_serve_runs_gunicorn_and_its_logs_keep_the_anonymity_promise(tmp_path, d
 
 def _read(path: Path) -> str:
     return path.read_text(errors="replace")
+
+
+# --- Behind the proxy -----------------------------------------------------------------------
+
+
+def test_a_form_posted_over_https_without_a_referer_is_accepted(client):
+    # Browsers send no Referer (the pages' Referrer-Policy is no-referrer), so over HTTPS
+    # a form must be judged by its CSRF token alone.
+    page = client.get("/auth/login", base_url="https://survey.example.org")
+    token = CSRF_FIELD.search(page.text).group(1)
+
+    answer = client.post(
+        "/auth/login",
+        base_url="https://survey.example.org",
+        data={"csrf_token": token, "email": "nobody@example.org", "password": "wrong"},
+    )
+
+    assert "This form has expired" not in answer.text
+    assert "The e-mail address or password is not right" in answer.text
+
+
+def test_a_form_posted_over_https_without_its_token_is_refused(client):
+    answer = client.post(
+        "/auth/login",
+        base_url="https://survey.example.org",
+        data={"email": "nobody@example.org", "password": "wrong"},
+    )
+
+    assert answer.status_code == 400
+    assert "This form has expired" in answer.text

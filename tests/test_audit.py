@@ -49,6 +49,7 @@ def accounts(in_app, fast_password_hashes):  # noqa: F811
 def quick_pdfs(monkeypatch):
     """These tests are about the log, not the PDF: skip the typesetting."""
     monkeypatch.setattr("surveyapp.pdf.create_pdf", lambda *args, **kwargs: b"%PDF-1.7 stub")
+    monkeypatch.setattr("surveyapp.pdf.write_pdf", lambda html: b"%PDF-1.7 stub")
 
 
 @pytest.fixture

@@ -245,6 +245,7 @@ def world(app, in_app, fast_password_hashes, monkeypatch) -> World:  # noqa: F81
     app.config["WTF_CSRF_ENABLED"] = False
     # Access is decided before the PDF is drawn; WeasyPrint's seconds would only slow the walk.
     monkeypatch.setattr("surveyapp.pdf.create_pdf", lambda view, **kwargs: b"%PDF-1.7 stub")
+    monkeypatch.setattr("surveyapp.pdf.write_pdf", lambda html: b"%PDF-1.7 stub")
     with in_app() as make:
         open_a, a = _organisation(make, "Alpha Matrix Org", seed=11)
         _open_b, b = _organisation(make, "Bravo Matrix Org", seed=12)

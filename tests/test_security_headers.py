@@ -68,6 +68,7 @@ def review_link(in_app, results) -> str:
 def samples(app, client, results, review_link, monkeypatch):
     """One response of every kind, by name: pages, survey, static, errors, API, downloads."""
     monkeypatch.setattr("surveyapp.pdf.create_pdf", lambda view, **kwargs: b"%PDF-1.7 stub")
+    monkeypatch.setattr("surveyapp.pdf.write_pdf", lambda html: b"%PDF-1.7 stub")
 
     def boom():
         raise RuntimeError("a bug")

@@ -69,32 +69,35 @@ _LOCK_POLL_SECONDS = 0.05
 # PostgreSQL advisory lock classes (the first key of the two-key form).
 _LOCK_CLASS = {REPORT: 0x5245, PDF: 0x5044}
 
-_code_fingerprint: str | None = None
+
+def _fingerprint_of_code() -> str:
+    """SHA-256 of what computes, words and prints a report: the app's Python source,
+    compiled translations and print templates, and the versions of Python, NumPy and
+    SciPy. Taken when this module is imported, with the rest of the app's code, so a
+    process labels its results with the code it runs even if files change under it."""
+    from importlib.metadata import version
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    digest.update(f"{sys.version_info[:3]} {version('numpy')} {version('scipy')}".encode())
+    # The print templates and style sheets beside the package (``pdf.REPORTS``) too:
+    # a PDF's HTML links its style sheet rather than containing it.
+    files = (
+        sorted(root.rglob("*.py"))
+        + sorted(root.glob("translations/*/LC_MESSAGES/*.mo"))
+        + sorted(p for p in (root.parent / "reports").rglob("*") if p.is_file())
+    )
+    for path in files:
+        digest.update(path.relative_to(root.parent).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+_code_fingerprint = _fingerprint_of_code()
 
 
 def code_fingerprint() -> str:
-    """SHA-256 of what computes, words and prints a report: the app's Python source,
-    compiled translations and print templates, and the versions of Python, NumPy and
-    SciPy. Computed once a process."""
-    global _code_fingerprint
-    if _code_fingerprint is None:
-        import numpy
-        import scipy
-
-        root = Path(__file__).resolve().parents[1]
-        digest = hashlib.sha256()
-        digest.update(f"{sys.version_info[:3]} {numpy.__version__} {scipy.__version__}".encode())
-        # The print templates and style sheets beside the package (``pdf.REPORTS``) too:
-        # a PDF's HTML links its style sheet rather than containing it.
-        files = (
-            sorted(root.rglob("*.py"))
-            + sorted(root.glob("translations/*/LC_MESSAGES/*.mo"))
-            + sorted(p for p in (root.parent / "reports").rglob("*") if p.is_file())
-        )
-        for path in files:
-            digest.update(path.relative_to(root.parent).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-        _code_fingerprint = digest.hexdigest()
+    """The code's fingerprint (``_fingerprint_of_code``), taken once per process."""
     return _code_fingerprint
 
 

@@ -74,9 +74,30 @@ def measure_child(path: Path, what: str) -> dict:
     return {"seconds": seconds, "size": size, "stored": {k: n for k, n in stored}}
 
 
-def child(path: Path, what: str) -> dict:
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def snapshot() -> Path:
+    """The committed tree (HEAD) with its compiled translations, in a temporary folder.
+
+    Children run this copy, not the working tree: a stored result is keyed by the code's
+    fingerprint, and a file edited in the working tree between two children would make
+    each of them a different version of the code (and every read a miss)."""
+    folder = Path(tempfile.mkdtemp(prefix="stored-results-tree-"))
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "HEAD"], check=True, capture_output=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    for mo in ROOT.glob("surveyapp/translations/*/LC_MESSAGES/*.mo"):
+        target = folder / mo.relative_to(ROOT)
+        target.write_bytes(mo.read_bytes())
+    return folder
+
+
+def child(tree: Path, path: Path, what: str) -> dict:
+    script = tree / "benchmarks" / Path(__file__).name
     run = subprocess.run(
-        [sys.executable, __file__, "--database", str(path), "--child", what],
+        [sys.executable, str(script), "--database", str(path), "--child", what],
         check=True,
         capture_output=True,
         text=True,
@@ -122,10 +143,11 @@ def main() -> None:
         return 0
 
     # Alternating, so load on the machine falls on both sides alike.
+    tree = snapshot()
     runs: dict[str, list[dict]] = {}
     for _ in range(args.runs):
         for what in ("report-compute", "report-stored", "csv", "pdf-render", "pdf-stored"):
-            runs.setdefault(what, []).append(child(path, what))
+            runs.setdefault(what, []).append(child(tree, path, what))
     baseline, _ = best_of(bare_csv_writer_packed)
     best = {what: min(r["seconds"] for r in rs) for what, rs in runs.items()}
     median = {what: statistics.median(r["seconds"] for r in rs) for what, rs in runs.items()}

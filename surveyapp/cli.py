@@ -1078,9 +1078,11 @@ COMMANDS = (
     report,
     audit,
     worker,
-    serve,
 )
 
 # `analyze` needs no app: registered on the group itself, it runs without building one
 # (no secret key, no database, no Flask extensions imported).
 main.add_command(analyze)
+# `serve` too, for another reason: a command of the app's runs inside an application
+# context, which gunicorn's workers would inherit and share between requests.
+main.add_command(serve)

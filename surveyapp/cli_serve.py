@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
+from flask import has_app_context
+from flask.cli import ScriptInfo
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -153,6 +153,9 @@ def gunicorn_options(
         "graceful_timeout": GRACEFUL_TIMEOUT,
         "keepalive": KEEPALIVE,
         "forwarded_allow_ips": forwarded_allow_ips,
+        # Only the header nginx sets (docs/deployment.md) says the client used HTTPS; a
+        # client's own X-Forwarded-Ssl could otherwise contradict it and fail the request.
+        "secure_scheme_headers": {"X-FORWARDED-PROTO": "https"},
         "preload_app": True,
         "proc_name": "surveyapp",
         # gunicorn's control socket is one path per user ($HOME/.gunicorn/gunicorn.ctl),
@@ -269,8 +272,9 @@ def _application_class():
     show_default=True,
     help="Write an access line per request to standard output (no addresses, no links).",
 )
-@with_appcontext
+@click.pass_context
 def serve(
+    context: click.Context,
     bind: tuple[str, ...],
     workers: int | None,
     threads: int,
@@ -279,13 +283,19 @@ def serve(
     access_log: bool,
 ) -> None:
     """Serve the app in production with gunicorn, behind nginx (docs/deployment.md)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # The app is loaded without pushing its context: a context left active here would be
+    # inherited by every forked worker, and each request would then reuse it (and its
+    # ``g``, which holds the signed-in user and the CSRF token) instead of getting its own.
+    if has_app_context():
+        raise click.UsageError("surveyapp serve cannot run inside an application context.")
+    app = context.ensure_object(ScriptInfo).load_app()
     problems = production_problems(app.config)
     if problems:
         raise click.ClickException(
             "surveyapp serve does not start:\n" + "\n".join(f"- {p}" for p in problems)
         )
-    problem = database_problem(app)
+    with app.app_context():
+        problem = database_problem(app)
     if problem:
         raise click.ClickException(problem)
     options = gunicorn_options(

@@ -24,6 +24,7 @@ from surveyapp.cli_serve import (
     private_logger_class,
     production_problems,
     redact,
+    serve,
 )
 
 from .conftest import ROOT, _free_port
@@ -60,7 +61,7 @@ def options(**changes) -> dict:
 
 
 def test_serve_refuses_outside_production(runner):
-    result = runner.invoke(args=["serve"])
+    result = runner.invoke(serve)
 
     assert result.exit_code == 1
     assert "SURVEYAPP_ENV is not 'production'" in result.output
@@ -70,7 +71,7 @@ def test_serve_refuses_outside_production(runner):
 def test_serve_names_every_missing_production_setting(app, runner):
     app.config.update(ENV_NAME="production", SECRET_KEY="short", BASE_URL=None, PROXY_HOPS=0)
 
-    result = runner.invoke(args=["serve"])
+    result = runner.invoke(serve)
 
     assert result.exit_code == 1
     assert "SURVEYAPP_SECRET_KEY is shorter than 32 characters" in result.output
@@ -107,7 +108,7 @@ def test_serve_refuses_a_database_without_the_migrations(app, runner):
     # The test database is built with create_all: tables, but no Alembic revision.
     app.config.update(complete_production())
 
-    result = runner.invoke(args=["serve"])
+    result = runner.invoke(serve)
 
     assert result.exit_code == 1
     assert "The database is at revision empty" in result.output
@@ -238,12 +239,17 @@ def test_the_error_log_holds_no_address_or_survey_link(tmp_path, make_logger):
 
 
 def _get(port: int, path: str, headers: dict[str, str] | None = None) -> int:
+    return _fetch(port, path, headers)[0]
+
+
+def _fetch(port: int, path: str, headers: dict[str, str] | None = None):
+    """Status, the Set-Cookie header and the text of a GET with no cookie."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
-        response.read()
-        return response.status
+        text = response.read().decode()
+        return response.status, response.getheader("Set-Cookie"), text
     finally:
         connection.close()
 
@@ -284,6 +290,9 @@ def test_serve_runs_gunicorn_and_its_logs_keep_the_anonymity_promise(tmp_path, d
                     time.sleep(0.2)
             token = secrets.token_urlsafe(32)
             status = _get(port, f"/s/{token}", {"User-Agent": "SecretAgent/1.0"})
+            # Two visitors, one after the other on the one worker: each gets a session and
+            # a CSRF token of their own (no request context is inherited from the command).
+            visits = [_fetch(port, "/auth/login") for _ in range(2)]
             with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
                 raw.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n")
                 raw.recv(100)
@@ -297,6 +306,10 @@ def test_serve_runs_gunicorn_and_its_logs_keep_the_anonymity_promise(tmp_path, d
 
     access, errors = _read(tmp_path / "out"), _read(tmp_path / "err")
     assert status == 404
+    cookies = [cookie for _, cookie, _ in visits]
+    tokens = [CSRF_FIELD.search(text).group(1) for _, _, text in visits]
+    assert all(cookie and cookie.startswith("session=") for cookie in cookies), cookies
+    assert cookies[0] != cookies[1] and tokens[0] != tokens[1]
     assert '"GET /s/<link> HTTP/1.1" 404' in access
     assert "Using worker: sync" in errors
     assert "Invalid request from ip=<address>" in errors

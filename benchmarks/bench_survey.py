@@ -1,8 +1,13 @@
 """The survey path end to end: whole surveys against gunicorn, beside a bare-Flask floor.
 
 Usage: python benchmarks/bench_survey.py [--duration 15] [--concurrency 1 10 50]
-       [--database sqlite postgresql] [--before REF] [--port 5400]
-Writes benchmarks/results/survey.json and prints Markdown tables.
+       [--database sqlite postgresql] [--before REF] [--port 5400] [--quick]
+Writes benchmarks/results/survey.json and prints Markdown tables. ``--quick``: SQLite only,
+10 respondents for 3 s after a 1 s warm-up, no counting run (no SQL count). The
+``metrics`` list (collected by ``benchmarks/run.py``) sets each app figure beside the
+floor's from the same run: CPU per request (target at most 2x the floor's), completed
+surveys per second (target 85/s, 20x LimeSurvey's 4.25/s on the same machine), turn p50
+and p99, SQL statements per survey, and the stored-once check.
 
 Each app is served by gunicorn (2 sync workers, 127.0.0.1 only) from its own new
 database. A closed-loop client (one thread per simulated respondent, ``http.client``, no
@@ -48,7 +53,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, write_results  # noqa: E402
+from benchmarks.common import ROOT, metric, write_results  # noqa: E402
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CONFIG = Path(__file__).with_name("survey_gunicorn.py")
@@ -58,6 +63,8 @@ TURNS = ["start", "language", "intro", "about", *(f"page-{i}" for i in range(1, 
 TURNS += ["comment", "review"]
 TICKS = os.sysconf("SC_CLK_TCK")
 WARM_UP = 2.0
+COUNTED_SURVEYS = 20
+LIMESURVEY_SURVEYS_PER_S = 4.25  # LimeSurvey 6.14 on the same kind of machine (issue 13)
 
 
 # ---------------------------------------------------------------------------
@@ -443,28 +450,30 @@ def measure(app: str, tree: Path, database_url: str, args, work: Path, port: int
     totals = Tally()
     result: dict[str, object] = {"runs": {}}
 
-    # SQL statements per survey: a run of its own with the counter on.
-    count_dir = work / f"count-{app}-{port}"
-    count_dir.mkdir()
-    postgres = database_url.startswith("postgresql")
-    server = serve(app, tree, database_url, port, None if postgres else count_dir)
-    try:
+    # SQL statements per survey: a run of its own with the counter on (none in --quick).
+    result["sql_statements_per_survey"] = None
+    if args.counted:
+        count_dir = work / f"count-{app}-{port}"
+        count_dir.mkdir()
+        postgres = database_url.startswith("postgresql")
+        server = serve(app, tree, database_url, port, None if postgres else count_dir)
+        try:
+            if postgres:
+                pg_statements(database_url, reset=True)
+            counted, _ = run_load(port, tokens[: args.counted], 1, 3600, totals)
+            spent = args.counted
+        finally:
+            server.stop()
         if postgres:
-            pg_statements(database_url, reset=True)
-        counted, _ = run_load(port, tokens[:20], 1, 3600, totals)
-        spent = 20
-    finally:
-        server.stop()
-    if postgres:
-        statements = pg_statements(database_url)
-    else:
-        statements = sum(int(p.read_text()) for p in count_dir.iterdir())
-    result["sql_statements_per_survey"] = round(statements / max(1, counted.completed), 1)
+            statements = pg_statements(database_url)
+        else:
+            statements = sum(int(p.read_text()) for p in count_dir.iterdir())
+        result["sql_statements_per_survey"] = round(statements / max(1, counted.completed), 1)
 
     server = serve(app, tree, database_url, port, None)
     try:
         for concurrency in args.concurrency:
-            run_load(port, tokens[spent:], concurrency, WARM_UP, totals)
+            run_load(port, tokens[spent:], concurrency, args.warm_up, totals)
             spent = totals.completed + len(totals.failures)
             tally = Tally()
             cpu_before = server.cpu_seconds()
@@ -527,7 +536,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5400)
     parser.add_argument("--work", default=None, help="temporary folder (default: a new one)")
     parser.add_argument("--output", default="survey")
+    parser.add_argument("--quick", action="store_true", help="SQLite, 10 respondents, 3 s")
     args = parser.parse_args()
+    args.warm_up, args.counted = WARM_UP, COUNTED_SURVEYS
+    if args.quick:
+        args.database, args.concurrency, args.duration = ["sqlite"], [10], 3.0
+        args.warm_up, args.counted = 1.0, 0
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-survey-"))
     work.mkdir(parents=True, exist_ok=True)
     apps = list(args.apps)
@@ -575,10 +589,81 @@ def main() -> None:
         "before": args.before,
         "results": results,
         "ratios": ratios(results),
+        "metrics": survey_metrics(results),
     }
     out = write_results(args.output, payload)
     print(table(results, payload["ratios"]))
     print(f"\nwritten to {out}")
+
+
+def survey_metrics(results: dict) -> list[dict]:
+    """Each app's figures beside the floor's of the same run, per database and load."""
+    target_rate = 20 * LIMESURVEY_SURVEYS_PER_S
+    out = []
+    for database, apps in results.items():
+        floor = apps.get("floor")
+        for app, result in apps.items():
+            if app == "floor":
+                continue
+            who = "" if app == "app" else f" ({app})"
+            for concurrency, run in result["runs"].items():
+                base = floor["runs"][concurrency] if floor else {}
+                where = f"{database}, {concurrency} respondents{who}"
+                cpu = run["cpu_ms_per_request"]
+                out += [
+                    metric(
+                        f"survey path: server CPU per request, {where}",
+                        cpu,
+                        "ms",
+                        "bare-Flask floor",
+                        base.get("cpu_ms_per_request"),
+                        "<= 2x floor",
+                        None if not base else cpu <= 2 * base["cpu_ms_per_request"],
+                    ),
+                    metric(
+                        f"survey path: completed surveys per second, {where}",
+                        run["surveys_per_s"],
+                        "surveys/s",
+                        "bare-Flask floor",
+                        base.get("surveys_per_s"),
+                        f">= {target_rate:g}/s (20x LimeSurvey)",
+                        run["surveys_per_s"] >= target_rate,
+                    ),
+                    metric(
+                        f"survey path: turn p50 (POST + redirected GET), {where}",
+                        run["turn_p50_ms"],
+                        "ms",
+                        "bare-Flask floor",
+                        base.get("turn_p50_ms"),
+                    ),
+                    metric(
+                        f"survey path: turn p99 (POST + redirected GET), {where}",
+                        run["turn_p99_ms"],
+                        "ms",
+                        "bare-Flask floor",
+                        base.get("turn_p99_ms"),
+                    ),
+                ]
+            if result["sql_statements_per_survey"] is not None:
+                out.append(
+                    metric(
+                        f"survey path: SQL statements per survey, {database}{who}",
+                        result["sql_statements_per_survey"],
+                        "statements",
+                        "bare-Flask floor",
+                        floor["sql_statements_per_survey"] if floor else None,
+                    )
+                )
+            out += [
+                metric(
+                    f"survey path: completed surveys stored exactly once, {database}{who}",
+                    result["check"]["completed_by_client"],
+                    "surveys",
+                    target="every one",
+                    met=result["check"]["each_stored_once"],
+                ),
+            ]
+    return out
 
 
 def ratios(results: dict) -> dict:

@@ -46,7 +46,10 @@ END_MARKER = "<!-- bench-table:end -->"
 # Seconds a script may take before it is stopped and reported as failed.
 TIMEOUT = {"quick": 240, "full": 3600}
 # Arguments a script gets in a full run beyond its own defaults.
-FULL_ARGUMENTS = {"bench_matrix.py": ["--postgresql", "auto"]}
+FULL_ARGUMENTS = {
+    "bench_matrix.py": ["--postgresql", "auto"],
+    "bench_survey.py": ["--database", "sqlite", "postgresql"],
+}
 STDERR_TAIL = 3000
 
 

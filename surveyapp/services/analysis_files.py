@@ -27,17 +27,15 @@ def analyse_file(
         required_meta=(group_column,),
         allowed_meta=(*META_COLUMNS, group_column),
     )
-    labels = sorted({row.get(group_column, "") for row in parsed.meta} - {""})
+    empty = ("",) * parsed.matrix.shape[0]
+    column = parsed.columns.get(group_column, empty)
+    labels = sorted(set(column) - {""})
     index = {label: k for k, label in enumerate(labels)}
-    codes = np.fromiter(
-        (index.get(row.get(group_column, ""), -1) for row in parsed.meta),
-        dtype=np.int64,
-        count=len(parsed.meta),
-    )
+    codes = np.fromiter((index.get(v, -1) for v in column), dtype=np.int64, count=len(column))
     groupings = [Grouping(group_column, codes, tuple(labels))]
     top = None
-    if group_column != "role_level" and any("role_level" in row for row in parsed.meta):
-        roles = role_grouping(questionnaire, [row.get("role_level", "") for row in parsed.meta])
+    if group_column != "role_level" and "role_level" in parsed.columns:
+        roles = role_grouping(questionnaire, parsed.columns["role_level"])
         groupings.append(roles)
         top = top_management_of(roles)
     result = analyse(

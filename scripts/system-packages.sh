@@ -9,7 +9,8 @@ if [ "$what" = "venv" ]; then
 fi
 if [ "$what" = "test" ]; then
   # pspp: the tests read the SPSS answer files back with PSPP as well as pyreadstat.
-  packages+=(chromium poppler-utils postgresql pspp)
+  # nginx, openssl: tests/test_deployment.py runs nginx with HTTPS in front of the app.
+  packages+=(chromium poppler-utils postgresql pspp nginx openssl)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -875,9 +875,13 @@ def responses_import(campaign_id: int, csv_file: str) -> None:
     from .services.campaigns import find_campaign
     from .services.responses import import_responses
 
-    with transaction():
+    try:
+        handle = open(csv_file, "rb")  # noqa: SIM115 - a stream, closed by the with below
+    except OSError as exc:
+        raise click.ClickException(f"{csv_file}: cannot be read ({exc.strerror}).") from None
+    with handle, transaction():
         c = find_campaign(campaign_id)
-        count = import_responses(c, _read(csv_file), csv_file)
+        count = import_responses(c, handle, csv_file)
         _audit("responses_imported", c.organisation_id, f"campaign {c.id}: {count} responses")
     click.echo(f"Imported {count} responses into campaign {campaign_id}.")
 
@@ -934,9 +938,10 @@ def analyze(
         result = analyse_file(q, _read(responses_file), responses_file, group_column, threshold)
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
+    # One string, one write: json.dump would hand the file thousands of small pieces.
+    text = json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False)
     with click.open_file(out, "w", encoding="utf-8") as handle:
-        json.dump(result, handle, indent=2, ensure_ascii=False, allow_nan=False)
-        handle.write("\n")
+        handle.write(text + "\n")
 
 
 # --- demo ------------------------------------------------------------------------

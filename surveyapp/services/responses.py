@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import io
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
+from typing import BinaryIO
 
-import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 
@@ -18,6 +21,7 @@ from ..models import (
     Campaign,
     Draft,
     Invitation,
+    QuestionnaireItem,
     Response,
     today,
 )
@@ -25,11 +29,12 @@ from ..questionnaires import Questionnaire
 from . import ServiceError
 from .answer_files import answer_file
 from .campaigns import accepts_responses, campaign_departments
+from .csvfiles import CSVFileError, RowError
 from .drafts import DraftContent, DraftKey, open_draft, seal_draft
-from .matrix import pack_answers, pack_matrix
+from .matrix import PACKED_DONT_KNOW, PACKED_NO_ANSWER, pack_answers, pack_matrix
 from .questionnaires import questionnaire_for
 from .release import ensure_accepts_writes
-from .response_files import parse_responses
+from .response_files import ParsedResponses, parse_responses
 
 
 class AlreadySubmitted(ServiceError):
@@ -200,9 +205,34 @@ def empty_write_ahead_log() -> None:
 # ---------------------------------------------------------------------------
 # CSV: the one response format (parsed and checked in response_files.py)
 
+# Responses checked and written per step: memory stays that of one batch however long
+# the file is (about 90,000 answers of the shipped questionnaire).
+IMPORT_BATCH = 2000
+# A rejected file lists at most this many problems, so a wrong file of any length is
+# refused in the memory of one batch too.
+MAX_PROBLEMS = 1000
+READ_BYTES = 1 << 20
+# Every byte value at its own position: SQLite's instr() on it turns a one-byte blob into
+# its number plus one (SQLite has no function that reads a byte as a number).
+_ALL_BYTES = bytes(range(256))
 
-def import_responses(campaign: Campaign, data: bytes | str, name: str) -> int:
-    """Store every row of a response CSV (paper surveys, another tool), or nothing at all."""
+
+def import_responses(campaign: Campaign, data: bytes | str | BinaryIO, name: str) -> int:
+    """Store every row of a response CSV (paper surveys, another tool), or nothing at all.
+
+    ``data`` is the file's content or an open binary file, read as a stream: rows are
+    checked by ``response_files.parse_responses`` and written IMPORT_BATCH at a time, so
+    memory does not grow with the file. Everything is written inside a savepoint; after a
+    first problem nothing more is written, the rest of the file is still read to list
+    every problem (up to MAX_PROBLEMS), the savepoint is rolled back and
+    :class:`CSVFileError` is raised with all of them: nothing is stored.
+
+    Responses get their ids from the database in the order of the file, as a survey's
+    do in the order of submission; nothing in a row names an invitation. Each row's
+    answers are packed once (``matrix.pack_matrix``) and the database writes the answer
+    rows from that packed copy in the same transaction, so the two always agree
+    (``surveyapp db check-answers``) and no answer crosses into the database twice.
+    """
     ensure_accepts_writes(campaign, "take more responses")
     if campaign.status == "draft":
         raise ServiceError(
@@ -210,10 +240,169 @@ def import_responses(campaign: Campaign, data: bytes | str, name: str) -> int:
         )
     questionnaire = questionnaire_for(campaign.questionnaire_version)
     units = {u.code: u.department_id for u in campaign_departments(campaign)}
-    parsed = parse_responses(questionnaire, data, name, departments=units)
+    problems: list[RowError] = []
+    _begin_sqlite_transaction()
+    savepoint = db.session.begin_nested()
+    stored = 0
+    try:
+        for first_row, text in _record_batches(data, name):
+            try:
+                parsed = parse_responses(questionnaire, text, name, departments=units)
+            except CSVFileError as exc:
+                # A batch's header problems repeat the first batch's: listed once.
+                problems.extend(_renumbered(exc.errors, first_row, header=not problems))
+                if len(problems) >= MAX_PROBLEMS:
+                    problems.insert(0, _stopped(problems))
+                    break
+                continue
+            if not problems:
+                stored += _store_batch(campaign, questionnaire, units, parsed)
+        if problems:
+            raise CSVFileError(name, problems)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return stored
+
+
+def _begin_sqlite_transaction() -> None:
+    """Make sure SQLite is inside the session's transaction before a savepoint is taken.
+
+    pysqlite begins a transaction only before a write; a SAVEPOINT outside one would
+    start a transaction of its own, and releasing it would commit the import behind the
+    caller's back (SQLAlchemy's pysqlite notes on savepoints). PostgreSQL always nests.
+    """
+    connection = db.session.connection()
+    if (
+        connection.dialect.name == "sqlite"
+        and not connection.connection.driver_connection.in_transaction
+    ):
+        connection.exec_driver_sql("BEGIN")
+
+
+def _stopped(problems: list[RowError]) -> RowError:
+    last = max(p.row for p in problems)
+    return RowError(
+        0,
+        "",
+        f"{MAX_PROBLEMS} problems or more, so reading stopped at row {last}; "
+        "the first of them follow",
+    )
+
+
+def _renumbered(errors: Iterable[RowError], first_row: int, *, header: bool) -> list[RowError]:
+    """A batch's problems with the file's row numbers (the batch was parsed from row 2)."""
+    shift = first_row - 2
+    return [
+        replace(e, row=e.row + shift) if e.row >= 2 else e
+        for e in errors
+        # The header travels with every batch: its problems are listed with the first.
+        if header or e.row != 1
+    ]
+
+
+def _record_batches(data: bytes | str | BinaryIO, name: str) -> Iterator[tuple[int, str]]:
+    """The file as texts of the header and at most IMPORT_BATCH records each.
+
+    Yields ``(row number of the batch's first record, text)``; rows are numbered as
+    ``csvfiles.read_csv`` numbers them (the header is row 1). A record ends at a line
+    end outside quotes: where the file so far holds an even number of quote characters
+    (a quote inside a field is doubled, so it never changes the count's parity). A batch
+    of nothing but blank lines is left out, as read_csv skips blank lines.
+    """
+    lines = _text_lines(data, name)
+    header = _next_record(lines)
+    if header is None:
+        yield 2, ""  # parse_responses says the file is empty
+        return
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    row, batch, yielded = 2, [header], False
+    while True:
+        record = _next_record(lines)
+        if record is not None:
+            batch.append(record)
+        if len(batch) > IMPORT_BATCH or (record is None and len(batch) > 1):
+            text = "".join(batch)
+            if not _blank(batch[1:], delimiter):
+                yield row, text
+                yielded = True
+            row += len(batch) - 1
+            batch = [header]
+        if record is None:
+            break
+    if not yielded:
+        yield 2, header  # parse_responses says the file has no responses
+
+
+def _blank(records: list[str], delimiter: str) -> bool:
+    """Whether every record is empty or blank cells (the quick test first, then csv's own)."""
+    if any(record.strip(' \t\r\n,;"') for record in records):
+        return False
+    cells = csv.reader(io.StringIO("".join(records), newline=""), delimiter=delimiter)
+    return not any(cell.strip() for row in cells for cell in row)
+
+
+def _next_record(lines: Iterator[str]) -> str | None:
+    parts: list[str] = []
+    quotes = 0
+    for line in lines:
+        parts.append(line)
+        quotes += line.count('"')
+        if quotes % 2 == 0:
+            break
+    return "".join(parts) if parts else None
+
+
+def _text_lines(data: bytes | str | BinaryIO, name: str) -> Iterator[str]:
+    """The file's lines with their endings (``\\n``, ``\\r\\n`` or ``\\r``, as csv reads them)."""
+    if isinstance(data, str):
+        yield from io.StringIO(data.removeprefix("\ufeff"), newline="")
+        return
+    binary = io.BytesIO(data) if isinstance(data, bytes) else data
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    try:
+        yield from text
+    except UnicodeDecodeError:
+        raise CSVFileError(
+            name,
+            [
+                RowError(
+                    0,
+                    "",
+                    f"not UTF-8 text{_bad_byte(binary)}; save the file as CSV UTF-8",
+                )
+            ],
+        ) from None
+    finally:
+        text.detach()
+
+
+def _bad_byte(binary: BinaryIO) -> str:
+    """`` (byte N)``: where the first byte that is not UTF-8 is, if the file can be reread."""
+    if not binary.seekable():
+        return ""
+    binary.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    while block := binary.read(READ_BYTES):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(block)
+        except UnicodeDecodeError as exc:
+            return f" (byte {offset - pending + exc.start})"
+        offset += len(block)
+    return ""
+
+
+def _store_batch(
+    campaign: Campaign,
+    questionnaire: Questionnaire,
+    units: Mapping[str, int],
+    parsed: ParsedResponses,
+) -> int:
+    """Write one checked batch: its responses, then their answer rows from the packed copy."""
     version_id = campaign.questionnaire_version_id
-    # The packed copy of each row's answers, from the same matrix as the answer rows below.
-    packed = pack_matrix(parsed.matrix)
     response_rows = [
         {
             "campaign_id": campaign.id,
@@ -228,31 +417,50 @@ def import_responses(campaign: Campaign, data: bytes | str, name: str) -> int:
             "comment": info.get("comment") or None,
             "answer_codes": codes,
         }
-        for info, codes in zip(parsed.meta, packed, strict=True)
+        for info, codes in zip(parsed.meta, pack_matrix(parsed.matrix), strict=True)
     ]
-    # render_nulls keeps rows with and without a comment in one batched statement.
+    # Inserted in the file's order, so the database numbers them as they come; render_nulls
+    # keeps rows with and without a comment in one batched statement.
     ids = db.session.scalars(
-        sa.insert(Response)
-        .returning(Response.id, sort_by_parameter_order=True)
-        .execution_options(render_nulls=True),
+        sa.insert(Response).returning(Response.id).execution_options(render_nulls=True),
         response_rows,
     ).all()
-    answer_rows = []
-    for response_id, values in zip(ids, parsed.matrix, strict=True):
-        for item_id, value in zip(parsed.item_ids, values, strict=True):
-            if not np.isnan(value):
-                answer_rows.append(
-                    {
-                        "response_id": response_id,
-                        "questionnaire_version_id": version_id,
-                        "item_id": item_id,
-                        "value": int(value),
-                    }
-                )
-    if answer_rows:
-        db.session.execute(sa.insert(Answer), answer_rows)
-    db.session.flush()
+    db.session.execute(
+        sa.insert(Answer).from_select(
+            ["response_id", "item_id", "questionnaire_version_id", "value"],
+            _answers_from_packed(ids),
+        )
+    )
     return len(ids)
+
+
+def _answers_from_packed(response_ids: list[int]) -> sa.Select:
+    """A SELECT of the answer rows that the packed copies of ``response_ids`` hold.
+
+    One row per item whose byte is not "no answer"; "don't know" gives a NULL value. The
+    answer table's foreign key to the scale points checks every value once more.
+    """
+    response = Response.__table__
+    item = QuestionnaireItem.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        code = sa.func.get_byte(response.c.answer_codes, item.c.position)
+    else:
+        byte = sa.func.substr(response.c.answer_codes, item.c.position + 1, 1)
+        code = sa.func.instr(sa.literal(_ALL_BYTES, sa.LargeBinary), byte) - 1
+    return (
+        sa.select(
+            response.c.id,
+            item.c.item_id,
+            response.c.questionnaire_version_id,
+            sa.func.nullif(code, PACKED_DONT_KNOW),
+        )
+        .join_from(
+            response,
+            item,
+            item.c.questionnaire_version_id == response.c.questionnaire_version_id,
+        )
+        .where(response.c.id.in_(response_ids), code != PACKED_NO_ANSWER)
+    )
 
 
 def export_responses(campaign: Campaign) -> tuple[list[str], Iterable[list[object]]]:

@@ -23,9 +23,14 @@ from flask.cli import ScriptInfo
 if TYPE_CHECKING:
     from flask import Flask
 
-# A sync worker handles one request at a time, so a process per core plus one waiting on
-# the database; more than eight on one host only adds memory and database connections.
+# One worker process per core (at least two, so that one restarting leaves another),
+# each with THREADS threads: on 2 cores, 2 threaded workers of 4 threads served surveys
+# with no more CPU per request than 5 sync workers, a lower p99, and did not stall behind
+# a long download (docs/deployment.md, "Measurements"). More than eight processes on one
+# host only add memory and database connections.
+MIN_WORKERS = 2
 MAX_WORKERS = 8
+THREADS = 4
 # The longest requests are downloads: the XLSX of 50,000 responses took 19 s and the PDF
 # 7.4 s on a 2-core machine (docs/benchmarks.md). gunicorn's default of 30 s would kill a
 # worker that is still writing a large export on a busy host.
@@ -62,9 +67,13 @@ def redact(text: str) -> str:
 
 
 def default_workers(cpus: int | None = None) -> int:
-    """Worker processes for a host: two per core plus one, at most ``MAX_WORKERS``."""
+    """Worker processes for a host: one per core, at least 2 and at most ``MAX_WORKERS``."""
+    if cpus is None:
+        # The cores this process may run on (a container's or a systemd unit's CPU set),
+        # not every core of the machine.
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     cpus = cpus or os.cpu_count() or 1
-    return min(2 * cpus + 1, MAX_WORKERS)
+    return min(max(cpus, MIN_WORKERS), MAX_WORKERS)
 
 
 def production_problems(config: dict[str, Any]) -> list[str]:
@@ -243,15 +252,15 @@ def _application_class():
     "-w",
     type=click.IntRange(1, 64),
     default=None,
-    help=f"Worker processes [default: 2 per core + 1, at most {MAX_WORKERS}; "
+    help=f"Worker processes [default: one per core, {MIN_WORKERS} to {MAX_WORKERS}; "
     f"here {default_workers()}].",
 )
 @click.option(
     "--threads",
     type=click.IntRange(1, 32),
-    default=1,
+    default=THREADS,
     show_default=True,
-    help="Threads per worker; more than 1 uses gunicorn's threaded worker.",
+    help="Threads per worker (gunicorn's gthread worker); 1 uses sync workers.",
 )
 @click.option(
     "--timeout",

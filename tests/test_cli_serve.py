@@ -118,8 +118,8 @@ def test_serve_refuses_a_database_without_the_migrations(app, runner):
 # --- gunicorn settings --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("cpus", "workers"), [(1, 3), (2, 5), (3, 7), (4, 8), (64, 8)])
-def test_default_workers_are_two_per_core_plus_one_at_most_eight(cpus, workers):
+@pytest.mark.parametrize(("cpus", "workers"), [(1, 2), (2, 2), (3, 3), (8, 8), (64, 8)])
+def test_default_workers_are_one_per_core_from_two_to_eight(cpus, workers):
     assert default_workers(cpus) == workers
 
 
@@ -311,7 +311,7 @@ def test_serve_runs_gunicorn_and_its_logs_keep_the_anonymity_promise(tmp_path, d
     assert all(cookie and cookie.startswith("session=") for cookie in cookies), cookies
     assert cookies[0] != cookies[1] and tokens[0] != tokens[1]
     assert '"GET /s/<link> HTTP/1.1" 404' in access
-    assert "Using worker: sync" in errors
+    assert "Using worker: gthread" in errors, "threaded workers by default"
     assert "Invalid request from ip=<address>" in errors
     for secret in (token, "SecretAgent"):
         assert secret not in access + errors

@@ -280,8 +280,9 @@ class _Builder:
         kruskal = entry.get("kruskal")
         return Comparison(
             groups_compared=entry["groups_compared"],
-            welch=WelchAnova(**welch) if welch else None,
-            kruskal=Kruskal(**kruskal) if kruskal else None,
+            # (the JSON may add `reasons` beside a null statistic; the view keeps the numbers)
+            welch=_pick(WelchAnova, welch) if welch else None,
+            kruskal=_pick(Kruskal, kruskal) if kruskal else None,
             icc1=entry.get("icc1"),
             icc2=entry.get("icc2"),
             significant_pairs=tuple(sorted(pairs, key=lambda p: -abs(p.diff))),

@@ -34,6 +34,7 @@ from surveyapp.scoring.descriptives import (
 )
 from surveyapp.scoring.gap import Gap, campaign_change, perception_gap, restrict
 from surveyapp.scoring.maturity import Maturity, classify_maturity
+from surveyapp.scoring.reasons import NO_NORM_GROUP, TOO_FEW_ORGANISATIONS
 from surveyapp.scoring.scales import check_scale, score_scales
 from surveyapp.scoring.suppression import (
     REASON_BELOW_THRESHOLD,
@@ -289,10 +290,13 @@ class Analysis:
     change_why: tuple[str | None, ...]
     benchmark: Benchmark | None
     settings: dict[str, Any] = field(default_factory=dict)
+    benchmark_reason: str | None = None  # why ``benchmark`` is None
 
     def to_dict(self) -> dict[str, Any]:
         """The analysis as JSON-ready plain data (see ``docs/analysis-json.md``)."""
-        return _to_dict(self)
+        from surveyapp.scoring.serialise import analysis_to_dict
+
+        return analysis_to_dict(self)
 
 
 # --------------------------------------------------------------------------- analyse
@@ -458,9 +462,10 @@ def analyse(
         threshold,
         confidence,
     )
-    bench = None
+    bench, bench_reason = None, NO_NORM_GROUP
     if norm_means is not None:
         bench = benchmark(org_dims.mean[0, :n_dims], np.asarray(norm_means), min_norm_organisations)
+        bench_reason = None if bench is not None else TOO_FEW_ORGANISATIONS
 
     return Analysis(
         design=design,
@@ -484,6 +489,7 @@ def analyse(
         change=change,
         change_why=change_why,
         benchmark=bench,
+        benchmark_reason=bench_reason,
         settings={
             "scale_min": design.scale_min,
             "scale_max": design.scale_max,
@@ -987,296 +993,3 @@ def _campaign_change(
             reasons.append(None)
     shown = np.array([r is None for r in reasons], dtype=bool)
     return restrict(change, shown), tuple(reasons)
-
-
-# --------------------------------------------------------------------------- to_dict
-
-
-def _num(x: Any) -> Any:
-    """Round to SIGNIFICANT_DIGITS significant digits; NaN and inf become None."""
-    if x is None:
-        return None
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    f = float(x)
-    if not math.isfinite(f):
-        return None
-    if f == 0.0:
-        return 0.0
-    return float(f"{f:.{SIGNIFICANT_DIGITS}g}")
-
-
-def _interval(lo: Any, hi: Any) -> list[Any] | None:
-    lo_n, hi_n = _num(lo), _num(hi)
-    return None if lo_n is None or hi_n is None else [lo_n, hi_n]
-
-
-def _stats(d: Descriptives, g: int, c: int, *, items: bool = False, flip: bool = False) -> dict:
-    out = {
-        "n": int(d.n[g, c]),
-        "mean": _num(d.mean[g, c]),
-        "sd": _num(d.sd[g, c]),
-        "ci95": _interval(d.ci_low[g, c], d.ci_high[g, c]),
-        "median": _num(d.median[g, c]),
-    }
-    if items and d.distribution is not None and d.favourable is not None:
-        dist = d.distribution[g, c]
-        out["distribution"] = [int(v) for v in (dist[::-1] if flip else dist)]
-        out["favourable"] = _num(d.favourable[g, c])
-    return out
-
-
-def _withheld(reason: str | None) -> dict:
-    return {"suppressed": True, "reason": reason or REASON_TOO_FEW_ANSWERS}
-
-
-def _maturity(m: Maturity) -> dict:
-    return {
-        "level": m.level,
-        "level_ci95": None
-        if m.level_low is None or m.level_high is None
-        else [
-            m.level_low,
-            m.level_high,
-        ],
-        "uncertain": bool(m.uncertain),
-    }
-
-
-def _to_dict(a: Analysis) -> dict[str, Any]:
-    d = a.design
-    n_dims = len(d.dimension_ids)
-    org_ok = a.organisation_published
-    out: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "settings": {k: _num(v) if not isinstance(v, str) else v for k, v in a.settings.items()},
-    }
-    if not org_ok:
-        out["organisation"] = {"suppressed": True, "reason": a.organisation_reason}
-        out["dimensions"] = [{"id": dim, "suppressed": True} for dim in d.dimension_ids]
-        out["items"] = [{"id": item, "suppressed": True} for item in d.item_ids]
-        return out
-    out["organisation"] = {
-        "suppressed": False,
-        "respondents": a.n_respondents,
-        "overall": {
-            **_stats(a.dimensions, 0, n_dims),
-            "maturity": _maturity(a.maturity[n_dims]),
-        },
-    }
-    if a.gap is not None or a.gap_reason is not None:
-        out["perception_gap"] = (
-            {"suppressed": True, "reason": a.gap_reason} if a.gap is None else {"suppressed": False}
-        )
-    dims_out = []
-    for k, dim in enumerate(d.dimension_ids):
-        entry: dict[str, Any] = {
-            "id": dim,
-            "items": [d.item_ids[i] for i in range(len(d.item_ids)) if d.item_dimension[i] == k],
-        }
-        if a.dims_withheld[0, k]:
-            entry.update(_withheld(a.dims_why[0, k]))
-            dims_out.append(entry)
-            continue
-        entry.update({"suppressed": False, **_stats(a.dimensions, 0, k)})
-        entry["maturity"] = _maturity(a.maturity[k])
-        rel = a.reliability[k]
-        item_idx = [i for i in range(len(d.item_ids)) if d.item_dimension[i] == k]
-        entry["alpha"] = _num(rel.alpha)
-        entry["alpha_ci95"] = _interval(rel.ci_low, rel.ci_high)
-        entry["alpha_n"] = rel.n
-        entry["item_reliability"] = [
-            {
-                "id": d.item_ids[i],
-                "item_rest_r": _num(rel.item_rest_r[j]),
-                "alpha_if_deleted": _num(rel.alpha_if_deleted[j]),
-            }
-            for j, i in enumerate(item_idx)
-        ]
-        entry["benchmark"] = _benchmark_entry(a.benchmark, k)
-        entry["change"] = _gap_entry(a.change, a.change_why, k)
-        entry["perception_gap"] = _gap_entry(a.gap, a.gap_why, k)
-        entry["groupings"] = {ga.grouping.name: _grouping_dimension(ga, k, d) for ga in a.groupings}
-        dims_out.append(entry)
-    out["dimensions"] = dims_out
-    items_out = []
-    for i, item in enumerate(d.item_ids):
-        entry = {
-            "id": item,
-            "dimension": d.dimension_ids[d.item_dimension[i]],
-            "reverse": d.reverse[i],
-        }
-        if a.items_withheld[0, i]:
-            entry.update(_withheld(a.items_why[0, i]))
-        else:
-            entry.update(
-                {"suppressed": False, **_stats(a.items, 0, i, items=True, flip=d.reverse[i])}
-            )
-            entry["groupings"] = {ga.grouping.name: _grouping_item(ga, i, d) for ga in a.groupings}
-        items_out.append(entry)
-    out["items"] = items_out
-    out["groupings"] = [_grouping_summary(ga) for ga in a.groupings]
-    return out
-
-
-def _benchmark_entry(b: Benchmark | None, k: int) -> dict | None:
-    if b is None:
-        return None
-    return {
-        "percentile_rank": _num(b.percentile_rank[k]),
-        "q1": _num(b.q1[k]),
-        "median": _num(b.median[k]),
-        "q3": _num(b.q3[k]),
-        "n_organisations": int(b.n_per_dimension[k]),
-    }
-
-
-def _gap_entry(gap: Gap | None, why: tuple[str | None, ...], k: int) -> dict | None:
-    if gap is None:
-        return None
-    if why[k] is not None:
-        return _withheld(why[k])
-    return {
-        "suppressed": False,
-        "diff": _num(gap.diff[k]),
-        "ci95": _interval(gap.ci_low[k], gap.ci_high[k]),
-        "t": _num(gap.t[k]),
-        "df": _num(gap.df[k]),
-        "p": _num(gap.p[k]),
-        "p_holm": _num(gap.p_holm[k]),
-        "hedges_g": _num(gap.hedges_g[k]),
-        "n_a": int(gap.n_a[k]),
-        "n_b": int(gap.n_b[k]),
-    }
-
-
-def _parent(g: Grouping, c: int) -> int | None:
-    if g.parents is None or g.parents[c] == -1:
-        return None
-    return g.parents[c]
-
-
-def _grouping_dimension(ga: GroupingAnalysis, k: int, design: Design) -> dict:
-    g = ga.grouping
-    groups = []
-    for c in range(g.n_groups):
-        head = {"code": c, "label": g.labels[c]}
-        if g.parents is not None:
-            head["parent"] = _parent(g, c)
-        if not ga.published[c]:
-            groups.append({**head, "suppressed": True, "reason": ga.reasons[c]})
-            continue
-        if ga.dims_withheld[c, k]:
-            groups.append({**head, **_withheld(ga.dims_why[c, k])})
-            continue
-        entry = {**head, "suppressed": False, **_stats(ga.dimensions, c, k)}
-        entry["rwg_j"] = _num(ga.rwg_j[c, k])
-        rwg_j = ga.rwg_j[c, k]
-        entry["agreement_ok"] = None if np.isnan(rwg_j) else bool(rwg_j >= design.agreement_cutoff)
-        entry["mean_reliability"] = _num(ga.mean_reliability[c, k])
-        entry["shrunken_mean"] = _num(ga.shrunken_mean[c, k])
-        entry["rank"] = None if np.isnan(ga.rank[c, k]) else int(ga.rank[c, k])
-        vr = ga.versus_rest
-        entry["vs_rest"] = {
-            "diff": _num(vr.diff[c, k]),
-            "ci95": _interval(vr.ci_low[c, k], vr.ci_high[c, k]),
-            "t": _num(vr.t[c, k]),
-            "df": _num(vr.df[c, k]),
-            "p": _num(vr.p[c, k]),
-            "p_bh": _num(vr.p_bh[c, k]),
-        }
-        groups.append(entry)
-    for c in range(g.n_groups):  # a subtree is its own group: shown even if c's own is not
-        if ga.rolled_up[c]:
-            groups[c]["rolled_up"] = _rolled(ga, c, k, items=False)
-    gh = ga.games_howell
-    pairs = [
-        {
-            "a": int(gh.a[i]),
-            "b": int(gh.b[i]),
-            "diff": _num(gh.diff[i, k]),
-            "ci95": _interval(gh.ci_low[i, k], gh.ci_high[i, k]),
-            "p": _num(gh.p[i, k]),
-        }
-        for i in range(gh.a.size)
-        if np.isfinite(gh.diff[i, k])
-    ]
-    return {
-        "icc1": _num(ga.icc.icc1[k]),
-        "icc2": _num(ga.icc.icc2[k]),
-        "n0": _num(ga.icc.n0[k]),
-        "groups_compared": int(ga.welch.k[k]),
-        "welch_anova": {
-            "F": _num(ga.welch.F[k]),
-            "df1": _num(ga.welch.df1[k]),
-            "df2": _num(ga.welch.df2[k]),
-            "p": _num(ga.welch.p[k]),
-            "omega2": _num(ga.welch.omega2[k]),
-        },
-        "kruskal": {
-            "H": _num(ga.kruskal.H[k]),
-            "df": _num(ga.kruskal.df[k]),
-            "p": _num(ga.kruskal.p[k]),
-            "epsilon2": _num(ga.kruskal.epsilon2[k]),
-        },
-        "games_howell": pairs,
-        "groups": groups,
-    }
-
-
-def _rolled(ga: GroupingAnalysis, c: int, k: int, *, items: bool, flip: bool = False) -> dict:
-    if not ga.rolled_published[c]:
-        return {"suppressed": True, "reason": ga.rolled_reasons[c]}
-    row = int(np.flatnonzero(np.flatnonzero(ga.rolled_up) == c)[0])
-    withheld = ga.rolled_items_withheld if items else ga.rolled_dims_withheld
-    why = ga.rolled_items_why if items else ga.rolled_dims_why
-    table = ga.rolled_items if items else ga.rolled_dimensions
-    if withheld is None or why is None or table is None:  # pragma: no cover - has children
-        raise RuntimeError("a rolled-up group without roll-up statistics")
-    if withheld[row, k]:
-        return _withheld(why[row, k])
-    return {"suppressed": False, **_stats(table, row, k, items=items, flip=flip)}
-
-
-def _grouping_item(ga: GroupingAnalysis, i: int, design: Design) -> dict:
-    g = ga.grouping
-    groups = []
-    for c in range(g.n_groups):
-        head = {"code": c, "label": g.labels[c]}
-        if not ga.published[c]:
-            groups.append({**head, "suppressed": True, "reason": ga.reasons[c]})
-            continue
-        if ga.items_withheld[c, i]:
-            groups.append({**head, **_withheld(ga.items_why[c, i])})
-            continue
-        entry = {
-            **head,
-            "suppressed": False,
-            **_stats(ga.items, c, i, items=True, flip=design.reverse[i]),
-        }
-        entry["rwg"] = _num(ga.rwg[c, i])
-        entry["agreement_ok"] = (
-            None if np.isnan(ga.rwg[c, i]) else bool(ga.rwg[c, i] >= design.agreement_cutoff)
-        )
-        groups.append(entry)
-    for c in range(g.n_groups):
-        if ga.rolled_up[c]:
-            groups[c]["rolled_up"] = _rolled(ga, c, i, items=True, flip=design.reverse[i])
-    return {"groups": groups}
-
-
-def _grouping_summary(ga: GroupingAnalysis) -> dict:
-    g = ga.grouping
-    groups = []
-    for c in range(g.n_groups):
-        entry: dict[str, Any] = {"code": c, "label": g.labels[c]}
-        if g.parents is not None:
-            entry["parent"] = _parent(g, c)
-        if ga.published[c]:
-            entry.update({"suppressed": False, "respondents": int(ga.respondents[c])})
-        else:
-            entry.update({"suppressed": True, "reason": ga.reasons[c]})
-        groups.append(entry)
-    return {"name": g.name, "groups": groups}

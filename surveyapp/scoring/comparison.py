@@ -33,7 +33,9 @@ class WelchAnova:
     """Welch's heteroscedastic one-way ANOVA, one value per column.
 
     ``k`` and ``n`` are the groups and respondents that took part (groups with at least
-    two values).
+    two values and a positive variance). ``zero_variance`` (groups x columns) marks the
+    groups with two or more values that were left out because all their values are the
+    same.
     """
 
     F: NDArray[np.float64]  # noqa: N815 - the statistic's conventional name
@@ -43,6 +45,7 @@ class WelchAnova:
     omega2: NDArray[np.float64]
     k: NDArray[np.int64]
     n: NDArray[np.int64]
+    zero_variance: NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -146,13 +149,14 @@ def welch_anova(n: ArrayLike, mean: ArrayLike, var: ArrayLike) -> WelchAnova:
     ----------
     n, mean, var : array_like, shape (groups,) or (groups, columns)
         Group sizes, means and sample variances. Groups with fewer than two values are
-        left out (their variance is undefined).
+        left out (their variance is undefined), and so are groups whose values are all
+        the same (variance 0: the weight n/s^2 would be infinite and the test
+        undefined); the test compares the other groups.
 
     Returns
     -------
     WelchAnova
-        NaN where fewer than two groups take part or a participating group has zero
-        variance (its weight n/s^2 would be infinite).
+        NaN where fewer than two groups take part.
 
     Notes
     -----
@@ -182,10 +186,11 @@ def welch_anova(n: ArrayLike, mean: ArrayLike, var: ArrayLike) -> WelchAnova:
     n_arr = _as_2d(n)
     m = _as_2d(mean)
     v = _as_2d(var)
-    use = n_arr >= 2
+    scored = n_arr >= 2
+    zero_var = scored & ~(v > 0)
+    use = scored & ~zero_var
     k = use.sum(axis=0)
     big_n = np.where(use, n_arr, 0).sum(axis=0)
-    zero_var = (use & ~(v > 0)).any(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         w = np.where(use, n_arr / v, 0.0)
         total_w = w.sum(axis=0)
@@ -198,16 +203,17 @@ def welch_anova(n: ArrayLike, mean: ArrayLike, var: ArrayLike) -> WelchAnova:
         df2 = (k * k - 1.0) / (3.0 * lam)
         p = f_sf(f_stat, df1, df2)
         omega2 = np.maximum(df1 * (f_stat - 1) / (df1 * (f_stat - 1) + big_n), 0.0)
-    bad = (k < 2) | zero_var
+    bad = k < 2
     nan = np.full(f_stat.shape, np.nan)
     return WelchAnova(
         F=np.where(bad, nan, f_stat),
-        df1=np.where(k < 2, nan, df1),
+        df1=np.where(bad, nan, df1),
         df2=np.where(bad, nan, df2),
         p=np.where(bad, nan, p),
         omega2=np.where(bad, nan, omega2),
         k=k.astype(np.int64),
         n=big_n.astype(np.int64),
+        zero_variance=zero_var,
     )
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from surveyapp.scoring._distributions import f_ppf
+from surveyapp.scoring.reasons import NEVER_ANSWERED, ONE_ITEM, TOO_FEW_COMPLETE, ZERO_VARIANCE
 
 __all__ = ["Reliability", "cronbach_alpha"]
 
@@ -19,17 +20,30 @@ class Reliability:
     Attributes
     ----------
     n : int
-        Respondents used (those who answered every item: listwise deletion).
+        Respondents used (those who answered every item alpha is over: listwise
+        deletion).
     n_items : int
+        Items of the scale.
     alpha : float
         NaN with fewer than two items, fewer than two respondents or a total score of
-        zero variance.
+        zero variance (``reason`` says which).
     ci_low, ci_high : float
         Feldt confidence interval.
     item_rest_r : ndarray, shape (n_items,)
         Corrected item-total correlation (item with the sum of the other items).
     alpha_if_deleted : ndarray, shape (n_items,)
         Alpha of the remaining items (NaN when fewer than two would remain).
+    used : ndarray of bool, shape (n_items,)
+        Items alpha is over: every item somebody answered. An item nobody answered
+        contributes to no one's score, so alpha describes the score without it.
+    reason : str or None
+        Why alpha (and its interval) is NaN: ``one_item`` (fewer than two items),
+        ``never_answered`` (fewer than two items that anybody answered),
+        ``too_few_complete`` (fewer than two respondents answered every item) or
+        ``zero_variance`` (everyone has the same total); None when computed.
+    item_reasons : tuple of (str or None, str or None)
+        Per item, why ``item_rest_r`` and ``alpha_if_deleted`` are NaN (None where
+        computed), with the codes of ``reason``.
     """
 
     n: int
@@ -39,6 +53,14 @@ class Reliability:
     ci_high: float
     item_rest_r: NDArray[np.float64]
     alpha_if_deleted: NDArray[np.float64]
+    used: NDArray[np.bool_] | None = None
+    reason: str | None = None
+    item_reasons: tuple[tuple[str | None, str | None], ...] = ()
+
+    @property
+    def n_used(self) -> int:
+        """Items alpha is over."""
+        return self.n_items if self.used is None else int(self.used.sum())
 
 
 def _alpha_from_cov(cov: NDArray[np.float64]) -> float:
@@ -56,7 +78,8 @@ def cronbach_alpha(items: ArrayLike, *, confidence: float = 0.95) -> Reliability
     ----------
     items : array_like, shape (n_respondents, n_items)
         Item answers of one dimension, reverse-keyed items already recoded; NaN for
-        missing. Rows with any missing item are dropped (listwise deletion).
+        missing. Items nobody answered are left out (they are in no one's score); then
+        rows with any missing item are dropped (listwise deletion).
     confidence : float, default 0.95
 
     Returns
@@ -90,7 +113,63 @@ def cronbach_alpha(items: ArrayLike, *, confidence: float = 0.95) -> Reliability
     x = np.asarray(items, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError(f"items must be 2-D (respondents x items); got {x.ndim}-D.")
-    complete = x[~np.isnan(x).any(axis=1)]
+    k_all = x.shape[1]
+    used = ~np.isnan(x).all(axis=0)  # an item nobody answered is left out
+    kept = x[:, used]
+    complete = kept[~np.isnan(kept).any(axis=1)]
+    n, k = complete.shape
+    result = _alpha_of(complete, confidence)
+    item_rest = np.full(k_all, np.nan)
+    deleted = np.full(k_all, np.nan)
+    item_rest[used] = result.item_rest_r
+    deleted[used] = result.alpha_if_deleted
+    if k_all < 2:
+        reason = ONE_ITEM
+    elif k < 2:
+        reason = NEVER_ANSWERED
+    elif n < 2:
+        reason = TOO_FEW_COMPLETE
+    elif np.isnan(result.alpha):
+        reason = ZERO_VARIANCE
+    else:
+        reason = None
+    item_reasons = []
+    for j in range(k_all):
+        if not used[j]:
+            item_reasons.append((NEVER_ANSWERED, NEVER_ANSWERED))
+            continue
+        rest_why = None if np.isfinite(item_rest[j]) else _item_reason(k_all, k, n)
+        deleted_why = None
+        if not np.isfinite(deleted[j]):
+            deleted_why = ONE_ITEM if k_all <= 2 else _item_reason(k_all - 1, k - 1, n)
+        item_reasons.append((rest_why, deleted_why))
+    return Reliability(
+        n=int(n),
+        n_items=int(k_all),
+        alpha=result.alpha,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        item_rest_r=item_rest,
+        alpha_if_deleted=deleted,
+        used=used,
+        reason=reason,
+        item_reasons=tuple(item_reasons),
+    )
+
+
+def _item_reason(k_all: int, k: int, n: int) -> str:
+    """Why a statistic over ``k`` answered items (of ``k_all``) and n complete rows is NaN."""
+    if k_all < 2:
+        return ONE_ITEM
+    if k < 2:
+        return NEVER_ANSWERED
+    if n < 2:
+        return TOO_FEW_COMPLETE
+    return ZERO_VARIANCE
+
+
+def _alpha_of(complete: NDArray[np.float64], confidence: float) -> Reliability:
+    """Alpha and item diagnostics of complete rows (no NaN)."""
     n, k = complete.shape
     nan_k = np.full(k, np.nan)
     if n < 2 or k < 2:

@@ -111,10 +111,10 @@ def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
             time.sleep(0.2)
 
 
-def _stop(processes: list[subprocess.Popen]) -> None:
+def _stop(processes: list[subprocess.Popen], how: int = signal.SIGTERM) -> None:
     for process in processes:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(how)
     for process in processes:
         try:
             process.wait(timeout=35)
@@ -150,19 +150,26 @@ def deployment(database_backend, tmp_path_factory, request):
     }
     processes: list[subprocess.Popen] = []
     try:
-        for command in (["db", "upgrade"], ["demo", "--scale", "0.05"]):
-            done = subprocess.run(
-                [str(SURVEYAPP), *command], env=env, cwd=ROOT, capture_output=True, text=True
-            )
-            assert done.returncode == 0, done.stderr
-        links = re.findall(rf"https://localhost:{https_port}/s/([A-Za-z0-9_-]+)", done.stdout)
-        assert len(links) >= 3, done.stdout
-
+        upgrade = subprocess.run(
+            [str(SURVEYAPP), "db", "upgrade"], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        assert upgrade.returncode == 0, upgrade.stderr
         # Instance A has sync workers, B threaded ones: both kinds share the database.
         for label, threads in (("A", "1"), ("B", "2")):
             command = [str(SURVEYAPP), "serve", "--bind", f"127.0.0.1:{ports[label]}"]
             command += ["--workers", "2", "--threads", threads]
             processes.append(_start(command, env, work / f"instance-{label}.log"))
+        # The demo's organisations, accounts and links, loaded while the instances start.
+        demo = subprocess.run(
+            [str(SURVEYAPP), "demo", "--scale", "0.05"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert demo.returncode == 0, demo.stderr
+        links = re.findall(rf"https://localhost:{https_port}/s/([A-Za-z0-9_-]+)", demo.stdout)
+        assert len(links) >= 3, demo.stdout
 
         subprocess.run(
             ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
@@ -207,7 +214,9 @@ def deployment(database_backend, tmp_path_factory, request):
         context = ssl.create_default_context(cafile=str(work / "cert.pem"))
         yield Deployment(work, database, ports, https_port, http_port, context, links, processes)
     finally:
-        _stop(processes)
+        # nginx first, so that no kept-alive connection holds a worker of A or B.
+        _stop(processes[2:])
+        _stop(processes[:2], signal.SIGINT)  # gunicorn's quick shutdown: nothing is left to serve
         with psycopg.connect(plain, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -45,8 +45,12 @@ START_MARKER = "<!-- bench-table:start -->"
 END_MARKER = "<!-- bench-table:end -->"
 # Seconds a script may take before it is stopped and reported as failed.
 TIMEOUT = {"quick": 240, "full": 3600}
-# Arguments a script gets in a full run beyond its own defaults.
+# Arguments a script always gets (ports of the range this runner uses), and in a full run.
+ARGUMENTS = {"bench_survey.py": ["--port", "5340"], "bench_open_loop.py": ["--port", "5350"]}
+# Fewer repetitions than the scripts' own defaults where a full run would take long.
 FULL_ARGUMENTS = {
+    "bench_cli_start.py": ["--runs", "3"],
+    "bench_pdf.py": ["--repeat", "2"],
     "bench_matrix.py": ["--postgresql", "auto"],
     "bench_survey.py": ["--database", "sqlite", "postgresql"],
 }
@@ -114,7 +118,7 @@ def run_script(script: Path, quick: bool, timeout: float) -> tuple[dict, list[di
     """Run one script; its outcome and the metrics it wrote during this run."""
     name = result_name(script)
     out_file = RESULTS / f"{name}.json"
-    command = [sys.executable, str(script)]
+    command = [sys.executable, str(script), *ARGUMENTS.get(script.name, [])]
     command += ["--quick"] if quick else FULL_ARGUMENTS.get(script.name, [])
     started_wall = time.time()
     start = time.perf_counter()
@@ -196,7 +200,8 @@ def table(results: dict) -> str:
         + f"; {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, "
         f"SQLite {m['sqlite']}, PostgreSQL {m['postgresql'] or 'not found'}; load average "
         f"{run['load_average_before'][0]} before, {run['load_average_after'][0]} after "
-        f"(1-minute); {run['seconds']:.0f} s in all.",
+        f"(1-minute); {run['seconds']:.0f} s in all"
+        + ("." if run.get("complete", True) else "; **the run had not finished**."),
         "",
         "| benchmark | metric | value | baseline (same run) | baseline value | ratio "
         "| target | met |",
@@ -212,7 +217,7 @@ def table(results: dict) -> str:
         )
     failed = [s for s in results["scripts"] if s["status"] != "ok"]
     if failed:
-        lines += ["", "Failed in this run (details in `benchmarks/results.json`):", ""]
+        lines += ["", "Failed or not run (details in `benchmarks/results.json`):", ""]
         lines += [f"* `{s['script']}`: {s['reason']}" for s in failed]
     return "\n".join(lines) + "\n"
 
@@ -249,6 +254,35 @@ def main() -> int:
     before = load_average()
     start = time.perf_counter()
     outcomes, metrics = [], []
+    machine_now, commit = machine(), git_commit()
+
+    def record(finished: bool) -> dict:
+        """results.json and the tables as they stand: rewritten after every script, so a
+        run stopped halfway leaves what it measured (``complete`` says whether it ended)."""
+        done = {o["script"] for o in outcomes}
+        results = {
+            "machine": machine_now,
+            "run": {
+                "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "quick": args.quick,
+                "complete": finished,
+                "git": commit,
+                "load_average_before": before,
+                "load_average_after": load_average(),
+                "seconds": round(time.perf_counter() - start, 1),
+            },
+            "scripts": outcomes
+            + [
+                {"script": s.name, "status": "not run", "reason": "the run stopped before it"}
+                for s in scripts
+                if s.name not in done
+            ],
+            "metrics": metrics,
+        }
+        RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")
+        write_table(table(results))
+        return results
+
     for script in scripts:
         print(f"{script.name} …", end=" ", flush=True)
         outcome, found = run_script(script, args.quick, timeout)
@@ -259,21 +293,8 @@ def main() -> int:
             print(
                 f"  {outcome['reason']}\n  " + outcome["stderr_tail"][-600:].replace("\n", "\n  ")
             )
-    results = {
-        "machine": machine(),
-        "run": {
-            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "quick": args.quick,
-            "git": git_commit(),
-            "load_average_before": before,
-            "load_average_after": load_average(),
-            "seconds": round(time.perf_counter() - start, 1),
-        },
-        "scripts": outcomes,
-        "metrics": metrics,
-    }
-    RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")
-    write_table(table(results))
+        record(finished=False)
+    results = record(finished=True)
     failed = [o["script"] for o in outcomes if o["status"] != "ok"]
     print(
         f"{len(metrics)} metrics from {len(outcomes) - len(failed)} of {len(outcomes)} scripts "

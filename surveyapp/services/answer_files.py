@@ -5,10 +5,10 @@ codebook (``codebook.py``), the release decision that says what each row may sho
 (``release.answer_file_release``), the rows' order and every answer as a one-byte code
 (1 MB per million answers), read with one SELECT of the responses' packed answers
 (``matrix.py``). Rows are written in batches: a CSV or Excel download holds one batch of
-rows as text besides the codes, however large the campaign; the SPSS file (``spss.py``)
-is the one format built whole.
+rows as text besides the codes, however large the campaign, and sends each batch as it
+is made; the SPSS file (``spss.py``) is the one format built whole.
 
-Every text cell passes through ``spreadsheet.safe_cell`` (CSV) or ``xlsx_row`` (Excel),
+Every text cell passes through ``spreadsheet.safe_cell`` (CSV) or ``XlsxStream`` (Excel),
 so no comment or department name runs as a formula.
 """
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -32,11 +31,10 @@ from .codebook import DONT_KNOW, NO_ANSWER, Codebook, build_codebook
 from .matrix import MAX_PACKED_VALUE, PACKED_DONT_KNOW, PACKED_NO_ANSWER, codes_matrix
 from .questionnaires import questionnaire_for
 from .release import AnswerFileRelease, answer_file_release
-from .spreadsheet import safe_cell, safe_row, xlsx_row
+from .spreadsheet import XlsxStream, safe_cell, safe_row
 
 BOM = "\ufeff"
 BATCH = 2000  # rows written per step
-CHUNK_BYTES = 64 * 1024
 FORMATS = ("csv", "xlsx", "sav", "codebook")
 
 # The file's code of each packed code: answers as themselves, the codebook's two
@@ -274,49 +272,34 @@ def codebook_csv(codebook: Codebook, dialect: Dialect) -> Iterator[str]:
 def answers_xlsx(file: AnswerFile) -> Iterator[bytes]:
     """The answer file as an Excel workbook: answers, codebook and what was withheld.
 
-    openpyxl's write-only mode keeps one row in memory at a time; the workbook is
-    written to an anonymous temporary file (deleted when closed) and sent in chunks.
+    Written as it is sent (``spreadsheet.XlsxStream``): the first bytes leave with the
+    header row, then one batch of rows at a time, so memory stays that of one batch.
     """
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
     codebook = file.codebook
     titles = _sheet_titles(codebook)
 
     def chunks() -> Iterator[bytes]:
-        workbook = Workbook(write_only=True)
-        data = workbook.create_sheet(titles["answers"])
-        data.freeze_panes = "A2"
-        data.append(xlsx_row(data, codebook.names))
-        count = 0
-        for batch in file.batches():
-            for row in batch:
-                data.append(xlsx_row(data, row))
-            count += len(batch)
-        data.auto_filter.ref = f"A1:{get_column_letter(len(codebook.names))}{count + 1}"
-
-        sheet = workbook.create_sheet(titles["codebook"])
-        sheet.freeze_panes = "A2"
-        sheet.column_dimensions["A"].width = 34
-        sheet.column_dimensions["B"].width = 60
-        sheet.column_dimensions["H"].width = 40
-        sheet.append(xlsx_row(sheet, codebook.header()))
-        for row in codebook.rows():
-            sheet.append(xlsx_row(sheet, row))
-
-        notes = workbook.create_sheet(titles["withheld"])
-        notes.column_dimensions["A"].width = 110
-        for line in (titles["heading"], "", *codebook.notes):
-            notes.append(xlsx_row(notes, [line]))
-        notes.append([])
-        for reason in codebook.reasons:
-            notes.append(xlsx_row(notes, [reason.text]))
-            notes.append(xlsx_row(notes, [reason.explanation]))
-        with tempfile.TemporaryFile() as spool:
-            workbook.save(spool)
-            spool.seek(0)
-            while block := spool.read(CHUNK_BYTES):
-                yield block
+        book = XlsxStream()
+        with book.sheet(titles["answers"], freeze_header=True) as data:
+            data.append(codebook.names)
+            yield book.take()
+            for batch in file.batches():
+                data.extend(batch)
+                # Empty while the compressor gathers a block: nothing to send yet.
+                if chunk := book.take():
+                    yield chunk
+            data.auto_filter(len(codebook.names))
+        with book.sheet(
+            titles["codebook"], freeze_header=True, widths={"A": 34, "B": 60, "H": 40}
+        ) as sheet:
+            sheet.append(codebook.header())
+            sheet.extend(codebook.rows())
+        with book.sheet(titles["withheld"], widths={"A": 110}) as notes:
+            notes.extend([line] for line in (titles["heading"], "", *codebook.notes))
+            notes.append([])
+            for reason in codebook.reasons:
+                notes.extend([[reason.text], [reason.explanation]])
+        yield book.close()
 
     return chunks()
 

@@ -1,7 +1,7 @@
 """``surveyapp analyze`` at size: a 200,000 x 40 response CSV, end to end, in fresh processes.
 
 Usage: python benchmarks/bench_analyze.py [--respondents 200000] [--runs 5] [--quick]
-       [--bytecode | --as-installed]
+       [--as-installed] [--before 0212620]
 
 Writes, in a temporary folder, a questionnaire of 40 items (the shipped one without its
 last dimension and the last item of its fifth: 8 dimensions) and a response CSV with
@@ -14,6 +14,9 @@ department effects and 4 % empty cells. Then each command runs in a fresh proces
   key and no database;
 * ``analyze --help``: start-up (imports and the command line), nothing read;
 * floor for start-up: ``python -c "import numpy"``, the least a NumPy program pays;
+* ``analyze`` as of ``--before COMMIT`` (optional; checked out with ``git worktree`` into
+  the temporary folder and removed afterwards): the same command before this work (the
+  row-by-row reader), on the same file;
 * floor for reading: a fresh process that imports NumPy and reads the same CSV into a
   list of rows of strings with the standard library's ``csv`` reader (no conversion to
   numbers, no checking, no analysis, no output). ``numpy.loadtxt`` would be the obvious
@@ -181,6 +184,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20,000 respondents, 3 runs")
     parser.add_argument("--as-installed", action="store_true")
     parser.add_argument("--keep", help="keep the generated files in this folder")
+    parser.add_argument("--before", help="also time analyze as of this commit")
     args = parser.parse_args()
     if args.quick:
         args.respondents, args.runs = 20_000, 3
@@ -197,6 +201,15 @@ def main() -> None:
         env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
         env.pop("PYTHONDONTWRITEBYTECODE", None)
     out = folder / "analysis.json"
+    envs: dict[str, dict[str, str]] = {}
+    if args.before:
+        before = folder / "before"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(before)]
+            + [args.before],
+            check=True,
+        )
+        envs["analyze (before)"] = {**env, "PYTHONPATH": str(before)}
     commands = {
         "analyze": [
             "-c",
@@ -209,19 +222,37 @@ def main() -> None:
             "--out",
             str(out),
         ],
+        "analyze (before)": [
+            "-c",
+            SURVEYAPP,
+            "analyze",
+            "--questionnaire",
+            str(questionnaire),
+            "--responses",
+            str(responses),
+            "--out",
+            str(folder / "before.json"),
+        ],
         "analyze --help": ["-c", SURVEYAPP, "analyze", "--help"],
         "import numpy": ["-c", "import numpy"],
         "csv.reader": ["-c", CSV_READ, str(responses)],
     }
+    if not args.before:
+        del commands["analyze (before)"]
     try:
-        for command in commands.values():
-            run(command, env, folder)  # warm-up: bytecode, page cache
+        for name, command in commands.items():
+            run(command, envs.get(name, env), folder)  # warm-up: bytecode, page cache
         samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, command in commands.items():
-                samples[name].append(run(command, env, folder))
+                samples[name].append(run(command, envs.get(name, env), folder))
         json_bytes = out.stat().st_size
     finally:
+        if args.before:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)],
+                check=False,
+            )
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     results = {name: summary(s) for name, s in samples.items()}
@@ -242,6 +273,19 @@ def main() -> None:
             floor_read,
             "< 3 s" if full else None,
             (analyze < 3.0) if full else None,
+        ),
+        *(
+            [
+                metric(
+                    f"analyze {size}: end to end, this code against the code before",
+                    analyze,
+                    "s",
+                    f"analyze as of {args.before} (row-by-row reader)",
+                    results["analyze (before)"]["median_s"],
+                )
+            ]
+            if args.before
+            else []
         ),
         metric(
             f"analyze {size}: CPU (median)",
@@ -274,6 +318,7 @@ def main() -> None:
         "items": len(item_ids),
         "departments": N_DEPARTMENTS,
         "runs": args.runs,
+        "before_commit": args.before,
         "bytecode": not args.as_installed,
         "csv_mib": round(responses.stat().st_size / 2**20, 1) if args.keep else None,
         "json_bytes": json_bytes,

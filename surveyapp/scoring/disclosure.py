@@ -112,7 +112,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import coo_array, csr_array
-from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
+
+# scipy.sparse.csgraph (which loads scipy.sparse.linalg and scipy.linalg) is imported by
+# the functions that use it: most analyses never need a block or a flow, and a stand-alone
+# `surveyapp analyze` starts faster without it.
 
 __all__ = [
     "REASON_PINNED",
@@ -509,6 +512,8 @@ class _System:
             ),
             shape=(n + self.n_equations,) * 2,
         )
+        from scipy.sparse.csgraph import connected_components
+
         _, label = connected_components(graph, directed=False)
         order: dict[int, list[int]] = {}
         for cell in wanted_list:
@@ -765,6 +770,8 @@ class _Network:
             size = n + 2 + through.size
             capacity = coo_array((caps.astype(np.int32), (rows, cols)), shape=(size, size)).tocsr()
             capacity.sum_duplicates()
+            from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+
             result = maximum_flow(capacity, source, sink)
             if result.flow_value == supply:
                 carried = np.zeros(tails.size, dtype=bool)
@@ -862,6 +869,8 @@ class _Network:
         data[forward_at[skip]] -= big
         data[backward_at[skip]] -= self.counts[skip]
         graph = csr_array((data, indices, indptr), shape=(self.n_nodes,) * 2)
+        from scipy.sparse.csgraph import maximum_flow
+
         flow = int(maximum_flow(graph, int(source), int(sink)).flow_value)
         return None if flow >= big else flow
 

@@ -175,6 +175,27 @@ def postgres_backends(data_dir: Path) -> list[int]:
     return [postmaster, *children(postmaster)]
 
 
+def database_clock(database: str):
+    import psycopg
+
+    with psycopg.connect(database.replace("postgresql+psycopg", "postgresql")) as connection:
+        return connection.execute("SELECT now()").fetchone()[0]
+
+
+def database_connections(database: str, since) -> int:
+    """Connections to the database used since ``since`` (by the configuration measured:
+    the pools of instances measured before keep theirs open, idle)."""
+    import psycopg
+
+    plain = database.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(plain) as connection:
+        query = (
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND state_change >= %s"
+        )
+        return int(connection.execute(query, (since,)).fetchone()[0])
+
+
 def client_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -188,6 +209,7 @@ def measure(
     args,
     work: Path,
     pg_data: Path,
+    database: str,
 ) -> tuple[dict, Tally, int]:
     """One configuration: warm-up, then ``args.duration`` seconds of closed-loop load."""
     nginx = start_nginx(name, instances, nginx_port, work)
@@ -203,7 +225,9 @@ def measure(
             sum(process_cpu(p) for p in backends),
             client_cpu(),
         )
+        since = database_clock(database)
         tally, elapsed = run_load(nginx_port, tokens[spent:], args.concurrency, args.duration)
+        connections = database_connections(database, since)
         # Backends started during the run are counted from zero.
         backends = postgres_backends(pg_data)
         after = (
@@ -229,6 +253,7 @@ def measure(
         "cpu_busy_of_2_cores": round(sum(cpu) / elapsed / (os.cpu_count() or 1), 2),
         "turn_p50_ms": round(1000 * percentile(turns, 0.5), 1),
         "turn_p99_ms": round(1000 * percentile(turns, 0.99), 1),
+        "database_connections": connections,
         "completed": tally.completed,
         "failed": len(tally.failures),
         "failures": sorted(set(tally.failures))[:3],
@@ -304,7 +329,7 @@ def main() -> None:
         for name, members in runs:
             print(f"{name} …", file=sys.stderr, flush=True)
             result, tally, used = measure(
-                name, members, args.port, tokens[spent:], args, work, pg_data
+                name, members, args.port, tokens[spent:], args, work, pg_data, database
             )
             spent += used
             totals.completed += tally.completed
@@ -334,7 +359,12 @@ def main() -> None:
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "results": results,
-        "check": {"completed_by_client": totals.completed, **found},
+        "check": {
+            "completed_by_client": totals.completed,
+            **found,
+            "answer_sum_sent": totals.answer_sum,
+            "each_stored_once": each_stored_once,
+        },
         "metrics": metrics(results, each_stored_once),
     }
     out = write_results("scale", payload)
@@ -347,7 +377,7 @@ def metrics(results: dict, each_stored_once: bool) -> list[dict]:
     one = results["sync-1"]
     out = []
     for name, result in results.items():
-        if name.startswith("sync-"):
+        if re.fullmatch(r"sync-\d+", name):  # the instances of one worker each
             count = name.removeprefix("sync-")
             target = {"2": ">= 1.5x 1 process"}.get(count)
             ratio = result["surveys_per_s"] / one["surveys_per_s"] if one["surveys_per_s"] else 0
@@ -410,15 +440,16 @@ def metrics(results: dict, each_stored_once: bool) -> list[dict]:
 def table(results: dict) -> str:
     lines = [
         "| configuration | surveys/s | CPU ms/request: app / nginx / PostgreSQL / client "
-        "| cores busy | turn p50 / p99 ms | failed |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| cores busy | turn p50 / p99 ms | connections | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in results.items():
         lines.append(
             f"| {name} | {r['surveys_per_s']} | {r['app_cpu_ms_per_request']} / "
             f"{r['nginx_cpu_ms_per_request']} / {r['postgres_cpu_ms_per_request']} / "
             f"{r['client_cpu_ms_per_request']} | {r['cpu_busy_of_2_cores']} "
-            f"| {r['turn_p50_ms']} / {r['turn_p99_ms']} | {r['failed']} |"
+            f"| {r['turn_p50_ms']} / {r['turn_p99_ms']} | {r['database_connections']} "
+            f"| {r['failed']} |"
         )
     return "\n".join(lines)
 

@@ -188,6 +188,7 @@ def deployment(database_backend, tmp_path_factory, request):
                 "/etc/letsencrypt/live/survey.example.org/fullchain.pem": str(work / "cert.pem"),
                 "/etc/letsencrypt/live/survey.example.org/privkey.pem": str(work / "key.pem"),
                 "/var/log/nginx/surveyapp.access.log": str(work / "nginx-access.log"),
+                "/var/log/nginx/surveyapp.error.log": str(work / "nginx-error.log"),
             }
         )
         temp = work / "nginx-temp"
@@ -433,6 +434,20 @@ def test_nginx_answers_no_other_host_name(deployment):
 
 
 def test_no_log_holds_a_survey_link_or_a_client_address(deployment):
+    # A request nginx itself refuses (a body over the app's 16 MB) is an error line in
+    # nginx's default log format, with the client's address and the request line.
+    connection = Browser(deployment).connection("nginx")
+    connection.putrequest("POST", f"/s/{deployment.links[2]}/review")
+    connection.putheader("Content-Length", str(17 * 2**20))
+    connection.endheaders()
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert response.status == 413
+    browser = Browser(deployment)
+    browser.request("nginx", "GET", "/auth/login")
+    browser.request("A", "GET", f"/s/{deployment.links[2]}")
+
     logs = deployment.logs()
     nginx_access = (deployment.work / "nginx-access.log").read_text()
 
@@ -442,4 +457,5 @@ def test_no_log_holds_a_survey_link_or_a_client_address(deployment):
         assert token not in logs
     assert "/s/" not in nginx_access
     assert "127.0.0.1" not in nginx_access
+    assert "client:" not in (deployment.work / "nginx-error.log").read_text()
     assert "Python-urllib" not in logs and "python" not in nginx_access.lower()

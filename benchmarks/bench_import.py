@@ -11,8 +11,8 @@ child's peak resident memory (``wait4``'s ``ru_maxrss``), on SQLite (WAL, a file
 PostgreSQL (``--postgresql auto`` starts a throw-away cluster as the survey benchmark
 does: fsync off).
 
-Baselines in the same run, each a fresh process on its own new copy of the same empty
-campaign:
+Baselines in the same run, each a fresh process writing into its own empty campaign of
+the same database:
 
 * the floor: a bare ``executemany`` of the same rows with ``sqlite3`` or ``psycopg`` (the
   file read by ``csv.reader`` with no checks, then the response rows and the answer rows
@@ -50,22 +50,23 @@ SURVEYAPP = str(Path(sys.executable).with_name("surveyapp"))
 # ---------------------------------------------------------------------------- data
 
 
-def new_database(kind: str, folder: Path, name: str, server_url: str | None) -> tuple[str, int]:
-    """An empty database with the app's schema and one open campaign: URL, campaign id."""
+def new_database(kind: str, folder: Path, server_url: str | None) -> tuple[str, list[int]]:
+    """An empty database with the app's schema and three open campaigns (the import, the
+    import of a fifth of the file, the floor): its URL and the campaign ids."""
     if kind == "sqlite":
-        url = f"sqlite:///{folder / (name + '.sqlite3')}"
+        url = f"sqlite:///{folder / 'import.sqlite3'}"
     else:
         from benchmarks.bench_survey import postgres_database
 
-        url = postgres_database(server_url, name)
+        url = postgres_database(server_url, "bench_import")
     run = subprocess.run(
         [sys.executable, __file__, "--set-up", url], check=True, capture_output=True, text=True
     )
-    return url, int(run.stdout.strip().splitlines()[-1])
+    return url, [int(n) for n in run.stdout.split()]
 
 
-def set_up_campaign(url: str) -> int:
-    """Schema, an organisation with DEPARTMENTS departments and an open campaign."""
+def set_up_campaigns(url: str) -> list[int]:
+    """Schema, an organisation with DEPARTMENTS departments and three open campaigns."""
     with benchmark_app(url):
         from surveyapp.extensions import db
         from surveyapp.services.campaigns import create_campaign, open_campaign
@@ -76,12 +77,15 @@ def set_up_campaign(url: str) -> int:
         organisation = create_organisation("Import benchmark", "government", "1000+")
         lines = ["code,name"] + [f"D{d:03d},Department {d}" for d in range(DEPARTMENTS)]
         import_departments(organisation, "\n".join(lines), "departments.csv")
-        campaign = create_campaign(
-            organisation, questionnaire, "Import", dt.date(2026, 1, 1), dt.date(2026, 12, 31)
-        )
-        open_campaign(campaign)
+        campaigns = []
+        for name in ("Import", "Import of a fifth", "Floor"):
+            campaign = create_campaign(
+                organisation, questionnaire, name, dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+            )
+            open_campaign(campaign)
+            campaigns.append(campaign)
         db.session.commit()
-        return campaign.id
+        return [c.id for c in campaigns]
 
 
 def write_file(path: Path, respondents: int, seed: int = 1) -> int:
@@ -168,17 +172,21 @@ def import_run(url: str, campaign_id: int, path: Path) -> dict:
     return run
 
 
-def check(url: str, campaign_id: int, respondents: int, answers: int) -> None:
-    """The import stored every row and answer, and the packed copies agree."""
+def check(url: str, expected: dict[int, tuple[int, int]]) -> None:
+    """Every row and answer was stored in each campaign, and the packed copies agree."""
     run = subprocess.run(
-        [sys.executable, __file__, "--count", url, str(campaign_id)],
+        [sys.executable, __file__, "--count", url, *map(str, expected)],
         check=True,
         capture_output=True,
         text=True,
     )
-    counts = run.stdout.split()
-    if counts != [str(respondents), str(answers)]:
-        raise RuntimeError(f"expected {respondents} responses, {answers} answers; got {counts}")
+    counts = json.loads(run.stdout.strip().splitlines()[-1])
+    for campaign_id, (respondents, answers) in expected.items():
+        if counts[str(campaign_id)] != [respondents, answers]:
+            raise RuntimeError(
+                f"campaign {campaign_id}: expected {respondents} responses and {answers} "
+                f"answers; got {counts[str(campaign_id)]}"
+            )
     checked = subprocess.run(
         [SURVEYAPP, "db", "check-answers"], env=app_env(url), capture_output=True, text=True
     )
@@ -186,42 +194,63 @@ def check(url: str, campaign_id: int, respondents: int, answers: int) -> None:
         raise RuntimeError(f"check-answers failed: {checked.stdout}{checked.stderr}")
 
 
-def count_rows(url: str, campaign_id: int) -> None:
-    """Print the campaign's responses and answer rows."""
-    import sqlalchemy as sa
+def connect(url: str):
+    """A plain driver connection (no app) and its parameter mark."""
+    if url.startswith("sqlite"):
+        import sqlite3
 
-    with benchmark_app(url):
-        from surveyapp.extensions import db
-        from surveyapp.models import Answer, Response
+        connection = sqlite3.connect(url.removeprefix("sqlite:///"))
+        connection.execute("PRAGMA foreign_keys=ON")
+        return connection, "?"
+    import psycopg
 
-        responses = sa.select(sa.func.count()).where(Response.campaign_id == campaign_id)
-        answers = (
-            sa.select(sa.func.count())
-            .select_from(Answer)
-            .join(Response)
-            .where(Response.campaign_id == campaign_id)
-        )
-        print(db.session.scalar(responses), db.session.scalar(answers))
+    return psycopg.connect(url.replace("postgresql+psycopg", "postgresql")), "%s"
+
+
+def count_rows(url: str, campaign_ids: list[int]) -> None:
+    """Print each campaign's responses and answer rows as JSON."""
+    connection, mark = connect(url)
+    counts = {}
+    for campaign_id in campaign_ids:
+        responses = connection.execute(
+            f"SELECT count(*) FROM response WHERE campaign_id = {mark}", (campaign_id,)
+        ).fetchone()[0]
+        answers = connection.execute(
+            "SELECT count(*) FROM answer a JOIN response r ON r.id = a.response_id"
+            f" WHERE r.campaign_id = {mark}",
+            (campaign_id,),
+        ).fetchone()[0]
+        counts[campaign_id] = [responses, answers]
+    connection.close()
+    print(json.dumps(counts))
 
 
 def bare_executemany(url: str, campaign_id: int, path: Path) -> None:
     """The floor: the file's rows inserted with the driver's executemany, no checks."""
-    import sqlite3
+    sys.path.insert(0, str(ROOT))
+    from surveyapp.services.matrix import pack_matrix
 
-    with benchmark_app(url):
-        from surveyapp.extensions import db
-        from surveyapp.models import Campaign, QuestionnaireItem
-        from surveyapp.services.campaigns import campaign_departments
-        from surveyapp.services.matrix import pack_matrix
-
-        campaign = db.session.get(Campaign, campaign_id)
-        version_id = campaign.questionnaire_version_id
-        units = {u.code: u.department_id for u in campaign_departments(campaign)}
-        items = db.session.scalars(
-            db.select(QuestionnaireItem.item_id)
-            .where(QuestionnaireItem.questionnaire_version_id == version_id)
-            .order_by(QuestionnaireItem.position)
-        ).all()
+    connection, mark = connect(url)
+    version_id = connection.execute(
+        f"SELECT questionnaire_version_id FROM campaign WHERE id = {mark}", (campaign_id,)
+    ).fetchone()[0]
+    # The floor runs after the imports: its ids follow theirs.
+    first_id = connection.execute("SELECT coalesce(max(id), 0) + 1 FROM response").fetchone()[0]
+    units = dict(
+        connection.execute(
+            "SELECT d.code, d.id FROM department d JOIN campaign c"
+            f" ON c.organisation_id = d.organisation_id WHERE c.id = {mark}",
+            (campaign_id,),
+        ).fetchall()
+    )
+    items = [
+        row[0]
+        for row in connection.execute(
+            "SELECT item_id FROM questionnaire_item"
+            f" WHERE questionnaire_version_id = {mark} ORDER BY position",
+            (version_id,),
+        )
+    ]
     import numpy as np
 
     with path.open(newline="", encoding="utf-8") as handle:
@@ -233,7 +262,7 @@ def bare_executemany(url: str, campaign_id: int, path: Path) -> None:
     packed = pack_matrix(values)
     responses = [
         (
-            r + 1,
+            first_id + r,
             campaign_id,
             units[row[0]],
             version_id,
@@ -247,7 +276,7 @@ def bare_executemany(url: str, campaign_id: int, path: Path) -> None:
         for r, row in enumerate(rows)
     ]
     answers = (
-        (r + 1, item, version_id, int(row[c]))
+        (first_id + r, item, version_id, int(row[c]))
         for r, row in enumerate(rows)
         for item, c in zip(items, columns, strict=True)
         if row[c]
@@ -260,20 +289,11 @@ def bare_executemany(url: str, campaign_id: int, path: Path) -> None:
     insert_answer = (
         "INSERT INTO answer (response_id, item_id, questionnaire_version_id, value) VALUES ({})"
     )
-    if url.startswith("sqlite"):
-        connection = sqlite3.connect(url.removeprefix("sqlite:///"))
-        connection.execute("PRAGMA foreign_keys=ON")
-        with connection:
-            connection.executemany(insert_response.format(",".join("?" * 10)), responses)
-            connection.executemany(insert_answer.format("?,?,?,?"), answers)
-        connection.close()
-    else:
-        import psycopg
-
-        plain = url.replace("postgresql+psycopg", "postgresql")
-        with psycopg.connect(plain) as connection, connection.cursor() as cursor:
-            cursor.executemany(insert_response.format(",".join(["%s"] * 10)), responses)
-            cursor.executemany(insert_answer.format("%s,%s,%s,%s"), answers)
+    with connection:
+        cursor = connection.cursor()
+        cursor.executemany(insert_response.format(",".join([mark] * 10)), responses)
+        cursor.executemany(insert_answer.format(",".join([mark] * 4)), answers)
+    connection.close()
 
 
 # ---------------------------------------------------------------------------- main
@@ -281,61 +301,52 @@ def bare_executemany(url: str, campaign_id: int, path: Path) -> None:
 
 def measure(kind: str, folder: Path, server_url: str | None, sizes: dict) -> dict:
     """Import, the same import of a fifth of the file, and the floor, on one database."""
-    result: dict[str, object] = {}
-    url, campaign_id = new_database(kind, folder, f"{kind}_import", server_url)
+    url, (campaign_id, small_id, bare_id) = new_database(kind, folder, server_url)
     run = import_run(url, campaign_id, sizes["path"])
-    check(url, campaign_id, sizes["respondents"], sizes["answers"])
-    url_small, small_id = new_database(kind, folder, f"{kind}_import_small", server_url)
-    small = import_run(url_small, small_id, sizes["small_path"])
-    check(url_small, small_id, sizes["small_respondents"], sizes["small_answers"])
-    url_empty, empty_id = new_database(kind, folder, f"{kind}_import_empty", server_url)
-    empty = folder / "empty.csv"
-    empty.write_text("")
-    rejected = timed(
-        [SURVEYAPP, "responses", "import", "--campaign", str(empty_id), str(empty)],
-        app_env(url_empty),
-    )
-    url_bare, bare_id = new_database(kind, folder, f"{kind}_bare", server_url)
+    small = import_run(url, small_id, sizes["small_path"])
     bare = measured(
-        [sys.executable, __file__, "--bare", url_bare, str(bare_id), str(sizes["path"])],
+        [sys.executable, __file__, "--bare", url, str(bare_id), str(sizes["path"])],
         dict(os.environ),
     )
-    check(url_bare, bare_id, sizes["respondents"], sizes["answers"])
-    result.update(
+    check(
+        url,
         {
-            "import_s": run["seconds"],
-            "import_peak_rss_mib": round(run["peak_rss_mib"], 1),
-            "import_fifth_s": small["seconds"],
-            "import_fifth_peak_rss_mib": round(small["peak_rss_mib"], 1),
-            "empty_file_rejected_s": round(rejected["seconds"], 3),
-            "bare_executemany_s": bare["seconds"],
-            "bare_executemany_peak_rss_mib": round(bare["peak_rss_mib"], 1),
-        }
+            campaign_id: (sizes["respondents"], sizes["answers"]),
+            small_id: (sizes["small_respondents"], sizes["small_answers"]),
+            bare_id: (sizes["respondents"], sizes["answers"]),
+        },
     )
-    return result
+    return {
+        "import_s": run["seconds"],
+        "import_peak_rss_mib": round(run["peak_rss_mib"], 1),
+        "import_fifth_s": small["seconds"],
+        "import_fifth_peak_rss_mib": round(small["peak_rss_mib"], 1),
+        "bare_executemany_s": bare["seconds"],
+        "bare_executemany_peak_rss_mib": round(bare["peak_rss_mib"], 1),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--respondents", type=int, default=50_000)
-    parser.add_argument("--quick", action="store_true", help="5,000 respondents")
+    parser.add_argument("--quick", action="store_true", help="1,000 respondents")
     parser.add_argument("--postgresql", default="auto", help="auto, a server URL, or none")
     parser.add_argument("--rusage", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bare", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--set-up", help=argparse.SUPPRESS)
-    parser.add_argument("--count", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--count", nargs="+", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.set_up:
-        return print(set_up_campaign(args.set_up))
+        return print(*set_up_campaigns(args.set_up))
     if args.count:
-        return count_rows(args.count[0], int(args.count[1]))
+        return count_rows(args.count[0], [int(n) for n in args.count[1:]])
     if args.rusage:
         return rusage_wrapper(rest[1:] if rest[:1] == ["--"] else rest)
     if args.bare:
         url, campaign_id, path = args.bare
         return bare_executemany(url, int(campaign_id), Path(path))
     if args.quick:
-        args.respondents = 5_000
+        args.respondents = 1_000
     folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
     sizes = {
         "respondents": args.respondents,

@@ -66,6 +66,7 @@ http {{
     upstream surveyapp {{
 {servers}
         keepalive 16;
+        keepalive_timeout 4s;
     }}
     server {{
         listen 127.0.0.1:{port};
@@ -342,15 +343,16 @@ def main() -> None:
                 instance.process.send_signal(signal.SIGTERM)
         for instance in instances:
             stop(instance.process)
+        if results:
+            found = stored(database)
+        subprocess.run(cluster_stop, capture_output=True)
 
-    found = stored(database)
     each_stored_once = (
         found["responses"] == found["used_links"] == totals.completed
         and found["drafts_of_used_links"] == 0
         and found["responses_without_46_answers"] == 0
         and found["answer_sum"] == totals.answer_sum
     )
-    subprocess.run(cluster_stop, capture_output=True)
     payload = {
         "setup": "surveyapp serve instances of 1 sync worker behind nginx (HTTP), PostgreSQL",
         "respondents": args.concurrency,

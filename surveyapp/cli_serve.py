@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 
 # One worker process per core (at least two, so that one restarting leaves another),
 # each with THREADS threads: on 2 cores, 2 threaded workers of 4 threads served surveys
-# with no more CPU per request than 5 sync workers, a lower p99, and did not stall behind
-# a long download (docs/deployment.md, "Measurements"). More than eight processes on one
-# host only add memory and database connections.
+# with the same CPU per request as 5 sync workers (within 10 %) and a lower p99, and a
+# long download holds one thread instead of a whole process (docs/deployment.md,
+# "Measurements"). More than eight processes on one host only add memory and database
+# connections.
 MIN_WORKERS = 2
 MAX_WORKERS = 8
 THREADS = 4
@@ -37,7 +38,9 @@ THREADS = 4
 TIMEOUT = 120
 # Time a worker gets to finish its requests on a restart (SIGHUP) or stop (SIGTERM).
 GRACEFUL_TIMEOUT = 30
-# How long a gthread worker keeps nginx's idle upstream connection open.
+# How long a gthread worker keeps nginx's idle upstream connection open; nginx closes
+# its side first (keepalive_timeout 4s in docs/deployment.md), so that it never sends a
+# request on a connection gunicorn is closing.
 KEEPALIVE = 5
 # The access log line: time, method, path, protocol, status, bytes, milliseconds. No
 # client address, user agent or referrer, and no query string.

@@ -305,8 +305,10 @@ def run_window(
 
 def measure(app: str, database_url: str, args, port: int) -> dict:
     """One app on one new database: set up, serve, run the window, check the rows."""
-    surveys = int(args.respondents / args.think * args.duration / STEPS * 3) + 100
-    tokens = [secrets.token_urlsafe(32) for _ in range(args.respondents * 2 + surveys)]
+    # Enough links for the worst case: every arrival may need a newcomer (when everyone
+    # is waiting for a slow server, or after a failed page), besides the starting crowd.
+    arrivals = int(args.respondents / args.think * args.duration * 1.2) + 100
+    tokens = [secrets.token_urlsafe(32) for _ in range(args.respondents * 2 + arrivals)]
     if app == "floor":
         set_up_floor(database_url.removeprefix("sqlite:///"), tokens)
     else:

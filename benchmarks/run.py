@@ -1,6 +1,6 @@
 """Every benchmark in one run: results.json with each metric and its same-run baseline.
 
-Usage: python benchmarks/run.py [--quick] [--only NAME ...] [--timeout SECONDS]
+Usage: python benchmarks/run.py [--quick] [--only NAME ...] [--timeout SECONDS] [--resume]
        (``make bench``, or ``make bench QUICK=1``)
 
 Runs each ``benchmarks/bench_*.py`` in turn as a child process (with ``--quick`` when
@@ -16,7 +16,9 @@ between the ``bench-table`` markers.
 
 A script that fails (exit status, timeout, or no metrics written during its run) is
 recorded as failed with the tail of its error output; the others still run, and this
-script exits with status 1 at the end.
+script exits with status 1 at the end. ``--resume`` goes on with a run that stopped:
+it keeps the recorded outcomes and metrics of the scripts it does not run now (``--only``
+chooses those it runs).
 """
 
 from __future__ import annotations
@@ -174,7 +176,7 @@ def number(value: object, unit: str = "") -> str:
     value = float(value)
     if value != value:  # NaN
         return "n/a"
-    if abs(value) >= 100:
+    if abs(value) >= 100 or value.is_integer():
         text = f"{value:,.0f}"
     elif abs(value) >= 10:
         text = f"{value:.1f}"
@@ -245,6 +247,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small versions (a few minutes)")
     parser.add_argument("--only", nargs="+", help="run only these scripts (e.g. survey pdf)")
     parser.add_argument("--timeout", type=float, help="per-script limit in seconds")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the last run's results (same mode) of the scripts not run now",
+    )
     args = parser.parse_args()
     timeout = args.timeout or TIMEOUT["quick" if args.quick else "full"]
     scripts = sorted(BENCHMARKS.glob("bench_*.py"))
@@ -254,7 +261,22 @@ def main() -> int:
     before = load_average()
     start = time.perf_counter()
     outcomes, metrics = [], []
+    listed = scripts  # what results.json lists: run now, kept from the last run, or not run
     machine_now, commit = machine(), git_commit()
+    if args.resume and RESULTS_FILE.exists():
+        # A run that stopped halfway goes on: earlier outcomes of scripts not run now stay.
+        last = json.loads(RESULTS_FILE.read_text())
+        if last["run"]["quick"] != args.quick:
+            parser.error("--resume: the last run was not of the same kind (quick or full)")
+        now = {s.name for s in scripts}
+        outcomes = [
+            o for o in last["scripts"] if o["status"] != "not run" and o["script"] not in now
+        ]
+        kept = {o["script"] for o in outcomes}
+        metrics = [m for m in last["metrics"] if m["script"] in kept]
+        listed = sorted(BENCHMARKS.glob("bench_*.py"))
+        before = last["run"]["load_average_before"]
+        start -= last["run"]["seconds"]
 
     def record(finished: bool) -> dict:
         """results.json and the tables as they stand: rewritten after every script, so a
@@ -273,8 +295,8 @@ def main() -> int:
             },
             "scripts": outcomes
             + [
-                {"script": s.name, "status": "not run", "reason": "the run stopped before it"}
-                for s in scripts
+                {"script": s.name, "status": "not run", "reason": "not reached in this run"}
+                for s in listed
                 if s.name not in done
             ],
             "metrics": metrics,

@@ -80,6 +80,8 @@ def new_postgres(base: Path) -> tuple[str, subprocess.Popen | None, list[str]]:
     as_postgres: list[str] = []
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
+        # The postgres user must get through the folder around it (mkdtemp makes it 0700).
+        base.parent.chmod(base.parent.stat().st_mode | 0o111)
         as_postgres = ["runuser", "-u", "postgres", "--"]
     data, port = base / "data", _free_port()
     subprocess.run(

@@ -122,6 +122,8 @@ class AnswerFile:
     cells: tuple[tuple[int, str], ...]  # (recorded department id, role level) per row
     codes: np.ndarray  # int8 answer codes, rows in the file's order, columns as the items
     department_codes: Mapping[int, str]
+    # Responses with a comment that is not hidden (ids only: the texts are read per batch).
+    commented: frozenset[int] = frozenset()
 
     def __len__(self) -> int:
         return len(self.response_ids)
@@ -161,7 +163,7 @@ class AnswerFile:
         wanted = [
             int(i)
             for i, (department_id, _) in zip(ids, cells, strict=True)
-            if self.release.comments_shown(department_id)
+            if int(i) in self.commented and self.release.comments_shown(department_id)
         ]
         if not wanted:
             return {}
@@ -226,6 +228,15 @@ def answer_file(campaign: Campaign, lang: str) -> AnswerFile:
         cells=tuple([(r[1], r[2]) for r in ordered]),
         codes=answers,
         department_codes=codes,
+        commented=frozenset(
+            db.session.scalars(
+                sa.select(Response.id).where(
+                    Response.campaign_id == campaign.id,
+                    Response.comment.is_not(None),
+                    Response.comment_hidden.is_(False),
+                )
+            )
+        ),
     )
 
 

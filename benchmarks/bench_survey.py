@@ -610,7 +610,8 @@ def survey_metrics(results: dict) -> list[dict]:
             who = "" if app == "app" else f" ({app})"
             for concurrency, run in result["runs"].items():
                 base = floor["runs"][concurrency] if floor else {}
-                where = f"{database}, {concurrency} respondents{who}"
+                people = "1 respondent" if concurrency == "1" else f"{concurrency} respondents"
+                where = f"{database}, {people}{who}"
                 cpu = run["cpu_ms_per_request"]
                 out += [
                     metric(

@@ -41,6 +41,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import (  # noqa: E402
+    bare_csv_writer_packed as common_bare_csv_writer_packed,
+)
+from benchmarks.common import (
     benchmark_app,
     best_of,
     build_large_campaign,
@@ -235,18 +238,7 @@ def main() -> None:
         return 0
 
     def bare_csv_writer_packed() -> int:
-        connection = sqlite3.connect(large)
-        rows = connection.execute(
-            "SELECT id, department_id, role_level, answer_codes FROM response"
-            " WHERE campaign_id = ?",
-            (campaign_id,),
-        )
-        with open(os.devnull, "w", encoding="utf-8") as sink:
-            writer = csv.writer(sink)
-            for response_id, department_id, role_level, codes in rows:
-                writer.writerow([response_id, department_id, role_level, *codes])
-        connection.close()
-        return 0
+        return common_bare_csv_writer_packed(large, campaign_id)
 
     load_before = os.getloadavg()
     # First, untimed for the files: where the peak comes from, step by step. The release

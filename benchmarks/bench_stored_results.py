@@ -18,10 +18,7 @@ campaign, after the app is built (start-up is not timed):
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import os
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -32,6 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import (  # noqa: E402
+    bare_csv_writer_packed as common_bare_csv_writer_packed,
+)
+from benchmarks.common import (
     benchmark_app,
     best_of,
     build_large_campaign,
@@ -129,18 +129,7 @@ def main() -> None:
         db.session.commit()
 
     def bare_csv_writer_packed() -> int:
-        connection = sqlite3.connect(path)
-        rows = connection.execute(
-            "SELECT id, department_id, role_level, answer_codes FROM response"
-            " WHERE campaign_id = ?",
-            (campaign_id,),
-        )
-        with open(os.devnull, "w", encoding="utf-8") as sink:
-            writer = csv.writer(sink)
-            for response_id, department_id, role_level, codes in rows:
-                writer.writerow([response_id, department_id, role_level, *codes])
-        connection.close()
-        return 0
+        return common_bare_csv_writer_packed(path, campaign_id)
 
     # Alternating, so load on the machine falls on both sides alike.
     tree = snapshot()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import os
@@ -187,3 +188,19 @@ def build_large_campaign(
         )
     connection.close()
     return campaign_id
+
+
+def bare_csv_writer_packed(database_path: Path | str, campaign_id: int) -> int:
+    """The answer file's floor: a bare ``csv.writer`` over the SELECT of each response's
+    id, department, role and packed answers (what the file reads), to /dev/null."""
+    connection = sqlite3.connect(database_path)
+    rows = connection.execute(
+        "SELECT id, department_id, role_level, answer_codes FROM response WHERE campaign_id = ?",
+        (campaign_id,),
+    )
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        writer = csv.writer(sink)
+        for response_id, department_id, role_level, codes in rows:
+            writer.writerow([response_id, department_id, role_level, *codes])
+    connection.close()
+    return 0

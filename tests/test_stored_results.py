@@ -198,3 +198,22 @@ def test_at_most_the_newest_pdfs_are_kept(factory, monkeypatch):
         stored_results.stored_pdf(campaign, f"<p>{n}</p>", lambda n=n: b"%PDF-" + bytes([n]))
     kept = rows("pdf")
     assert [r.payload for r in kept] == [b"%PDF-\x02", b"%PDF-\x03"]
+
+
+def test_without_a_writable_lock_file_the_report_is_still_computed(
+    factory, computations, monkeypatch
+):
+    campaign = fill_campaign(factory)
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the lock file is SQLite's; PostgreSQL uses an advisory lock")
+    real_open = stored_results.os.open
+
+    def refuse_lock_files(path, *args, **kwargs):
+        if str(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(stored_results.os, "open", refuse_lock_files)
+    report = released_report(campaign)
+    assert report.campaign["id"] == campaign.id and computations == [campaign.id]
+    assert len(rows("report")) == 1

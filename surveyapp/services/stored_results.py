@@ -211,7 +211,13 @@ def _computing(campaign_id: int, kind: str) -> Iterator[None]:
         yield  # one process has the only connection: nothing to wait for
         return
     path = f"{database}.{kind}.lock"
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        # A folder the app may not write to: compute without waiting for others.
+        log.warning("No lock file %s (%s); results may be computed more than once.", path, error)
+        yield
+        return
     try:
         held = False
         while not held and time.monotonic() < deadline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 import threading
 import time
@@ -70,6 +71,23 @@ def test_a_renamed_organisation_makes_a_new_version_and_one_row(factory, computa
     assert report.organisation["name"] == "Gemeente Nieuwstad"
     assert len(computations) == 2
     assert len(rows("report")) == 1, "the out-of-date report is dropped"
+
+
+def test_a_renamed_previous_campaign_makes_a_new_version(factory, computations):
+    first = fill_campaign(factory)
+    second = factory.campaign(
+        first.organisation,
+        status="closed",
+        name="Autumn survey",
+        opens_on=dt.date.today() - dt.timedelta(days=1),
+    )
+    released_report(second)
+    first.name = "Spring survey, first wave"
+    factory.commit()
+    new_process()
+    report = released_report(db.session.get(Campaign, second.id))
+    assert report.previous_campaign["name"] == "Spring survey, first wave"
+    assert computations == [second.id, second.id]
 
 
 def test_a_campaign_still_open_is_never_stored(factory, computations):

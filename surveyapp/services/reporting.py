@@ -347,6 +347,7 @@ def campaign_version(campaign: Campaign) -> tuple:
         )
     ).one()
     organisation = campaign.organisation
+    previous = previous_campaign(campaign)
     units = ";".join(
         f"{u.department_id},{u.parent_department_id},{u.code},{u.name},{u.headcount}"
         for u in campaign_departments(campaign)
@@ -376,6 +377,8 @@ def campaign_version(campaign: Campaign) -> tuple:
                         organisation.sector,
                         organisation.size_band,
                         units,
+                        # Named in the change section, and so in the report.
+                        None if previous is None else (previous.id, previous.name),
                     ),
                 )
             ).encode()

@@ -137,26 +137,27 @@ def codes_matrix(packed: Sequence[bytes], n_items: int, campaign_id: int) -> np.
 def load_matrix(campaign: Campaign) -> CampaignMatrix:
     """All submitted responses of a campaign as a NaN-padded matrix (one SELECT)."""
     item_ids = _item_ids(campaign)
-    # A Core SELECT on the session's connection: the ORM's row processing would double
-    # the time of reading a large campaign.
-    rows = (
-        db.session.connection()
-        .execute(
-            sa.select(
-                Response.id, Response.department_id, Response.role_level, Response.answer_codes
-            )
-            .where(Response.campaign_id == campaign.id)
-            .order_by(Response.id)
-        )
-        .all()
+    # A Core SELECT on the session's connection, its rows taken from the driver's cursor:
+    # the ORM's row processing would double the time of reading a large campaign, and
+    # even Core's Row objects cost a fifth of it. The columns need no conversion (integers,
+    # text and bytes on both databases).
+    result = db.session.connection().execute(
+        sa.select(Response.id, Response.department_id, Response.role_level, Response.answer_codes)
+        .where(Response.campaign_id == campaign.id)
+        .order_by(Response.id)
     )
-    codes = codes_matrix([row[3] for row in rows], len(item_ids), campaign.id)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    ids, departments, roles, packed = zip(*rows, strict=True) if rows else ((), (), (), ())
+    codes = codes_matrix(packed, len(item_ids), campaign.id)
     return CampaignMatrix(
         item_ids,
         VALUE_OF_CODE[codes],
-        np.array([row[0] for row in rows], dtype=np.int64),
-        np.array([row[1] for row in rows], dtype=np.int64),
-        np.array([row[2] for row in rows], dtype=object),
+        np.array(ids, dtype=np.int64),
+        np.array(departments, dtype=np.int64),
+        np.array(roles, dtype=object),
     )
 
 

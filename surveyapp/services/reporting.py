@@ -173,11 +173,11 @@ def analyse_campaign(campaign: Campaign) -> CampaignReport:
     data = load_matrix(campaign)
     units = campaign_departments(campaign)
     index = {u.department_id: k for k, u in enumerate(units)}
-    department_codes = np.fromiter(
-        (index.get(int(d), -1) for d in data.department_ids),
-        dtype=np.int64,
-        count=len(data.department_ids),
-    )
+    # Looked up once per distinct department, not once per response.
+    distinct, per_response = np.unique(data.department_ids, return_inverse=True)
+    department_codes = np.array([index.get(int(d), -1) for d in distinct], dtype=np.int64)[
+        per_response.reshape(-1)
+    ]
     departments = Grouping(
         "department",
         department_codes,

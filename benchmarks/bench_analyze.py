@@ -51,7 +51,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, write_results  # noqa: E402
+from benchmarks.common import ROOT, metric, write_results  # noqa: E402
 
 QUESTIONNAIRE = ROOT / "questionnaires" / "social-business-maturity-v1.toml"
 DROP_DIMENSION = "strategy"
@@ -152,28 +152,6 @@ def summary(samples: list[tuple[float, float, float]]) -> dict[str, float]:
         "fastest_s": round(min(walls), 3),
         "median_cpu_s": round(statistics.median(s[1] for s in samples), 3),
         "peak_mib": round(max(s[2] for s in samples), 1),
-    }
-
-
-def metric(
-    name: str,
-    value: float,
-    unit: str,
-    baseline_name: str | None = None,
-    baseline: float | None = None,
-    target: str | None = None,
-    met: bool | None = None,
-) -> dict[str, object]:
-    ratio = None if baseline in (None, 0) else round(value / baseline, 2)
-    return {
-        "name": name,
-        "value": value,
-        "unit": unit,
-        "baseline_name": baseline_name,
-        "baseline": baseline,
-        "ratio": ratio,
-        "target": target,
-        "met": met,
     }
 
 

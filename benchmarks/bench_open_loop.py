@@ -13,8 +13,9 @@ latency counts from the scheduled time, so a slow server cannot slow the schedul
 and hide its own queue. Each arrival goes to one of the respondents not waiting for a
 page, chosen at random (so each thinks about ``think`` seconds on average); if all are
 waiting, a new respondent joins. A page is what a browser does for one step of the
-survey: the POST of the previous page's form with its CSRF token and the GET of the
-redirect (the first step: the link's GET and its redirect), as in
+survey: the POST of the previous page's form with its CSRF token, answered with the next
+page (the first step: the link's GET; the submission: its POST and the redirected GET of
+the thank-you page), as in
 ``benchmarks/bench_survey.py``, whose server, database and client helpers this script
 uses. A respondent who submits leaves, and a new one takes their place at the first page.
 
@@ -93,7 +94,7 @@ class SurveyRespondent(Respondent):
         return match.group(1)
 
     def take_step(self) -> bool:
-        """One page (a request and its redirect); True when this step submitted the survey."""
+        """One page (a request, and its redirect if any); True when this step submitted."""
         base = f"/s/{self.token}"
         step = self.step
         if step == 0:

@@ -320,7 +320,7 @@ class Visitor:
             assert urlsplit(response.headers["Location"]).path != "/auth/login"
         elif self.principal == "respondent":
             response = client.get(f"/s/{self.world.link}")
-            assert response.status_code == 302, "the survey link does not work"
+            assert response.status_code == 200, "the survey link does not work"
         cookie = client.get_cookie("session")
         return cookie.value if cookie is not None else None
 

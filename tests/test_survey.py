@@ -22,6 +22,13 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+def shown_step(response) -> str:
+    """The step a survey page shows, from its own address (a POST answers with the next page)."""
+    match = re.search(r'data-step-url="/s/[^/"]+/([^"?]+)', response.get_data(as_text=True))
+    assert match, "not a survey step page"
+    return match.group(1)
+
+
 class Respondent:
     """Drives the survey through the test client like a browser without JavaScript."""
 
@@ -141,10 +148,93 @@ def test_resume_returns_to_the_page_where_the_respondent_stopped(respondent, que
     respondent.client.delete_cookie("session")
     page = respondent.get()
     html = page.get_data(as_text=True)
-    assert page.request.path.endswith("/page-2")
+    assert shown_step(page) == "page-2"
     assert 'lang="nl"' in html
     back = respondent.get("page-1").get_data(as_text=True)
     assert re.search(r'value="2"\s+checked|checked[^>]*value="2"', back)
+
+
+def form_action(response) -> str:
+    match = re.search(
+        r'<main.*?<form method="post" action="([^"]+)"', response.get_data(as_text=True), re.S
+    )
+    assert match, "no step form on the page"
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_each_step_is_one_request_answered_with_the_next_page(
+    client, respondent, questionnaire, count
+):
+    """A survey is the link's GET and one POST per step; only the submission redirects."""
+    base = f"/s/{respondent.token}"
+    page = client.get(base)
+    assert page.status_code == 200 and shown_step(page) == "language"
+    requests = 1
+
+    def send(step: str, data: dict):
+        nonlocal page, requests
+        assert form_action(page) == f"{base}/{step}"
+        page = client.post(form_action(page), data={"csrf_token": csrf_of(page.text), **data})
+        requests += 1
+        return page
+
+    assert 'lang="en"' in page.text  # the browser asks for English (the test client's default)
+    assert shown_step(send("language", {"language": "nl"})) == "intro"
+    # The next page is already in the chosen language.
+    assert 'lang="nl"' in page.text and "Begin met de vragenlijst" in page.text
+    assert shown_step(send("intro", {"action": "next"})) == "about"
+    assert shown_step(send("about", {"role_level": "employee", "action": "next"})) == "page-1"
+    for number, dimension in enumerate(questionnaire.dimensions, start=1):
+        send(f"page-{number}", {**{f"item-{i.id}": "3" for i in dimension.items}, "action": "next"})
+        assert page.status_code == 200
+    assert shown_step(page) == "comment"
+    assert shown_step(send("comment", {"comment": "", "action": "next"})) == "review"
+    done = send("review", {"action": "submit"})
+    assert done.status_code == 302 and done.headers["Location"].startswith("/s/done")
+    assert requests == 2 + len(questionnaire.dimensions) + 4
+    assert count(Response) == 1 and count(Draft) == 0
+
+
+def test_a_step_sent_twice_writes_the_same_and_shows_the_same_page(
+    client, respondent, questionnaire, saved_draft
+):
+    """A double click, or a reload that sends the form again, is safe to repeat."""
+    respondent.post("language", {"language": "en"})
+    respondent.post("intro", {"action": "next"})
+    to_page = respondent.post("about", {"role_level": "employee", "action": "next"})
+    assert shown_step(to_page) == "page-1"
+    first = questionnaire.dimensions[0]
+    data = {
+        "csrf_token": csrf_of(to_page.text),
+        **{f"item-{i.id}": "2" for i in first.items},
+        "action": "next",
+    }
+    once = client.post(f"/s/{respondent.token}/page-1", data=data)
+    after_once = saved_draft(respondent.token)
+    twice = client.post(f"/s/{respondent.token}/page-1", data=data)
+    after_twice = saved_draft(respondent.token)
+    assert once.status_code == twice.status_code == 200
+    assert shown_step(once) == shown_step(twice) == "page-2"
+    assert after_once == after_twice
+    assert after_twice.step == "page-2"
+    assert {after_twice.answers[i.id] for i in first.items} == {2}
+
+
+def test_a_page_with_errors_from_the_review_still_returns_to_the_review(
+    client, respondent, questionnaire
+):
+    respondent.answer_all(questionnaire)
+    page = respondent.get("page-1?from=review")
+    first = questionnaire.dimensions[0]
+    data = {f"item-{i.id}": "1" for i in first.items[1:]}  # one statement left out
+    wrong = respondent.post("page-1?from=review", {**data, "action": "next"})
+    assert wrong.status_code == 400
+    assert form_action(wrong) == form_action(page) == f"/s/{respondent.token}/page-1?from=review"
+    data[f"item-{first.items[0].id}"] = "1"
+    right = client.post(
+        form_action(wrong), data={"csrf_token": csrf_of(wrong.text), **data, "action": "next"}
+    )
+    assert right.status_code == 200 and shown_step(right) == "review"
 
 
 def test_submitting_twice_stores_nothing_more(respondent, questionnaire, count):
@@ -239,7 +329,7 @@ def test_tampered_real_token_is_unknown(client, link, open_campaign):
     token = link(open_campaign)
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert client.get(f"/s/{tampered}").status_code == 404
-    assert client.get(f"/s/{token}").status_code == 302
+    assert client.get(f"/s/{token}").status_code == 200
 
 
 def test_not_yet_open_campaign(client, in_app, link):
@@ -262,7 +352,10 @@ def test_pages_are_accessible_markup(respondent, questionnaire):
     for item in dimension.items:
         assert f'for="item-{item.id}-0"' in html
     assert 'lang="en"' in html
-    assert "<script" not in html
+    # One script, from the site, deferred: the page works without it (no inline code).
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert len(scripts) == 1 and 'src="/static/survey.js"' in scripts[0], scripts
+    assert " defer" in scripts[0] and "</script>" in html
 
 
 def test_closing_a_campaign_deletes_unfinished_drafts(respondent, in_app, open_campaign, count):

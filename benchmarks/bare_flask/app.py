@@ -1,8 +1,9 @@
-"""The fair floor for the survey path: the same 30-request survey in bare Flask.
+"""The fair floor for the survey path: the same 16-request survey in bare Flask.
 
 What it shares with the app, so that the difference is the app's own cost: the same URLs
 and steps (language, introduction, about you, nine pages of statements, comment, review,
-thank-you page), a POST with a CSRF token and a redirected GET for each step, Flask's
+thank-you page), the link's GET showing the step where the respondent is and one POST
+per step answered with the next page (the final submission alone redirects), Flask's
 signed session cookie, drafts sealed with AES-256-GCM under a key derived from the link
 (HKDF-SHA256), pages of the same markup and size rendered by Jinja, the same security
 headers, and the same rows per completed survey (the invitation marked used in one
@@ -200,22 +201,20 @@ def create_app() -> Flask:
         database().commit()
         return draft
 
-    def go(token: str, step: str):
-        return redirect(url_for("step", token=token, step=step))
-
     @app.get("/s/<token>")
     def start(token: str):
-        invitation_id, _department, key, draft, _campaign = load(token)
+        invitation_id, department_id, key, draft, campaign = load(token)
         if draft is None:
             empty = {"language": None, "role_level": None, "answers": {}, "comment": None}
             draft = save(invitation_id, key, empty, "language", exists=False)
-        return go(token, draft["step"])
+        loaded = (invitation_id, department_id, key, draft, campaign)
+        return step(token, draft["step"], loaded=loaded)
 
     @app.route("/s/<token>/<step>", methods=["GET", "POST"])
-    def step(token: str, step: str):
+    def step(token: str, step: str, loaded=None):
         if step not in steps:
             abort(404)
-        invitation_id, department_id, key, draft, campaign = load(token)
+        invitation_id, department_id, key, draft, campaign = loaded or load(token)
         if draft is None:
             abort(404)
         g.lang = draft["language"] or "en"
@@ -227,25 +226,18 @@ def create_app() -> Flask:
             form = request.form
             if step == "language":
                 if form.get("language") in ("nl", "en"):
-                    return go(
-                        token,
-                        save(
-                            invitation_id, key, {**draft, "language": form["language"]}, following
-                        )["step"],
+                    draft = save(
+                        invitation_id, key, {**draft, "language": form["language"]}, following
                     )
-                errors.append("Choose the language you want to answer in.")
+                else:
+                    errors.append("Choose the language you want to answer in.")
             elif step == "about":
                 if form.get("role_level") in roles:
-                    return go(
-                        token,
-                        save(
-                            invitation_id,
-                            key,
-                            {**draft, "role_level": form["role_level"]},
-                            following,
-                        )["step"],
+                    draft = save(
+                        invitation_id, key, {**draft, "role_level": form["role_level"]}, following
                     )
-                errors.append("Choose the option that fits you best.")
+                else:
+                    errors.append("Choose the option that fits you best.")
             elif step.startswith("page-"):
                 dimension = q.dimensions[int(step[5:]) - 1]
                 answers = {}
@@ -259,18 +251,13 @@ def create_app() -> Flask:
                         errors.append("Choose an answer for this statement.")
                 if not errors:
                     merged = {**draft["answers"], **answers}
-                    return go(
-                        token,
-                        save(invitation_id, key, {**draft, "answers": merged}, following)["step"],
-                    )
+                    draft = save(invitation_id, key, {**draft, "answers": merged}, following)
             elif step == "comment":
                 comment = form.get("comment", "").strip() or None
                 if comment is None or len(comment) <= 2000:
-                    return go(
-                        token,
-                        save(invitation_id, key, {**draft, "comment": comment}, following)["step"],
-                    )
-                errors.append("Your comment is too long.")
+                    draft = save(invitation_id, key, {**draft, "comment": comment}, following)
+                else:
+                    errors.append("Your comment is too long.")
             elif step == "review":
                 if len(draft["answers"]) != len(item_ids) or draft["role_level"] is None:
                     errors.append("Some pages are not complete yet.")
@@ -278,7 +265,11 @@ def create_app() -> Flask:
                     submit(invitation_id, department_id, draft)
                     return redirect(url_for("done"))
             else:
-                return go(token, save(invitation_id, key, draft, following)["step"])
+                draft = save(invitation_id, key, draft, following)
+            if not errors:
+                # Answered with the page of the step just saved, as the app does.
+                step = draft["step"]
+                g.lang = draft["language"] or "en"
         elif step == "review" and draft["step"] != "review":
             draft = save(invitation_id, key, draft, "review")
         position = steps.index(step)

@@ -1,6 +1,23 @@
+// Progressive enhancement for the survey's pages. Without this file every page still
+// works: forms post to their step's own address and the server says every limit.
+(function () {
+  "use strict";
+
+  // A step's POST is answered with the page of the step that follows, so the address bar
+  // and the history entry still hold the address the form was sent to. Put the shown
+  // step's own address there instead: a reload or the browser's Back button then fetches
+  // the step with a GET instead of offering to send the form again.
+  var script = document.currentScript;
+  var stepUrl = script && script.getAttribute("data-step-url");
+  if (stepUrl && window.history && window.history.replaceState) {
+    var shown = window.location.pathname + window.location.search;
+    if (shown !== stepUrl) window.history.replaceState(null, "", stepUrl);
+  }
+})();
+
 // Live character count under the comment (the GOV.UK character count pattern).
-// Progressive enhancement only: without this file the page states the limit and the
-// server refuses a longer comment with a message.
+// Without it the page states the limit and the server refuses a longer comment with a
+// message.
 (function () {
   "use strict";
   var field = document.querySelector("textarea[data-limit]");

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh
 
 from ..extensions import db
 from ..forms.survey import (
@@ -146,18 +147,34 @@ def _replace_choice_errors(form: SurveyForm) -> None:
 
 @bp.route("/<token>")
 def start(token: str):
-    """Entry point from the invitation e-mail: resume where the respondent stopped."""
+    """Entry point from the invitation e-mail: the step where the respondent stopped.
+
+    Shown at once rather than redirected to: the page's form posts to the step's own
+    address, and survey.js puts that address in the browser's history.
+    """
     invitation, key, draft = _load(token)
     if draft is None:
         draft = get_or_create_draft(invitation, key)
         db.session.commit()
     step = draft.step if draft.step in _steps(g.questionnaire) else "language"
-    return _go(token, step)
+    if not draft.language:
+        step = "language"
+    return _show(token, step, invitation, key, draft)
 
 
 @bp.route("/<token>/<step>", methods=["GET", "POST"])
 @checked_by_form("comment")  # the comment page shows a control character beside the field
 def step(token: str, step: str):
+    """One step: a GET shows it; a POST saves it and answers with the page that follows.
+
+    A step's POST answers with the next page itself instead of redirecting to it, so a
+    survey takes one request per step, not two. That is safe to repeat: a step's POST
+    writes that step's answers and where the respondent is, and sending the same form
+    twice (a double click, a reload without JavaScript) writes the same thing again. Only
+    the final submission, which cannot be repeated, still redirects (to the thank-you
+    page). With JavaScript, survey.js replaces the history entry's address with the
+    shown step's, so reload and the browser's Back button fetch pages with a GET.
+    """
     invitation, key, draft = _load(token)
     questionnaire = g.questionnaire
     steps = _steps(questionnaire)
@@ -167,56 +184,46 @@ def step(token: str, step: str):
         draft = get_or_create_draft(invitation, key)
     if step != "language" and not draft.language:
         return _go(token, "language")
-    lang = draft.language or request.accept_languages.best_match(("nl", "en")) or "en"
-    position = steps.index(step)
-    context = {
-        "token": token,
-        "questionnaire": questionnaire,
-        "campaign": invitation.campaign,
-        "step": step,
-        "lang": lang,
-        "progress": (max(0, position - 2), len(steps) - 3),
-        "back_step": _neighbour(steps, step, -1) if position > 0 else None,
-        "from_review": _from_review(),
-        "language_switch": LanguageSwitchForm(data={"language": "en" if lang == "nl" else "nl"}),
-    }
+    from_review = _from_review()
+    if request.method != "POST":
+        return _show(token, step, invitation, key, draft, from_review=from_review)
     action = request.form.get("action", "next")
-    if request.method == "POST" and action not in ("next", "back", "submit"):
+    if action not in ("next", "back", "submit"):
         abort(400)
+    lang = draft.language or _browser_language()
+    context = _context(token, invitation, step, lang, from_review)
 
     if step == "language":
         form = LanguageForm(data={"language": draft.language or lang})
-        errors = _refuse_extra_fields(form) if request.method == "POST" else []
-        if request.method == "POST" and not errors and form.validate_on_submit():
-            save_draft(invitation, key, replace(draft, language=form.language.data, step="intro"))
-            db.session.commit()
-            return _go(token, "intro")
+        errors = _refuse_extra_fields(form)
+        if not errors and form.validate_on_submit():
+            saved = save_draft(
+                invitation, key, replace(draft, language=form.language.data, step="intro")
+            )
+            return _move_to(token, "intro", invitation, key, saved)
         return _render("survey/language.html", form, errors, context)
 
     if step == "intro":
         form = SubmitForm()
-        if request.method == "POST" and form.validate_on_submit():
-            save_draft(invitation, key, replace(draft, step="about"))
-            db.session.commit()
-            return _go(token, "about")
+        if form.validate_on_submit():
+            saved = save_draft(invitation, key, replace(draft, step="about"))
+            return _move_to(token, "about", invitation, key, saved)
         return _render("survey/intro.html", form, [], context)
 
     if step == "about":
-        saved = {"role_level": draft.role_level}
-        form = background_form(questionnaire.background, lang, saved)
-        errors = _refuse_extra_fields(form) if request.method == "POST" else []
-        if request.method == "POST" and not errors:
+        form = background_form(questionnaire.background, lang, {"role_level": draft.role_level})
+        errors = _refuse_extra_fields(form)
+        if not errors:
             if action == "back":
-                going = "review" if _from_review() else "intro"
-                save_draft(invitation, key, replace(draft, step=going))
-                db.session.commit()
-                return _go(token, going)
+                going = "review" if from_review else "intro"
+                saved = save_draft(invitation, key, replace(draft, step=going))
+                return _move_to(token, going, invitation, key, saved)
             if form.validate_on_submit():
-                role_level = form.role_level.data
-                going = "review" if _from_review() else "page-1"
-                save_draft(invitation, key, replace(draft, role_level=role_level, step=going))
-                db.session.commit()
-                return _go(token, going)
+                going = "review" if from_review else "page-1"
+                saved = save_draft(
+                    invitation, key, replace(draft, role_level=form.role_level.data, step=going)
+                )
+                return _move_to(token, going, invitation, key, saved)
             _replace_choice_errors(form)
         return _render("survey/about.html", form, errors, context)
 
@@ -226,53 +233,43 @@ def step(token: str, step: str):
         form = dimension_form(questionnaire, dimension, lang, draft.answers)
         context["dimension"] = dimension
         context["page_number"] = number
-        errors = _refuse_extra_fields(form) if request.method == "POST" else []
-        if request.method == "POST" and not errors:
+        errors = _refuse_extra_fields(form)
+        if not errors:
             if action == "back":
                 # Going back keeps whatever valid answers this page already has.
                 form.validate()
-                valid = {
-                    item_id: value for item_id, value in answers_from_valid(form, dimension).items()
-                }
-                previous = "review" if _from_review() else _neighbour(steps, step, -1)
-                save_draft_answers(invitation, key, questionnaire, valid, previous)
-                db.session.commit()
-                return _go(token, previous)
+                previous = "review" if from_review else _neighbour(steps, step, -1)
+                answers = answers_from_valid(form, dimension)
+                saved = save_draft_answers(invitation, key, questionnaire, answers, previous)
+                return _move_to(token, previous, invitation, key, saved)
             if form.validate_on_submit():
-                following = "review" if _from_review() else _neighbour(steps, step, 1)
+                following = "review" if from_review else _neighbour(steps, step, 1)
                 answers = answers_from(form, dimension)
-                save_draft_answers(invitation, key, questionnaire, answers, following)
-                db.session.commit()
-                return _go(token, following)
+                saved = save_draft_answers(invitation, key, questionnaire, answers, following)
+                return _move_to(token, following, invitation, key, saved)
             _replace_choice_errors(form)
         return _render("survey/page.html", form, errors, context)
 
     if step == "comment":
         form = CommentForm(data={"comment": draft.comment or ""})
-        errors = _refuse_extra_fields(form) if request.method == "POST" else []
-        if request.method == "POST" and not errors and form.validate_on_submit():
+        errors = _refuse_extra_fields(form)
+        if not errors and form.validate_on_submit():
             comment = (form.comment.data or "").strip() or None
-            going = "review" if action != "back" or _from_review() else _neighbour(steps, step, -1)
-            save_draft(invitation, key, replace(draft, comment=comment, step=going))
-            db.session.commit()
-            return _go(token, going)
-        context["comment_threshold"] = invitation.campaign.min_comment_group_size
-        context["comment_limit"] = COMMENT_LIMIT
+            going = "review" if action != "back" or from_review else _neighbour(steps, step, -1)
+            saved = save_draft(invitation, key, replace(draft, comment=comment, step=going))
+            return _move_to(token, going, invitation, key, saved)
+        _comment_context(context, invitation)
         return _render("survey/comment.html", form, errors, context)
 
     # review
     form = SubmitForm()
-    errors = _refuse_extra_fields(form) if request.method == "POST" else []
-    missing = _unanswered(questionnaire, draft)
-    context["missing"] = missing
-    context["draft"] = draft
-    context["background"] = _background_answers(questionnaire, draft, lang)
-    if request.method == "POST" and not errors and form.validate_on_submit():
+    errors = _refuse_extra_fields(form)
+    if not errors and form.validate_on_submit():
         if action == "back":
             previous = _neighbour(steps, step, -1)
-            save_draft(invitation, key, replace(draft, step=previous))
-            db.session.commit()
-            return _go(token, previous)
+            saved = save_draft(invitation, key, replace(draft, step=previous))
+            return _move_to(token, previous, invitation, key, saved)
+        missing = _unanswered(questionnaire, draft)
         if missing:
             errors = [_("Some pages are not complete yet. Answer the statements listed below.")]
         elif draft.role_level is None:
@@ -295,7 +292,91 @@ def step(token: str, step: str):
                 # After the commit, so the log holds no page that still has the draft.
                 empty_write_ahead_log()
                 session[DONE_CAMPAIGN] = invitation.campaign_id
+                # The one redirect left: a reload of the thank-you page must not submit.
                 return redirect(url_for("survey.done", lang=lang))
+    return _show_review(invitation, key, draft, form, errors, context)
+
+
+def _browser_language() -> str:
+    return request.accept_languages.best_match(("nl", "en")) or "en"
+
+
+def _context(token: str, invitation: Invitation, step: str, lang: str, from_review: bool) -> dict:
+    """What every step's template is given."""
+    steps = _steps(g.questionnaire)
+    position = steps.index(step)
+    address = {"from": FROM_REVIEW} if from_review else {}
+    return {
+        "token": token,
+        "questionnaire": g.questionnaire,
+        "campaign": invitation.campaign,
+        "step": step,
+        "lang": lang,
+        "progress": (max(0, position - 2), len(steps) - 3),
+        "back_step": _neighbour(steps, step, -1) if position > 0 else None,
+        "from_review": from_review,
+        # The form posts to its own step's address, whatever address showed the page.
+        "step_url": url_for("survey.step", token=token, step=step, **address),
+        "language_switch": LanguageSwitchForm(data={"language": "en" if lang == "nl" else "nl"}),
+    }
+
+
+def _move_to(token: str, step: str, invitation: Invitation, key: DraftKey, draft: DraftContent):
+    """After a step's POST is saved: commit, and answer with the page of ``step``."""
+    db.session.commit()
+    return _show(token, step, invitation, key, draft)
+
+
+def _show(
+    token: str,
+    step: str,
+    invitation: Invitation,
+    key: DraftKey,
+    draft: DraftContent,
+    from_review: bool = False,
+):
+    """The page of ``step`` as a GET shows it, filled in from the draft."""
+    if step != "language" and not draft.language:
+        step = "language"
+    questionnaire = g.questionnaire
+    if draft.language and draft.language != g.get("survey_language"):
+        # The language step's POST answers in the language just chosen.
+        g.survey_language = draft.language
+        refresh()
+    lang = draft.language or _browser_language()
+    context = _context(token, invitation, step, lang, from_review)
+    if step == "language":
+        form = LanguageForm(data={"language": draft.language or lang})
+        return _render("survey/language.html", form, [], context)
+    if step == "intro":
+        return _render("survey/intro.html", SubmitForm(), [], context)
+    if step == "about":
+        form = background_form(questionnaire.background, lang, {"role_level": draft.role_level})
+        return _render("survey/about.html", form, [], context)
+    if step.startswith("page-"):
+        number = int(step.removeprefix("page-"))
+        dimension = questionnaire.dimensions[number - 1]
+        context["dimension"] = dimension
+        context["page_number"] = number
+        form = dimension_form(questionnaire, dimension, lang, draft.answers)
+        return _render("survey/page.html", form, [], context)
+    if step == "comment":
+        _comment_context(context, invitation)
+        form = CommentForm(data={"comment": draft.comment or ""})
+        return _render("survey/comment.html", form, [], context)
+    return _show_review(invitation, key, draft, SubmitForm(), [], context)
+
+
+def _comment_context(context: dict, invitation: Invitation) -> None:
+    context["comment_threshold"] = invitation.campaign.min_comment_group_size
+    context["comment_limit"] = COMMENT_LIMIT
+
+
+def _show_review(invitation, key, draft, form, errors, context):
+    questionnaire = g.questionnaire
+    context["missing"] = _unanswered(questionnaire, draft)
+    context["draft"] = draft
+    context["background"] = _background_answers(questionnaire, draft, context["lang"])
     if draft.step != "review":
         # Only when it changes: re-sealing would write a new blob on every view of the page.
         save_draft(invitation, key, replace(draft, step="review"))

@@ -75,7 +75,8 @@ def test_respondent_completes_survey_with_keyboard_and_resumes(
             )
             page = context.new_page()
             page.goto(f"{live_server}/s/{token}")
-            assert page.url.endswith("/page-2"), page.url
+            # The link shows the step where they stopped, whose form posts to its own address.
+            assert page.locator("main form[action$='/page-2']").count() == 1
             for item in dimension.items:
                 page.focus(f"#item-{item.id}-0")
                 page.keyboard.press("ArrowRight")
@@ -98,6 +99,69 @@ def test_respondent_completes_survey_with_keyboard_and_resumes(
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
         values = set(db.session.scalars(sa.select(Answer.value)))
     assert values == {3}, "arrow right twice from the first option selects the third point"
+
+
+def test_each_step_is_one_request_and_reload_and_back_fetch_steps(browser, live_server, in_app):
+    """With JavaScript: a step's POST answers with the next page, and the history holds
+    each step's own address, so reload and Back fetch with a GET and send nothing again."""
+    with in_app() as make:
+        token = make.link(make.campaign())
+        questionnaire = make.questionnaire()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    documents: list[tuple[str, str]] = []
+    page.on(
+        "request",
+        lambda r: documents.append((r.method, r.url.split(token, 1)[-1]))
+        if r.resource_type == "document"
+        else None,
+    )
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{live_server}/s/{token}")
+    page.wait_for_url(f"**/s/{token}/language")
+    page.get_by_label("English").check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/intro")
+    page.get_by_role("button", name="Start the survey").click()
+    page.wait_for_url("**/about")
+    page.locator("input[name=role_level][value=employee]").check()
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url("**/page-1")
+    for item in questionnaire.dimensions[0].items:
+        page.locator(f"#item-{item.id}-1").check()
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url("**/page-2")
+    # One document request per step: the link's GET, then one POST per step.
+    assert documents == [
+        ("GET", ""),
+        ("POST", "/language"),
+        ("POST", "/intro"),
+        ("POST", "/about"),
+        ("POST", "/page-1"),
+    ], documents
+    heading = page.locator("h1").inner_text()
+    assert heading == questionnaire.dimensions[1].name["en"]
+
+    documents.clear()
+    page.reload()
+    assert documents == [("GET", "/page-2")], documents
+    assert page.locator("h1").inner_text() == heading
+
+    documents.clear()
+    page.go_back()
+    page.wait_for_url("**/page-1")
+    assert page.locator("h1").inner_text() == questionnaire.dimensions[0].name["en"]
+    # Back shows the page with the answers given, fetched anew or from the browser's
+    # memory of the page; either way nothing is sent again.
+    assert all(method == "GET" for method, _ in documents), documents
+    for item in questionnaire.dimensions[0].items:
+        assert page.locator(f"#item-{item.id}-1").is_checked()
+    page.go_forward()
+    page.wait_for_url("**/page-2")
+    assert all(method == "GET" for method, _ in documents), documents
+    assert dialogs == [], "the browser offered to send a form again"
+    context.close()
 
 
 def test_keyboard_focus_is_visible_on_radios_and_buttons(browser, live_server, in_app):

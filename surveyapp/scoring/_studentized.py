@@ -31,7 +31,8 @@ few Chebyshev nodes.
 Absolute accuracy of the distribution function is about 1e-9 for ``2 <= k <= 100`` and
 ``nu >= 1`` (p-values below ~1e-8 therefore carry absolute, not relative, accuracy); it
 degrades to ~1e-7 for k around 150 at ``nu < 12``. Quantiles are accurate to about 1e-8.
-Nothing is cached between calls.
+Nothing is cached between calls; :func:`tukey_sf_and_quantile` shares one tabulation and
+one set of nodes between the p-values and the quantiles of the same degrees of freedom.
 
 References
 ----------
@@ -46,7 +47,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-__all__ = ["ptukey", "qtukey", "tukey_sf"]
+__all__ = ["ptukey", "qtukey", "tukey_sf", "tukey_sf_and_quantile"]
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 # Tabulation grid for W_k(w): beyond _W_MAX the range of up to 10_000 normals is below w
@@ -347,6 +348,45 @@ def qtukey(p: float, k: int, df: ArrayLike) -> NDArray[np.float64]:
     start = _initial_quantiles(p, k, x, table)
     out[ok] = _newton(p, _Range(k, nu_ok, table), start)
     return out.reshape(shape)
+
+
+def tukey_sf_and_quantile(
+    q: ArrayLike, p: float, k: int, df: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``tukey_sf(q, k, df)`` and ``qtukey(p, k, df)`` at once, for one vector of ``df``.
+
+    The same numbers as the two calls (Games-Howell needs both for every pair): the
+    range table of ``k`` and the quadrature nodes of each ``df`` are computed once and
+    shared instead of twice.
+    """
+    q_arr, nu_arr = np.broadcast_arrays(np.asarray(q, dtype=float), np.asarray(df, dtype=float))
+    shape = q_arr.shape
+    q_flat = q_arr.ravel()
+    nu = nu_arr.ravel()
+    _check(k, nu)
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"qtukey needs a probability strictly between 0 and 1; got {p}.")
+    k = int(k)
+    sf = np.full(nu.shape, np.nan)
+    quantile = np.full(nu.shape, np.nan)
+    ok = ~np.isnan(nu)
+    if not ok.any():
+        return sf.reshape(shape), quantile.reshape(shape)
+    table = _range_table(k)
+    nu_ok = nu[ok]
+    dist = _Range(k, nu_ok, table)
+    # As ptukey: the same nodes serve the p-values when no q is missing.
+    has_q = ok & ~np.isnan(q_flat)
+    if has_q.any():
+        q_dist = dist if has_q.sum() == nu_ok.size else _Range(k, nu[has_q], table)
+        q_ok = q_flat[has_q]
+        cdf, _ = q_dist.cdf_pdf(np.maximum(q_ok, 0.0), need_pdf=False)
+        sf[has_q] = np.clip(1.0 - np.where(q_ok <= 0, 0.0, cdf), 0.0, 1.0)
+    # As qtukey.
+    x = np.where(np.isfinite(nu_ok), 1.0 / nu_ok, 0.0)
+    start = _initial_quantiles(p, k, x, table)
+    quantile[ok] = _newton(p, dist, start)
+    return sf.reshape(shape), quantile.reshape(shape)
 
 
 def _newton(

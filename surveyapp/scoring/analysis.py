@@ -720,7 +720,8 @@ def _analyse_grouping(
     n_dims = len(design.dimension_ids)
     own = layout.own[gi]
     heads = None if g.headcounts is None else np.array(g.headcounts, dtype=np.float64)
-    dims = describe_union(score_table, own, heads)
+    own_scores = score_table.merge(own)  # also the Kruskal-Wallis table below
+    dims = describe_table(own_scores, headcounts=heads, confidence=confidence)
     items = describe_union(item_table, own, heads, **item_kw)
     own_slot = layout.own_slot[gi]
     published = ~np.array(publish.suppressed)[own_slot]
@@ -785,10 +786,9 @@ def _analyse_grouping(
     compared = np.flatnonzero(eligible)
     n_c = n_use[compared]
     welch = comparison.welch_anova(n_c, mean_use[compared], var_use[compared])
-    kw_counts = score_table.merge(own[compared])
     kw_table = ValueTable(
         grid=score_table.grid[:n_dims],
-        counts=kw_counts.counts[:, :n_dims] * use[compared][:, :, None],
+        counts=own_scores.counts[compared, :n_dims] * use[compared][:, :, None],
     )
     kw = comparison.kruskal(kw_table)
     gh = comparison.games_howell(n_c, mean_use[compared], var_use[compared], confidence=confidence)

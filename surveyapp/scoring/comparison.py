@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from surveyapp.scoring._distributions import chi2_sf, f_sf, t_ppf, t_sf
-from surveyapp.scoring._studentized import qtukey, tukey_sf
+from surveyapp.scoring._studentized import tukey_sf_and_quantile
 from surveyapp.scoring.descriptives import ValueTable
 
 __all__ = [
@@ -344,8 +344,9 @@ def games_howell(
         df_k = df[:, cols_k][cell]
         p_k = np.full(cell.shape, np.nan)
         h_k = np.full(cell.shape, np.nan)
-        p_k[cell] = tukey_sf(np.sqrt(2.0) * np.abs(t_k), int(k), df_k)
-        h_k[cell] = qtukey(confidence, int(k), df_k) / np.sqrt(2.0) * se[:, cols_k][cell]
+        sf, q_crit = tukey_sf_and_quantile(np.sqrt(2.0) * np.abs(t_k), confidence, int(k), df_k)
+        p_k[cell] = sf
+        h_k[cell] = q_crit / np.sqrt(2.0) * se[:, cols_k][cell]
         p[:, cols_k] = p_k
         half[:, cols_k] = h_k
     return GamesHowell(

@@ -46,10 +46,28 @@ class ValueTable:
 
     def merge(self, membership: ArrayLike) -> ValueTable:
         """Table of unions of groups: ``membership[h, g] = 1`` puts group g into union h."""
-        # Float matrix product (BLAS); counts far below 2**53 are summed exactly.
-        m = np.asarray(membership, dtype=np.float64)
+        m = np.asarray(membership)
         g, k, v = self.counts.shape
-        merged = m @ self.counts.reshape(g, k * v).astype(np.float64)
+        flat = self.counts.reshape(g, k * v)
+        if (
+            self.counts.dtype.kind in "iu"
+            and m.ndim == 2
+            and m.shape[1] == g
+            and bool(((m == 0) | (m == 1)).all())
+        ):
+            # Each union is a sum of a few rows in integers: exact, and it reads only the
+            # member rows (a dense product costs unions x groups x width, and the score
+            # table's width is the thousands of distinct overall scores).
+            merged = np.zeros((m.shape[0], k * v), dtype=np.int64)
+            for h, row in enumerate(m):
+                members = np.flatnonzero(row)
+                if members.size == g:
+                    np.sum(flat, axis=0, out=merged[h])
+                elif members.size:
+                    np.sum(flat[members], axis=0, out=merged[h])
+            return ValueTable(grid=self.grid, counts=merged.reshape(-1, k, v))
+        # Other weights: a float matrix product (BLAS); counts far below 2**53 are exact.
+        merged = m.astype(np.float64) @ flat.astype(np.float64)
         return ValueTable(grid=self.grid, counts=np.rint(merged).astype(np.int64).reshape(-1, k, v))
 
     def select(self, groups: ArrayLike) -> ValueTable:

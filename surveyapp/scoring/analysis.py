@@ -411,10 +411,14 @@ def analyse(
     org_published = not publish.suppressed[0]
     org_reason = publish.reasons[0]
 
+    # Items grouped by dimension in one pass (stable: each dimension's items keep their
+    # order), then each dimension's alpha reads a slice of it instead of gathering its
+    # columns from the whole matrix.
+    by_dimension = np.argsort(np.asarray(design.item_dimension), kind="stable")
+    grouped = scored.items[:, by_dimension]
+    bounds = np.searchsorted(np.asarray(design.item_dimension)[by_dimension], np.arange(n_dims + 1))
     rel = tuple(
-        reliability.cronbach_alpha(
-            scored.items[:, np.asarray(design.item_dimension) == d], confidence=confidence
-        )
+        reliability.cronbach_alpha(grouped[:, bounds[d] : bounds[d + 1]], confidence=confidence)
         for d in range(n_dims)
     )
     maturity = classify_maturity(

@@ -18,6 +18,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from surveyapp.scoring._distributions import t_ppf
 
+# Values handled at once when a pass goes by blocks of rows (fits the CPU cache).
+_BLOCK_CELLS = 1 << 16
+
 __all__ = [
     "Descriptives",
     "ValueTable",
@@ -125,27 +128,29 @@ def favourable_threshold(scale_min: float, scale_max: float) -> float:
     return float(scale_max - 1) if points >= 4 else float(scale_max)
 
 
-def _grid_index(
-    values: NDArray[np.float64], scale: tuple[float, float] | None
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Value grid per column and the grid index of every value (-1 for NaN)."""
+def _scale_grid(k: int, scale: tuple[float, float]) -> NDArray[np.float64]:
+    """The scale's points as the value grid of each of ``k`` columns."""
+    lo, hi = scale
+    grid_row = np.arange(lo, hi + 1, dtype=np.float64)
+    return np.broadcast_to(grid_row, (k, grid_row.size)).copy()
+
+
+def _distinct_index(values: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Sorted distinct values per column (the grid) and the grid index of every value (-1
+    for NaN)."""
     n, k = values.shape
-    missing = np.isnan(values)
-    if scale is not None:
-        lo, hi = scale
-        grid_row = np.arange(lo, hi + 1, dtype=np.float64)
-        grid = np.broadcast_to(grid_row, (k, grid_row.size)).copy()
-        with np.errstate(invalid="ignore"):
-            index = (values - lo).astype(np.int64)  # values are whole scale points
-        index[missing] = -1
-        return grid, index
     uniques = []
-    index = np.full((n, k), -1, dtype=np.int64)
-    for col in range(k):  # one sort per column; columns are few (dimensions)
-        present = ~missing[:, col]
-        u, inv = np.unique(values[present, col], return_inverse=True)
+    # Column by column on a transposed copy, so each sort reads contiguous values.
+    index = np.empty((k, n), dtype=np.int64)
+    for col, column in enumerate(np.ascontiguousarray(values.T)):  # columns are few
+        u, inverse = np.unique(column, return_inverse=True)
+        missing = np.isnan(column)
+        if missing.any():  # NaN sorts last and is one value of np.unique: drop it
+            u = u[~np.isnan(u)]
+            inverse[missing] = -1
         uniques.append(u)
-        index[present, col] = inv
+        index[col] = inverse
+    index = index.T
     width = max((u.size for u in uniques), default=0) or 1
     grid = np.full((k, width), np.nan)
     for col, u in enumerate(uniques):
@@ -189,15 +194,35 @@ def tabulate(
         )
     if c.size and c.max() >= n_groups:
         raise ValueError(f"Group code {c.max()} is out of range for {n_groups} groups.")
-    grid, index = _grid_index(x, scale)
-    k, v = grid.shape
-    if scale is not None and ((index >= v).any()):
-        raise ValueError("A value lies above the top of the scale.")
+    n, k = x.shape
+    if scale is None:
+        grid, index = _distinct_index(x)
+    else:
+        grid, index = _scale_grid(k, scale), None  # indices are computed block by block
+    v = grid.shape[1]
     size = n_groups * k * v
     # key = (group * k + column) * v + value index for every cell at once; missing values
-    # and respondents without a group go to one extra bin that is dropped.
-    key = (c * (k * v))[:, None] + (np.arange(k) * v)[None, :] + index
-    key[(index < 0) | (c < 0)[:, None]] = size
+    # and respondents without a group go to one extra bin that is dropped. Built by blocks
+    # of rows, whose temporaries stay in the CPU cache.
+    key = np.empty((n, k), dtype=np.int64)
+    columns = (np.arange(k) * v)[None, :]
+    rows = max(1, _BLOCK_CELLS // max(1, k))
+    for start in range(0, n, rows):
+        stop = start + rows
+        if index is None:  # scale points: the index is the value minus the scale's start
+            block = x[start:stop]
+            with np.errstate(invalid="ignore"):
+                at = (block - scale[0]).astype(np.int64)  # values are whole scale points
+            at[np.isnan(block)] = -1
+            if (at >= v).any():
+                raise ValueError("A value lies above the top of the scale.")
+        else:
+            at = index[start:stop]
+        group = c[start:stop]
+        out = key[start:stop]
+        np.add((group * (k * v))[:, None], columns, out=out)
+        out += at
+        out[(at < 0) | (group < 0)[:, None]] = size
     counts = np.bincount(key.ravel(), minlength=size + 1)[:size]
     return ValueTable(grid=grid, counts=counts.reshape(n_groups, k, v).astype(np.int64))
 

@@ -114,9 +114,13 @@ def cronbach_alpha(items: ArrayLike, *, confidence: float = 0.95) -> Reliability
     if x.ndim != 2:
         raise ValueError(f"items must be 2-D (respondents x items); got {x.ndim}-D.")
     k_all = x.shape[1]
-    used = ~np.isnan(x).all(axis=0)  # an item nobody answered is left out
-    kept = x[:, used]
-    complete = kept[~np.isnan(kept).any(axis=1)]
+    missing = np.isnan(x)
+    used = ~missing.all(axis=0)  # an item nobody answered is left out
+    if used.all():  # the usual case: no copy of the columns before choosing the rows
+        kept, kept_missing = x, missing
+    else:
+        kept, kept_missing = x[:, used], missing[:, used]
+    complete = kept[~kept_missing.any(axis=1)]
     n, k = complete.shape
     result = _alpha_of(complete, confidence)
     item_rest = np.full(k_all, np.nan)

@@ -182,6 +182,10 @@ def test_each_step_is_one_request_answered_with_the_next_page(
     assert shown_step(send("language", {"language": "nl"})) == "intro"
     # The next page is already in the chosen language.
     assert 'lang="nl"' in page.text and "Begin met de vragenlijst" in page.text
+    # Its header offers the other language: the forms of a page that answers a POST are
+    # filled from the draft, not from the posted fields ("language" here).
+    assert re.search(r'name="language" type="hidden" value="en"', page.text)
+    assert '<button class="link-button" type="submit" lang="en">English</button>' in page.text
     assert shown_step(send("intro", {"action": "next"})) == "about"
     assert shown_step(send("about", {"role_level": "employee", "action": "next"})) == "page-1"
     for number, dimension in enumerate(questionnaire.dimensions, start=1):

@@ -73,14 +73,20 @@ def dimension_form(
     dimension: Dimension,
     lang: str,
     saved: Mapping[str, int | None],
+    shown: bool = False,
 ) -> SurveyForm:
-    """A form with one radio group per item of this dimension, pre-filled from the draft."""
+    """A form with one radio group per item of this dimension, pre-filled from the draft.
+
+    ``shown``: a form only to show, filled from the draft alone, never from the request's
+    posted fields (the page that answers another step's POST).
+    """
     data = {}
     for item in dimension.items:
         if item.id in saved:
             value = saved[item.id]
             data[item_field_name(item.id)] = DONT_KNOW if value is None else str(value)
-    return _dimension_form_class(questionnaire, dimension, lang)(data=data)
+    form_class = _dimension_form_class(questionnaire, dimension, lang)
+    return form_class(formdata=None, data=data) if shown else form_class(data=data)
 
 
 # A published questionnaire version never changes (its checksum is checked against the
@@ -139,8 +145,13 @@ def answers_from(form: SurveyForm, dimension: Dimension) -> dict[str, int | None
 
 
 def background_form(
-    questions: tuple[BackgroundQuestion, ...], lang: str, saved: Mapping[str, str | None]
+    questions: tuple[BackgroundQuestion, ...],
+    lang: str,
+    saved: Mapping[str, str | None],
+    shown: bool = False,
 ) -> SurveyForm:
+    """The background questions, pre-filled; ``shown`` as for :func:`dimension_form`."""
+
     class BackgroundForm(SurveyForm):
         pass
 
@@ -159,7 +170,11 @@ def background_form(
                 validators=validators,
             ),
         )
-    return BackgroundForm(data=dict(saved))
+    return (
+        BackgroundForm(formdata=None, data=dict(saved))
+        if shown
+        else BackgroundForm(data=dict(saved))
+    )
 
 
 def no_control_characters(form: SurveyForm, field) -> None:

@@ -317,7 +317,9 @@ def _context(token: str, invitation: Invitation, step: str, lang: str, from_revi
         "from_review": from_review,
         # The form posts to its own step's address, whatever address showed the page.
         "step_url": url_for("survey.step", token=token, step=step, **address),
-        "language_switch": LanguageSwitchForm(data={"language": "en" if lang == "nl" else "nl"}),
+        "language_switch": LanguageSwitchForm(
+            formdata=None, data={"language": "en" if lang == "nl" else "nl"}
+        ),
     }
 
 
@@ -345,26 +347,29 @@ def _show(
         refresh()
     lang = draft.language or _browser_language()
     context = _context(token, invitation, step, lang, from_review)
+    # Forms only to show: filled from the draft, never from this request's posted fields
+    # (a POST of another step, whose fields may share a name, such as the language).
     if step == "language":
-        form = LanguageForm(data={"language": draft.language or lang})
+        form = LanguageForm(formdata=None, data={"language": draft.language or lang})
         return _render("survey/language.html", form, [], context)
     if step == "intro":
-        return _render("survey/intro.html", SubmitForm(), [], context)
+        return _render("survey/intro.html", SubmitForm(formdata=None), [], context)
     if step == "about":
-        form = background_form(questionnaire.background, lang, {"role_level": draft.role_level})
+        saved = {"role_level": draft.role_level}
+        form = background_form(questionnaire.background, lang, saved, shown=True)
         return _render("survey/about.html", form, [], context)
     if step.startswith("page-"):
         number = int(step.removeprefix("page-"))
         dimension = questionnaire.dimensions[number - 1]
         context["dimension"] = dimension
         context["page_number"] = number
-        form = dimension_form(questionnaire, dimension, lang, draft.answers)
+        form = dimension_form(questionnaire, dimension, lang, draft.answers, shown=True)
         return _render("survey/page.html", form, [], context)
     if step == "comment":
         _comment_context(context, invitation)
-        form = CommentForm(data={"comment": draft.comment or ""})
+        form = CommentForm(formdata=None, data={"comment": draft.comment or ""})
         return _render("survey/comment.html", form, [], context)
-    return _show_review(invitation, key, draft, SubmitForm(), [], context)
+    return _show_review(invitation, key, draft, SubmitForm(formdata=None), [], context)
 
 
 def _comment_context(context: dict, invitation: Invitation) -> None:

@@ -1,7 +1,8 @@
 """Loading a campaign's answers from SQLite and PostgreSQL: packed copies against the answer table.
 
 Usage: python benchmarks/bench_matrix.py [--respondents 100000] [--departments 50]
-           [--postgresql postgresql+psycopg://user@host:port/db | --postgresql auto] [--quick]
+           [--postgresql postgresql+psycopg://user@host:port/db | --postgresql auto]
+           [--baseline-commit COMMIT | --no-baseline] [--rounds 3] [--quick]
 Writes benchmarks/results/matrix.json and prints a Markdown table.
 ``--postgresql auto`` starts a throw-away PostgreSQL cluster for the run (as the survey
 benchmark does; ``make bench`` passes it). ``--quick``: 5,000 respondents in 10
@@ -20,14 +21,23 @@ database, in the same run:
 * ``load_matrix()``: one SELECT of each response's id, department, role and packed
   answers, decoded by NumPy;
 * ``analyse_campaign()`` end to end (load, previous campaign, norm group, analysis) in
-  a fresh process, with its peak memory.
+  a fresh process, with its peak memory;
+* the same, and ``load_matrix()`` alone, with the code as of ``--baseline-commit`` (the
+  code before the analysis was made fast, checked out with ``git worktree``): fresh
+  processes of the current code and of the baseline take turns, ``--rounds`` times each,
+  so a change in the machine's load reaches both; each process reports its best of 3
+  (wall clock and CPU time), and the median over the rounds is kept. The baseline's
+  process reads the same database without running migrations.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +49,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import (  # noqa: E402
+    ROOT,
     benchmark_app,
     best_of,
     build_large_campaign,
@@ -47,23 +58,117 @@ from benchmarks.common import (  # noqa: E402
     write_results,
 )
 
+# The code before the analysis of 100,000 x 46 was made fast (the baseline of the
+# end-to-end metrics).
+BASELINE_COMMIT = "7c0ff5c"
+
 ANSWER_ROWS = (
     "SELECT a.response_id, a.item_id, a.value FROM answer a"
     " JOIN response r ON r.id = a.response_id WHERE r.campaign_id = {}"
 )
 
 
-def measure_end_to_end(database: str) -> None:
-    """Child process: load and analyse the campaign from the database (best of 3)."""
-    with benchmark_app(database):
+def measure_end_to_end(database: str, tree: str | None = None) -> None:
+    """Child process: load and analyse the campaign from the database (best of 3).
+
+    With ``tree`` (a checkout of another commit) that tree's ``surveyapp`` is measured,
+    on the database as it is (no migrations: the schema may be newer than the tree).
+    """
+    if tree:
+        sys.path.insert(0, tree)
+        from surveyapp import create_app
+
+        app = create_app(
+            {
+                "SECRET_KEY": "benchmark",
+                "SQLALCHEMY_DATABASE_URI": database
+                if "://" in database
+                else f"sqlite:///{database}",
+                "QUESTIONNAIRE_DIR": str(Path(tree) / "questionnaires"),
+                "LANGUAGES": ("nl", "en"),
+                "BABEL_DEFAULT_LOCALE": "en",
+            }
+        )
+        context = app.app_context()
+    else:
+        context = benchmark_app(database)
+    with context:
+        import surveyapp
         from surveyapp.extensions import db
         from surveyapp.models import Campaign
+        from surveyapp.services.matrix import load_matrix
         from surveyapp.services.reporting import analyse_campaign
 
+        assert Path(surveyapp.__file__).resolve().is_relative_to(Path(tree or ROOT).resolve())
         campaign = db.session.scalar(db.select(Campaign))
-        seconds, report = best_of(lambda: analyse_campaign(campaign))
+        load_s, load_cpu = best_of_wall_and_cpu(lambda: load_matrix(campaign))
+        seconds, cpu = best_of_wall_and_cpu(lambda: analyse_campaign(campaign))
+        report = analyse_campaign(campaign)
         assert report.analysis.n_respondents > 0
-    print(json.dumps({"seconds": round(seconds, 3), "peak_rss_mib": round(peak_rss_mib())}))
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 3),
+                "cpu_s": round(cpu, 3),
+                "load_matrix_s": round(load_s, 3),
+                "load_matrix_cpu_s": round(load_cpu, 3),
+                "peak_rss_mib": round(peak_rss_mib()),
+            }
+        )
+    )
+
+
+def best_of_wall_and_cpu(function, repeat: int = 3) -> tuple[float, float]:
+    """Fastest wall-clock time and fastest CPU time (this process) of ``repeat`` runs."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        function()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus)
+
+
+def end_to_end(database: str, tree: Path | None) -> dict:
+    """One fresh child process measuring the current code, or the code in ``tree``."""
+    command = [sys.executable, __file__, "--child", database]
+    if tree is not None:
+        command += ["--tree", str(tree)]
+    child = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+# What a child process reports, and its name in the results.
+CHILD_KEYS = {
+    "seconds": "analyse_campaign_s",
+    "cpu_s": "analyse_campaign_cpu_s",
+    "load_matrix_s": "fresh_process_load_matrix_s",
+    "load_matrix_cpu_s": "fresh_process_load_matrix_cpu_s",
+    "peak_rss_mib": "analyse_campaign_peak_rss_mib",
+}
+
+
+def compare_end_to_end(database: str, baseline: Path | None, rounds: int) -> dict:
+    """Current code and baseline in alternating fresh processes; medians over the rounds."""
+    runs: dict[str, list[dict]] = {"current": [], "baseline": []}
+    load_before = os.getloadavg()[0]
+    for _ in range(rounds):
+        runs["current"].append(end_to_end(database, None))
+        if baseline is not None:
+            runs["baseline"].append(end_to_end(database, baseline))
+    out: dict[str, object] = {
+        "rounds": rounds,
+        "load_average_1min_before": round(load_before, 2),
+        "load_average_1min_after": round(os.getloadavg()[0], 2),
+    }
+    for version, measured in runs.items():
+        if not measured:
+            continue
+        prefix = "" if version == "current" else "baseline_"
+        for key, name in CHILD_KEYS.items():
+            out[prefix + name] = round(statistics.median(m[key] for m in measured), 3)
+        out[prefix + "analyse_campaign_s_each_round"] = [m["seconds"] for m in measured]
+    return out
 
 
 def copy_to_postgresql(source: Path, url: str) -> None:
@@ -104,7 +209,9 @@ def copy_to_postgresql(source: Path, url: str) -> None:
         db.session.commit()
 
 
-def measure(database: str, campaign_id: int, respondents: int) -> dict:
+def measure(
+    database: str, campaign_id: int, respondents: int, baseline: Path | None, rounds: int
+) -> dict:
     """Same-run timings of the loaders on one database."""
     with benchmark_app(database):
         import sqlalchemy as sa
@@ -137,13 +244,6 @@ def measure(database: str, campaign_id: int, respondents: int) -> dict:
         assert answered == sum(1 for row in rows if row[2] is not None)
         assert answered == int(np.count_nonzero(codes <= 100))
         del rows
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", database],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    measured = json.loads(child.stdout.strip().splitlines()[-1])
     return {
         "answer_rows": answers,
         "bare_select_answer_rows_s": round(bare, 3),
@@ -151,8 +251,7 @@ def measure(database: str, campaign_id: int, respondents: int) -> dict:
         "load_matrix_s": round(ours, 3),
         "ratio_load_matrix_to_bare_select": round(ours / bare, 3),
         "ratio_load_matrix_to_answer_table_loader": round(ours / before, 3),
-        "analyse_campaign_s": measured["seconds"],
-        "analyse_campaign_peak_rss_mib": measured["peak_rss_mib"],
+        **compare_end_to_end(database, baseline, rounds),
     }
 
 
@@ -162,13 +261,17 @@ def main() -> None:
     parser.add_argument("--departments", type=int, default=50)
     parser.add_argument("--database", type=Path, help="reuse this SQLite file")
     parser.add_argument("--postgresql", help="an empty PostgreSQL database to measure too")
+    parser.add_argument("--baseline-commit", default=BASELINE_COMMIT)
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="processes per version")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--quick", action="store_true", help="5,000 respondents")
+    parser.add_argument("--tree", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="5,000 respondents, 1 round")
     args = parser.parse_args()
     if args.child:
-        return measure_end_to_end(args.child)
+        return measure_end_to_end(args.child, args.tree)
     if args.quick:
-        args.respondents, args.departments = 5_000, 10
+        args.respondents, args.departments, args.rounds = 5_000, 10, 1
     cluster_stop = None
     if args.postgresql == "auto":
         from benchmarks.bench_survey import new_postgres, postgres_database
@@ -185,6 +288,7 @@ def main() -> None:
 def matrix_metrics(result: dict) -> list[dict]:
     """Loading and the whole analysis on each database, against the same run's floors."""
     size = f"{result['respondents']:,} respondents x 46 items"
+    full = result["respondents"] == 100_000
     out = []
     for database in ("sqlite", "postgresql"):
         if database not in result:
@@ -211,10 +315,37 @@ def matrix_metrics(result: dict) -> list[dict]:
                 "s",
                 "bare SELECT of the answer rows (fetchall)",
                 m["bare_select_answer_rows_s"],
-                "< 1 s" if result["respondents"] == 100_000 else None,
-                m["analyse_campaign_s"] < 1 if result["respondents"] == 100_000 else None,
+                "< 1 s" if full else None,
+                m["analyse_campaign_s"] < 1 if full else None,
             ),
         ]
+        if "baseline_analyse_campaign_s" in m:
+            before = f"the code before ({result['baseline_commit']}), alternating processes"
+            out += [
+                metric(
+                    f"analysis end to end against the code before, {size}, {database}",
+                    m["analyse_campaign_s"],
+                    "s",
+                    before,
+                    m["baseline_analyse_campaign_s"],
+                    "< 1 s" if full else None,
+                    m["analyse_campaign_s"] < 1 if full else None,
+                ),
+                metric(
+                    f"analysis end to end, CPU time, against the code before, {size}, {database}",
+                    m["analyse_campaign_cpu_s"],
+                    "s",
+                    before,
+                    m["baseline_analyse_campaign_cpu_s"],
+                ),
+                metric(
+                    f"load_matrix in a fresh process against the code before, {size}, {database}",
+                    m["fresh_process_load_matrix_s"],
+                    "s",
+                    before,
+                    m["baseline_fresh_process_load_matrix_s"],
+                ),
+            ]
     return out
 
 
@@ -224,24 +355,43 @@ def run(args: argparse.Namespace) -> None:
     with benchmark_app(path):
         campaign_id = build_large_campaign(path, args.respondents, args.departments)
     built = time.perf_counter() - start
-    result: dict[str, object] = {
-        "respondents": args.respondents,
-        "items": 46,
-        "build_database_s": round(built, 1),
-        "sqlite": measure(str(path), campaign_id, args.respondents),
-    }
-    if args.postgresql:
-        start = time.perf_counter()
-        copy_to_postgresql(path, args.postgresql)
-        result["copy_to_postgresql_s"] = round(time.perf_counter() - start, 1)
-        result["postgresql"] = measure(args.postgresql, campaign_id, args.respondents)
+    baseline = None
+    if not args.no_baseline:
+        baseline = Path(tempfile.mkdtemp(prefix="bench-matrix-")) / "baseline"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(baseline)]
+            + [args.baseline_commit],
+            check=True,
+        )
+    try:
+        result: dict[str, object] = {
+            "respondents": args.respondents,
+            "items": 46,
+            "baseline_commit": None if baseline is None else args.baseline_commit,
+            "build_database_s": round(built, 1),
+            "sqlite": measure(str(path), campaign_id, args.respondents, baseline, args.rounds),
+        }
+        if args.postgresql:
+            start = time.perf_counter()
+            copy_to_postgresql(path, args.postgresql)
+            result["copy_to_postgresql_s"] = round(time.perf_counter() - start, 1)
+            result["postgresql"] = measure(
+                args.postgresql, campaign_id, args.respondents, baseline, args.rounds
+            )
+    finally:
+        if baseline is not None:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)],
+                check=False,
+            )
+            shutil.rmtree(baseline.parent, ignore_errors=True)
     result["metrics"] = matrix_metrics(result)
     out = write_results("matrix", result)
     databases = [name for name in ("sqlite", "postgresql") if name in result]
     print("| measure | " + " | ".join(databases) + " |")
     print("|---|" + "---:|" * len(databases))
     for key in result["sqlite"]:
-        print(f"| {key} | " + " | ".join(str(result[name][key]) for name in databases) + " |")
+        print(f"| {key} | " + " | ".join(str(result[name].get(key)) for name in databases) + " |")
     print(f"\nwritten to {out}")
 
 

@@ -75,6 +75,18 @@ def test_analyze_writes_the_documented_json(runner, responses_csv):
     assert dimension["mean"] == pytest.approx(sum(per_person) / len(per_person), rel=1e-5)
 
 
+def test_json_is_one_line_unless_indented_and_the_same_either_way(runner, responses_csv):
+    args = ("--responses", str(responses_csv), "--group-column", "team")
+    plain = run(runner, *args)
+    indented = run(runner, *args, "--indent", "2")
+    assert plain.exit_code == indented.exit_code == 0, plain.output + indented.output
+    assert plain.output.count("\n") == 1 and ", " not in plain.output.split('"')[0]
+    assert indented.output.startswith('{\n  "schema_version": 1,\n')
+    assert json.loads(plain.output) == json.loads(indented.output)
+    wrong = run(runner, *args, "--indent", "-1")
+    assert wrong.exit_code == 2 and "--indent" in wrong.output
+
+
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [

@@ -94,6 +94,26 @@ def test_meta_cells_are_stripped_and_unquoted_as_by_the_row_reader(questionnaire
     assert_same(fast, slow)
 
 
+def test_long_and_multibyte_meta_cells_read_the_same_both_ways(questionnaire):
+    """Cells longer than the fixed-width comparison takes, and non-ASCII cells that end
+    the file, as the last column (read up to the file's very end)."""
+    text = sample(questionnaire, rows=30)
+    lines = text.split("\n")
+    lines[1] = lines[1].rsplit(",", 1)[0] + "," + "Veel te lange opmerking " * 5
+    lines[-2] = lines[-2].rsplit(",", 1)[0] + ",Overleg é"
+    assert_same(*both(questionnaire, "\n".join(lines)))
+    lines[1] = lines[1].rsplit(",", 1)[0] + ",kort"
+    assert_same(*both(questionnaire, "\n".join(lines).rstrip("\n")))
+
+
+def test_a_line_of_empty_cells_goes_row_by_row_and_is_skipped(questionnaire):
+    text = sample(questionnaire)
+    width = text.split("\n", 1)[0].count(",")
+    text = text.replace("\n", "\n" + "," * width + "\n", 1)
+    assert _parse_plain(questionnaire, text, rules(questionnaire), META_COLUMNS) is None
+    assert parse_responses(questionnaire, text, "in.csv").matrix.shape[0] == 40
+
+
 @pytest.mark.parametrize(
     ("change", "why"),
     [

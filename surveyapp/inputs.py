@@ -8,25 +8,27 @@
 - ``<int:...>`` URL segments only match numbers the database's integer ids can hold,
   so ``/campaigns/99999999999999999999`` is a 404 instead of an overflow.
 
-The text checks are plain functions, used by the CSV imports too.
+The text checks are plain functions in ``text_checks``, used by the CSV readers too.
 """
 
 from __future__ import annotations
 
 import builtins
-import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, ValidationError
 
+# The text checks live apart, so the CSV readers use them without loading Werkzeug.
+from .text_checks import (  # noqa: F401 (re-exported)
+    CONTROL_CHARACTERS,
+    control_character_name,
+    describe_control_character,
+)
+
 if TYPE_CHECKING:
     from flask import Flask
-
-# Unicode's control characters (C0, DEL and C1) except tab, newline and carriage return.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x0B: "VT", 0x0C: "FF", 0x1B: "ESC", 0x7F: "DEL"}
 
 # The largest id an INTEGER primary key holds: PostgreSQL's is 32-bit, SQLite's 64-bit.
 POSTGRES_INTEGER_MAX = 2**31 - 1
@@ -34,27 +36,6 @@ SQLITE_INTEGER_MAX = 2**63 - 1
 
 _CHECKED_BY_FORM = "control_characters_checked_by_form"
 View = TypeVar("View", bound=Callable)
-
-
-def control_character_name(text: str) -> str | None:
-    """The first control character in ``text`` as ``U+0000 (NUL)``, or None if it has none."""
-    found = CONTROL_CHARACTERS.search(text)
-    if found is None:
-        return None
-    code = ord(found.group())
-    name = _NAMES.get(code)
-    return f"U+{code:04X}" + (f" ({name})" if name else "")
-
-
-def describe_control_character(text: str) -> str | None:
-    """Say where ``text`` has a control character (for a file's error list), or None."""
-    found = CONTROL_CHARACTERS.search(text)
-    if found is None:
-        return None
-    return (
-        f"contains the invisible control character {control_character_name(found.group())} "
-        f"at character {found.start() + 1}"
-    )
 
 
 class RefusedInput(BadRequest):

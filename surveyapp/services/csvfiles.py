@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..inputs import CONTROL_CHARACTERS, describe_control_character
+from ..text_checks import CONTROL_CHARACTERS, describe_control_character
 from . import ServiceError
 from .spreadsheet import safe_row, unquote_cell
 

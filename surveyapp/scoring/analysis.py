@@ -28,6 +28,9 @@ from surveyapp.scoring.benchmark import Benchmark, benchmark
 from surveyapp.scoring.descriptives import (
     Descriptives,
     ValueTable,
+    _distinct_column,
+    _padded_grid,
+    _tabulate_indexed,
     describe_table,
     favourable_threshold,
     tabulate,
@@ -35,7 +38,7 @@ from surveyapp.scoring.descriptives import (
 from surveyapp.scoring.gap import Gap, campaign_change, perception_gap, restrict
 from surveyapp.scoring.maturity import Maturity, classify_maturity
 from surveyapp.scoring.reasons import NO_NORM_GROUP, TOO_FEW_ORGANISATIONS
-from surveyapp.scoring.scales import check_scale, score_scales
+from surveyapp.scoring.scales import ScaleScores, check_scale, score_scales
 from surveyapp.scoring.suppression import (
     REASON_BELOW_THRESHOLD,
     REASON_COMPLEMENTARY,
@@ -50,6 +53,9 @@ SIGNIFICANT_DIGITS = 6
 REASON_TOO_FEW_ANSWERS = "too_few_answers"
 REASON_ORGANISATION_SUPPRESSED = "organisation_below_threshold"
 REASON_PREVIOUS_TOO_FEW_ANSWERS = "previous_too_few_answers"
+# Largest (sum, answered) key space counted when indexing dimension scores; beyond it
+# (very long dimensions on a 0-100 scale) the scores are sorted instead.
+_MAX_KEYS = 1 << 22
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,7 +391,7 @@ def analyse(
     cells, n_cells, cell_codes = _cells(groupings, n_resp)
     scale = (float(design.scale_min), float(design.scale_max))
     item_table = tabulate(scored.items, cells, n_cells, scale=scale)
-    score_table = tabulate(score_cols, cells, n_cells)
+    score_table = _score_table(scored, score_cols, cells, n_cells)
     cell_respondents = np.bincount(cells, minlength=n_cells)
 
     layout = _Layout(groupings, cell_codes, n_cells)
@@ -402,11 +408,14 @@ def analyse(
     org_items = describe_union(item_table, org_members, org_heads, **item_kw)
 
     # Cells with fewer answers than the threshold, and the suppression they imply.
+    # Scores per cell and column, summed once over the wide score table (its width is the
+    # number of distinct overall scores) for the suppression and the perception gap.
+    score_answers = score_table.counts.sum(axis=2)
     dims_withheld, dims_why = _answer_suppression(
-        layout, publish, respondents, score_table, threshold
+        layout, publish, respondents, score_answers, threshold
     )
     items_withheld, items_why = _answer_suppression(
-        layout, publish, respondents, item_table, threshold
+        layout, publish, respondents, item_table.counts.sum(axis=2), threshold
     )
     org_published = not publish.suppressed[0]
     org_reason = publish.reasons[0]
@@ -446,7 +455,6 @@ def analyse(
             )
         )
 
-    score_answers = score_table.counts.sum(axis=2)  # (cells, columns): scores per cell
     gap_result, gap_reason, gap_why = _perception_gap(
         top_management,
         groupings,
@@ -520,6 +528,61 @@ def _overall(scores: NDArray[np.float64], design: Design) -> NDArray[np.float64]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(present, scores, 0.0).sum(axis=1) / count
     return np.where(count >= need, mean, np.nan)
+
+
+def _score_table(
+    scored: ScaleScores, score_cols: NDArray[np.float64], cells: NDArray[np.int64], n_cells: int
+) -> ValueTable:
+    """``tabulate(score_cols, cells, n_cells)``, its dimension columns indexed without a sort.
+
+    A dimension score is a sum of whole scale points over the items answered, so each
+    distinct score is one of few (sum, answered) pairs: the pairs that occur, found by
+    counting small integer keys, give the distinct scores and every respondent's place
+    among them in one pass. The overall score (a mean of means) is sorted as before.
+    """
+    n, n_dims = scored.scores.shape
+    uniques: list[NDArray[np.float64]] = []
+    index = np.empty((score_cols.shape[1], n), dtype=np.int64)
+    for col, column in enumerate(np.ascontiguousarray(score_cols.T)):
+        found = None
+        if col < n_dims:
+            found = _quotient_index(column, scored.answered[:, col], int(scored.n_items[col]))
+        u, index[col] = _distinct_column(column) if found is None else found
+        uniques.append(u)
+    return _tabulate_indexed(_padded_grid(uniques), index.T, cells, n_cells)
+
+
+def _quotient_index(
+    scores: NDArray[np.float64], answered: NDArray[np.int64], n_items: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64]] | None:
+    """Distinct values of ``scores = sums / answered`` and each score's index among them.
+
+    The sums are recovered exactly (``rint(score * answered)``: whole numbers far below
+    2**52), so the key ``sum * (n_items + 1) + answered`` names a score's pair. The
+    distinct scores are those of the pairs that occur, computed by the same division;
+    pairs with equal quotients (2/1 and 4/2) share one value. Returns None (the caller
+    sorts instead) unless every score is found again at its index.
+    """
+    present = ~np.isnan(scores)
+    with np.errstate(invalid="ignore"):
+        sums = np.rint(scores * answered)
+    sums_present = sums[present]
+    if sums_present.size and (
+        sums_present.min() < 0 or (sums_present.max() + 1) * (n_items + 1) > _MAX_KEYS
+    ):
+        return None
+    key = np.where(present, np.nan_to_num(sums).astype(np.int64) * (n_items + 1) + answered, 0)
+    pairs = np.flatnonzero(np.bincount(key[present], minlength=1))
+    values = (pairs // (n_items + 1)).astype(np.float64) / (pairs % (n_items + 1))
+    distinct = np.unique(values)
+    where_key = np.full(int(pairs.max(initial=0)) + 1, -1, dtype=np.int64)
+    where_key[pairs] = np.searchsorted(distinct, values)
+    inverse = np.where(present, where_key[key], -1)
+    # Bit for bit (a -0.0 is not 0.0 here): otherwise the caller's sort decides.
+    found = distinct[inverse[present]].view(np.uint64)
+    if not np.array_equal(found, scores[present].view(np.uint64)):
+        return None
+    return distinct, inverse
 
 
 def _cells(
@@ -653,7 +716,7 @@ def _answer_suppression(
     layout: _Layout,
     publish: _Publish,
     respondents: NDArray[np.int64],
-    table: ValueTable,
+    per_cell_n: NDArray[np.int64],
     threshold: int,
 ) -> tuple[NDArray[np.bool_], NDArray[np.object_]]:
     """Per column, withhold published cells with fewer answers than the threshold.
@@ -679,8 +742,7 @@ def _answer_suppression(
     withheld as a whole) and the reason for each withheld cell.
     """
     base = np.array(publish.suppressed)
-    per_cell_n = table.counts.sum(axis=2)  # (cells, columns)
-    cols = per_cell_n.shape[1]
+    cols = per_cell_n.shape[1]  # per_cell_n: answers per cell and column
     withheld = np.repeat(base[:, None], cols, axis=1)
     reasons = np.empty(withheld.shape, dtype=object)
     for slot, reason in enumerate(publish.reasons):

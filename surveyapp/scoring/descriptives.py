@@ -11,6 +11,7 @@ follow from small array operations on the table, never from another pass over re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,19 +144,28 @@ def _distinct_index(values: NDArray[np.float64]) -> tuple[NDArray[np.float64], N
     # Column by column on a transposed copy, so each sort reads contiguous values.
     index = np.empty((k, n), dtype=np.int64)
     for col, column in enumerate(np.ascontiguousarray(values.T)):  # columns are few
-        u, inverse = np.unique(column, return_inverse=True)
-        missing = np.isnan(column)
-        if missing.any():  # NaN sorts last and is one value of np.unique: drop it
-            u = u[~np.isnan(u)]
-            inverse[missing] = -1
+        u, index[col] = _distinct_column(column)
         uniques.append(u)
-        index[col] = inverse
-    index = index.T
+    return _padded_grid(uniques), index.T
+
+
+def _distinct_column(column: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Sorted distinct values of one column and each value's index among them (-1 for NaN)."""
+    u, inverse = np.unique(column, return_inverse=True)
+    missing = np.isnan(column)
+    if missing.any():  # NaN sorts last and is one value of np.unique: drop it
+        u = u[~np.isnan(u)]
+        inverse[missing] = -1
+    return u, inverse
+
+
+def _padded_grid(uniques: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """One row per column: its distinct values, padded with NaN to the widest."""
     width = max((u.size for u in uniques), default=0) or 1
-    grid = np.full((k, width), np.nan)
+    grid = np.full((len(uniques), width), np.nan)
     for col, u in enumerate(uniques):
         grid[col, : u.size] = u
-    return grid, index
+    return grid
 
 
 def tabulate(
@@ -197,9 +207,40 @@ def tabulate(
     n, k = x.shape
     if scale is None:
         grid, index = _distinct_index(x)
-    else:
-        grid, index = _scale_grid(k, scale), None  # indices are computed block by block
+        return _tabulate_indexed(grid, index, c, n_groups)
+    grid = _scale_grid(k, scale)
     v = grid.shape[1]
+
+    def scale_index(start: int, stop: int) -> NDArray[np.int64]:
+        # Scale points: the index is the value minus the scale's start.
+        block = x[start:stop]
+        with np.errstate(invalid="ignore"):
+            at = (block - scale[0]).astype(np.int64)  # values are whole scale points
+        at[np.isnan(block)] = -1
+        if (at >= v).any():
+            raise ValueError("A value lies above the top of the scale.")
+        return at
+
+    return ValueTable(grid=grid, counts=_count(grid, c, n_groups, n, scale_index))
+
+
+def _tabulate_indexed(
+    grid: NDArray[np.float64], index: NDArray[np.int64], codes: NDArray[np.int64], n_groups: int
+) -> ValueTable:
+    """:func:`tabulate` from each value's index in ``grid`` (-1 for missing), found already."""
+    counts = _count(grid, codes, n_groups, index.shape[0], lambda a, b: index[a:b])
+    return ValueTable(grid=grid, counts=counts)
+
+
+def _count(
+    grid: NDArray[np.float64],
+    codes: NDArray[np.int64],
+    n_groups: int,
+    n: int,
+    block_index: Callable[[int, int], NDArray[np.int64]],
+) -> NDArray[np.int64]:
+    """Counts (groups, columns, values) from the grid index of each row's values."""
+    k, v = grid.shape
     size = n_groups * k * v
     # key = (group * k + column) * v + value index for every cell at once; missing values
     # and respondents without a group go to one extra bin that is dropped. Built by blocks
@@ -209,22 +250,15 @@ def tabulate(
     rows = max(1, _BLOCK_CELLS // max(1, k))
     for start in range(0, n, rows):
         stop = start + rows
-        if index is None:  # scale points: the index is the value minus the scale's start
-            block = x[start:stop]
-            with np.errstate(invalid="ignore"):
-                at = (block - scale[0]).astype(np.int64)  # values are whole scale points
-            at[np.isnan(block)] = -1
-            if (at >= v).any():
-                raise ValueError("A value lies above the top of the scale.")
-        else:
-            at = index[start:stop]
-        group = c[start:stop]
+        at = block_index(start, stop)
+        group = codes[start:stop]
         out = key[start:stop]
         np.add((group * (k * v))[:, None], columns, out=out)
         out += at
         out[(at < 0) | (group < 0)[:, None]] = size
     counts = np.bincount(key.ravel(), minlength=size + 1)[:size]
-    return ValueTable(grid=grid, counts=counts.reshape(n_groups, k, v).astype(np.int64))
+    # No copy when bincount's integers are already int64 (a wide score table is tens of MB).
+    return counts.reshape(n_groups, k, v).astype(np.int64, copy=False)
 
 
 def describe_table(

@@ -210,7 +210,7 @@ def _sum_by_dimension(
     Answers are whole scale points, so the float sums are exact whatever the order of
     addition: adding each dimension's adjacent columns (``np.add.reduceat``) gives the
     same numbers as a matrix product with a 0/1 item-dimension indicator, several times
-    faster on a tall matrix.
+    faster on a tall matrix (a zero sum included: 0.0, never -0.0).
     """
     n = items.shape[0]
     if n_dims == 0 or items.shape[1] == 0:
@@ -223,5 +223,6 @@ def _sum_by_dimension(
     if not np.array_equal(order, np.arange(order.size)):
         filled, flags = filled[:, order], flags[:, order]
     answered = np.add.reduceat(flags, starts, axis=1, dtype=np.int64)
-    sums = np.add.reduceat(filled, starts, axis=1)
+    # + 0.0 turns a sum of negative zeros into 0.0, as the matrix product's sums were.
+    sums = np.add.reduceat(filled, starts, axis=1) + 0.0
     return answered, sums

@@ -198,3 +198,40 @@ def test_analysis_counts_and_means_equal_a_direct_computation_per_group():
             assert result.dimensions.n[g, d] == scores.size
             np.testing.assert_allclose(result.dimensions.mean[g, d], scores.mean(), rtol=1e-13)
             np.testing.assert_allclose(result.dimensions.sd[g, d], scores.std(ddof=1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [(1, 5), (0, 10)])
+def test_score_table_equals_tabulating_the_scores(scale):
+    from surveyapp.scoring.analysis import _score_table
+
+    rng = np.random.default_rng(8)
+    x = _answers(rng, 400, 9, *scale, missing=0.3)
+    if scale[0] == 0:  # answers of -0.0 (a file's "-0"): their sum is 0.0, as it was
+        x[:5, 2:4], x[:5, 4] = -0.0, np.nan
+    scored = score_scales(
+        x,
+        item_dimension=[0, 0, 1, 1, 1, 2, 2, 2, 2],
+        reverse=[False, True, False, False, True, False, False, True, False],
+        scale_min=scale[0],
+        scale_max=scale[1],
+    )
+    if scale[0] == 0:
+        assert (scored.scores[:5, 1] == 0).all()
+        assert not np.signbit(scored.scores[:5, 1]).any()
+    overall = np.nanmean(scored.scores, axis=1)
+    columns = np.column_stack([scored.scores, overall])
+    cells = rng.integers(-1, 6, size=400)
+    fast = _score_table(scored, columns, cells, 6)
+    plain = tabulate(columns, cells, 6)
+    np.testing.assert_array_equal(fast.grid.view(np.uint64), plain.grid.view(np.uint64))
+    np.testing.assert_array_equal(fast.counts, plain.counts)
+
+
+def test_equal_quotients_of_different_pairs_are_one_score():
+    from surveyapp.scoring.analysis import _quotient_index
+
+    scores = np.array([2.0, 2.0, 1.5, np.nan, 3.0])
+    answered = np.array([1, 2, 2, 0, 3])  # 2/1 and 4/2 are both 2.0
+    distinct, inverse = _quotient_index(scores, answered, 3)
+    np.testing.assert_array_equal(distinct, [1.5, 2.0, 3.0])
+    np.testing.assert_array_equal(inverse, [1, 1, 0, -1, 2])

@@ -44,10 +44,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, migrate
+    from .extensions import babel, csrf, db, migrate, ping_idle_connections
     from .i18n import select_locale
 
+    # pool_pre_ping is kept, but only for connections that have been idle: see
+    # ping_idle_connections (a ping before every request was one round trip each).
+    engine_options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    ping = engine_options.get("pool_pre_ping", False)
+    if ping:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options, "pool_pre_ping": False}
     db.init_app(app)
+    if ping:
+        with app.app_context():
+            ping_idle_connections(db.engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

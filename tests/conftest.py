@@ -1,9 +1,16 @@
 """Fixtures: an app with a fresh database per test (SQLite, or PostgreSQL when
-``SURVEYAPP_TEST_DATABASE=postgresql``), a client, a CLI runner, and factories."""
+``SURVEYAPP_TEST_DATABASE=postgresql``), a client, a CLI runner, and factories.
+
+The schema is built once per run, in a template database; each test gets a copy of it
+(a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL) instead of
+dropping and creating some fifty tables before and after every test.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import os
 import shutil
 import socket
@@ -15,6 +22,29 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRES = ROOT / "questionnaires"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="leave out the tests that reach no database (none of their fixtures depends "
+        "on database_backend): they run the same code whichever database the run uses. "
+        "The PostgreSQL run of make test uses it; its SQLite run has every test.",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("database_tests_only"):
+        return
+    # Everything that differs between the two databases goes through database_backend
+    # (the app's database, the job queue, the PostgreSQL server), so a test without it
+    # in its fixture closure would only repeat what the other run checks.
+    kept = [item for item in items if "database_backend" in getattr(item, "fixturenames", ())]
+    if len(kept) < len(items):
+        ids = {id(item) for item in kept}
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in ids])
+        items[:] = kept
 
 
 def _free_port() -> int:
@@ -98,34 +128,166 @@ def database_backend() -> str:
     return os.environ.get("SURVEYAPP_TEST_DATABASE", "sqlite")
 
 
-@pytest.fixture
-def database_url(database_backend, tmp_path, request) -> str:
-    if database_backend == "postgresql":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+def app_config(database_url: str) -> dict:
+    """The configuration of every test app, on ``database_url``."""
+    return {
+        "TESTING": True,
+        "ENV_NAME": "test",
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "QUESTIONNAIRE_DIR": str(QUESTIONNAIRES),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "surveyapp" / "translations"),
+        "LANGUAGES": ("nl", "en"),
+        "SERVER_NAME": None,
+    }
+
+
+class Databases:
+    """This run's test databases: copies of templates, each template built once per run.
+
+    A template is a database with the schema (``db.create_all``) and, for ``prebuilt``
+    fixtures, the rows their builder made. A copy is a file copy on SQLite and
+    ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL: milliseconds, where creating the
+    schema's fifty tables takes most of a second.
+    """
+
+    SCHEMA = "schema"
+
+    def __init__(self, backend: str, directory: Path, server_url: str | None, admin):
+        self.backend = backend
+        self.directory = directory
+        self.server_url = server_url
+        self.admin = admin
+        self.numbers = itertools.count(1)
+        self.templates: dict[str, tuple[str, object]] = {}
+
+    def url(self, database: str) -> str:
+        """``database``: a PostgreSQL database's name, or a SQLite file's path."""
+        if self.backend == "postgresql":
+            return self.server_url.rsplit("/", 1)[0] + f"/{database}"
+        return f"sqlite:///{database}"
+
+    def copy(self, template: str | None, path: Path | None = None) -> str:
+        """A new database, a copy of ``template`` (empty without one); on SQLite at
+        ``path`` if given. Its name or path."""
+        if self.backend == "postgresql":
+            name = f"test_{next(self.numbers)}"
+            self.admin.execute(
+                f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+            )
+            return name
+        path = path or self.directory / f"test_{next(self.numbers)}.sqlite3"
+        if template:
+            shutil.copyfile(template, path)
+        return str(path)
+
+    def drop(self, database: str) -> None:
+        if self.backend == "postgresql":
+            # FORCE: a second app or the job queue a test made may still hold a connection.
+            self.admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+
+    def template(self, key: str = SCHEMA, build=None) -> tuple[str, object]:
+        """The template called ``key`` and what its ``build(make)`` returned; built on
+        first use, in a copy of the schema's template."""
+        if key not in self.templates:
+            from surveyapp import create_app
+            from surveyapp.extensions import db
+            from surveyapp.services import aggregates, reporting
+
+            base = None if key == self.SCHEMA else self.template()[0]
+            database = self.copy(base)
+            app = create_app(app_config(self.url(database)))
+            with app.app_context():
+                if base is None:
+                    db.create_all()
+                    value = None
+                else:
+                    value = build(Factory(app))
+                    db.session.commit()
+                db.session.remove()
+                db.engine.dispose()  # SQLite: the last connection folds its write-ahead log in
+            reporting._CACHE.clear()
+            aggregates._NORM_TABLES.clear()
+            if self.backend == "postgresql":
+                # Copies only from now on: a connection to it would make CREATE DATABASE fail.
+                self.admin.execute(
+                    f'ALTER DATABASE "{database}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false'
+                )
+            self.templates[key] = (database, value)
+        return self.templates[key]
+
+
+@pytest.fixture(scope="session")
+def databases(database_backend, tmp_path_factory, request):
+    directory = tmp_path_factory.mktemp("databases")
+    if database_backend != "postgresql":
+        yield Databases(database_backend, directory, None, None)
+        return
+    import psycopg
+
+    server_url = request.getfixturevalue("postgres_url")
+    with psycopg.connect(server_url.replace("+psycopg", ""), autocommit=True) as admin:
+        yield Databases(database_backend, directory, server_url, admin)
+
+
+_PREBUILT: dict[str, object] = {}
+
+
+@contextlib.contextmanager
+def quick_password_hashes():
+    """Passwords hashed with a cheap method while the block runs: for a ``prebuilt``
+    builder (tests use dashboard_data's fixture); scrypt's deliberate slowness would
+    dominate the time it takes."""
+    from werkzeug.security import generate_password_hash
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(
+            "surveyapp.services.users.generate_password_hash",
+            lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
+        )
+        yield
+
+
+def prebuilt(name: str, build):
+    """A fixture ``name`` for tests that start from the data ``build(make)`` makes
+    (``make``: a :class:`Factory` in an application context).
+
+    ``build`` runs once per run, into a template; each test that asks for the fixture gets
+    its own copy of that template as its database, exactly as if ``build`` had run for it
+    alone, and the fixture's value is what ``build`` returned: plain data such as ids,
+    never ORM objects (their session is gone).
+    """
+    if name == Databases.SCHEMA or _PREBUILT.setdefault(name, build) is not build:
+        raise ValueError(f"two prebuilt fixtures are called {name!r}; rename one")
+
+    @pytest.fixture(name=name)
+    def fixture(databases, database_url):
+        return databases.template(name, build)[1]
+
+    return fixture
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def database_url(databases, tmp_path, request):
+    """A database of this test alone, dropped afterwards: the schema and no rows, or the
+    template of the ``prebuilt`` fixture the test uses."""
+    chosen = [name for name in request.fixturenames if name in _PREBUILT]
+    if len(chosen) > 1:
+        raise ValueError(f"a test can start from one prebuilt database, not {chosen}")
+    key = chosen[0] if chosen else Databases.SCHEMA
+    template, _ = databases.template(key, _PREBUILT.get(key))
+    database = databases.copy(template, tmp_path / "test.sqlite3")
+    yield databases.url(database)
+    databases.drop(database)
+
+
+@pytest.fixture
+def app(database_url):
     from surveyapp import create_app
     from surveyapp.extensions import db
 
-    app = create_app(
-        {
-            "TESTING": True,
-            "ENV_NAME": "test",
-            "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "QUESTIONNAIRE_DIR": str(QUESTIONNAIRES),
-            "BABEL_DEFAULT_LOCALE": "en",
-            "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "surveyapp" / "translations"),
-            "LANGUAGES": ("nl", "en"),
-            "SERVER_NAME": None,
-        }
-    )
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    app = create_app(app_config(database_url))
     # Each test has a new database whose ids repeat: no report or norm table cached in
     # this process may outlive the database it was read from.
     from surveyapp.services import aggregates, reporting
@@ -139,7 +301,6 @@ def app(database_url, tmp_path):
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 

@@ -24,25 +24,31 @@ from surveyapp.models import (
 )
 from surveyapp.services.demo import DEMO_ORGANISATION, DemoSummary, load_demo
 
+from .conftest import prebuilt, quick_password_hashes
+
 SCALE = 0.05  # about 800 responses: enough for the patterns, quick to load
 
 
 @pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch):
+def hash_passwords_quickly():
     """Hash the demo passwords cheaply: scrypt's deliberate slowness would dominate these tests."""
-    from werkzeug.security import generate_password_hash
+    with quick_password_hashes():
+        yield
 
-    monkeypatch.setattr(
-        "surveyapp.services.users.generate_password_hash",
-        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
-    )
+
+def load_small_demo(make) -> DemoSummary:
+    with quick_password_hashes():
+        return load_demo(scale=SCALE)
+
+
+# Loaded once per run; each test starts from its own copy of the loaded database.
+demo_database = prebuilt("demo_database", load_small_demo)
 
 
 @pytest.fixture
-def demo(ctx) -> DemoSummary:
-    summary = load_demo(scale=SCALE)
-    db.session.commit()
-    return summary
+def demo(demo_database, ctx) -> DemoSummary:
+    """What ``load_demo`` returned, the demo loaded into this test's database."""
+    return demo_database
 
 
 def _count(model) -> int:

@@ -10,6 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from .conftest import prebuilt, quick_password_hashes
 from .dashboard_data import (
     CONSULTANT,
     MANAGER,
@@ -81,12 +82,13 @@ PEERS = [
 ]
 
 
-@pytest.fixture
-def world(in_app, fast_password_hashes):  # noqa: F811
-    with in_app() as make:
-        results = build_results(make)
-        peers = add_peers(make, PEERS)
-    return results, peers
+def build_world(make):
+    with quick_password_hashes():
+        return build_results(make), add_peers(make, PEERS)
+
+
+# Built once per run; each test starts from its own copy of the database.
+world = prebuilt("world", build_world)
 
 
 def choose(client, campaign_id: int, value: str):
@@ -439,9 +441,8 @@ def test_a_report_never_benchmarks_against_fewer_than_five(client, in_app, fast_
 # The organisation list
 
 
-@pytest.fixture
-def listing(in_app, fast_password_hashes):  # noqa: F811
-    with in_app() as make:
+def build_listing(make):
+    with quick_password_hashes():
         results = build_results(make)
         add_peers(
             make,
@@ -452,6 +453,9 @@ def listing(in_app, fast_password_hashes):  # noqa: F811
             ],
         )
     return results
+
+
+listing = prebuilt("listing", build_listing)
 
 
 def names(html: str) -> list[str]:

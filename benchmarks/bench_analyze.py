@@ -24,7 +24,7 @@ department effects and 4 % empty cells. Then each command runs in a fresh proces
 
 Reported per command: median and fastest wall time and median CPU time (user + system)
 of the child, the child's peak resident memory, and ratios to the floors.
-``--quick`` uses 20,000 respondents and 3 runs (well under 30 s). Bytecode: by default
+``--quick`` uses 10,000 respondents and 2 runs (well under 30 s). Bytecode: by default
 Python keeps compiled modules in a temporary folder (``PYTHONPYCACHEPREFIX``, filled by
 a warm-up run), as an installation normally runs; ``--as-installed`` runs with the
 environment as it is (where ``PYTHONDONTWRITEBYTECODE`` is set, every run compiles every
@@ -159,13 +159,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--respondents", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="20,000 respondents, 3 runs")
+    parser.add_argument("--quick", action="store_true", help="10,000 respondents, 2 runs")
     parser.add_argument("--as-installed", action="store_true")
     parser.add_argument("--keep", help="keep the generated files in this folder")
     parser.add_argument("--before", help="also time analyze as of this commit")
     args = parser.parse_args()
     if args.quick:
-        args.respondents, args.runs = 20_000, 3
+        args.respondents, args.runs = 10_000, 2
 
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-analyze-"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,9 @@ the same database:
 * memory: the same import of a file a fifth as long; memory that does not grow with the
   file gives a ratio near 1.
 
+``--quick``: 1,000 respondents, SQLite only (unless ``--postgresql`` is given): starting a
+throw-away PostgreSQL cluster costs more than the quick imports themselves.
+
 After each import the benchmark checks the counts and runs ``surveyapp db
 check-answers`` (the packed answers agree with the answer rows).
 """
@@ -329,8 +332,10 @@ def measure(kind: str, folder: Path, server_url: str | None, sizes: dict) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--respondents", type=int, default=50_000)
-    parser.add_argument("--quick", action="store_true", help="1,000 respondents")
-    parser.add_argument("--postgresql", default="auto", help="auto, a server URL, or none")
+    parser.add_argument("--quick", action="store_true", help="1,000 respondents, SQLite")
+    parser.add_argument(
+        "--postgresql", help="auto, a server URL, or none (default: auto; none with --quick)"
+    )
     parser.add_argument("--rusage", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bare", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--set-up", help=argparse.SUPPRESS)
@@ -347,6 +352,8 @@ def main() -> None:
         return bare_executemany(url, int(campaign_id), Path(path))
     if args.quick:
         args.respondents = 1_000
+    if args.postgresql is None:
+        args.postgresql = "none" if args.quick else "auto"
     folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
     sizes = {
         "respondents": args.respondents,

@@ -51,6 +51,12 @@ from benchmarks.bench_survey import (  # noqa: E402
 )
 from benchmarks.common import ROOT, metric, write_results  # noqa: E402
 
+# benchmarks/run.py --quick leaves this script out (its own --quick still works): starting
+# a PostgreSQL cluster, nginx and the app instances costs more than the whole quick run
+# may take, and a few seconds per configuration say nothing about scaling.
+FULL_RUN_ONLY = (
+    "PostgreSQL, nginx and several app instances to start; scaling is a full-run measurement"
+)
 SURVEYAPP = Path(sys.executable).with_name("surveyapp")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # The proxy settings of docs/deployment.md's nginx block, without TLS.

@@ -12,7 +12,7 @@ benchmarks/results/sign_in.json and prints a Markdown table.
 Before: an unknown address answered in about a twentieth of the time of a wrong
 password, so a stopwatch told which addresses have accounts. The target is a ratio
 unknown / wrong password between 0.9 and 1.1: the wrong password is the fair floor of
-what an unknown address should cost. ``--quick``: 5 attempts of each kind.
+what an unknown address should cost. ``--quick``: 3 attempts of each kind.
 """
 
 from __future__ import annotations
@@ -59,10 +59,10 @@ def _median(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=30)
-    parser.add_argument("--quick", action="store_true", help="5 attempts of each kind")
+    parser.add_argument("--quick", action="store_true", help="3 attempts of each kind")
     args = parser.parse_args()
     if args.quick:
-        args.attempts = 5
+        args.attempts = 3
     from surveyapp.extensions import db
     from surveyapp.services import users
     from surveyapp.services.organisations import create_organisation

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
 import resource
+import shutil
 import sqlite3
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,12 +101,61 @@ def write_results(name: str, payload: dict) -> Path:
     return path
 
 
+def _schema_template() -> Path:
+    """Where the migrated empty SQLite database of this tree's migrations is kept: named
+    by a hash of the migration files, so a changed or added migration builds a new one."""
+    digest = hashlib.sha256()
+    migrations = ROOT / "migrations"
+    for path in sorted(migrations.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(migrations)).encode() + b"\0" + path.read_bytes())
+    folder = Path(tempfile.gettempdir()) / "surveyapp-bench-schema"
+    return folder / f"{digest.hexdigest()[:16]}.sqlite3"
+
+
+def copy_schema_template(database_path: Path | str) -> bool:
+    """Give a new SQLite file the migrated schema by copying the template built by an
+    earlier ``benchmark_app`` (the same bytes the migrations wrote, without running them
+    again in every process); False if there is no template yet or the file exists."""
+    path, template = Path(database_path), _schema_template()
+    if path.exists() or not template.exists():
+        return False
+    shutil.copyfile(template, path)
+    return True
+
+
+def _keep_schema_template(database_path: Path) -> None:
+    """Save a just-migrated empty SQLite file as the template (SQLite's backup API, so
+    the copy is consistent whatever the journal mode; renamed into place at once)."""
+    template = _schema_template()
+    if template.exists():
+        return
+    template.parent.mkdir(exist_ok=True)
+    partial = template.with_name(f"{template.stem}.{os.getpid()}.partial")
+    source, target = sqlite3.connect(database_path), sqlite3.connect(partial)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    os.replace(partial, template)
+
+
 @contextmanager
 def benchmark_app(database_path: Path | str):
-    """An app bound to a SQLite file (created if missing), or a database URL, with its tables."""
+    """An app bound to a SQLite file (created if missing), or a database URL, with its tables.
+
+    A new SQLite file gets the schema of the migrations: by running them the first time,
+    then by copying that result (``copy_schema_template``), which saves each benchmark
+    process a second or more of start-up; nothing is measured in here.
+    """
     from surveyapp import create_app
 
     url = str(database_path)
+    file = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    file = url if "://" not in url else file
+    copied = file is not None and copy_schema_template(file)
+    new_file = file is not None and not Path(file).exists()
     app = create_app(
         {
             "SECRET_KEY": "benchmark",
@@ -116,7 +168,10 @@ def benchmark_app(database_path: Path | str):
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade()  # the same schema as production, built by the migrations
+        if not copied:
+            upgrade()  # the same schema as production, built by the migrations
+            if new_file:
+                _keep_schema_template(Path(file))
         yield app
 
 

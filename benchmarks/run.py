@@ -16,7 +16,10 @@ between the ``bench-table`` markers.
 
 A script that fails (exit status, timeout, or no metrics written during its run) is
 recorded as failed with the tail of its error output; the others still run, and this
-script exits with status 1 at the end. ``--resume`` goes on with a run that stopped:
+script exits with status 1 at the end. A script that measures only at full size says so
+with a top-level ``FULL_RUN_ONLY = "why"``: a quick run records it as not run, with that
+reason, which is not a failure. Each script's wall time and CPU time (its own and that
+of the processes it waited for) are recorded. ``--resume`` goes on with a run that stopped:
 it keeps the recorded outcomes and metrics of the scripts it does not run now (``--only``
 chooses those it runs).
 """
@@ -24,14 +27,17 @@ chooses those it runs).
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
 import json
 import os
 import platform
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,7 +54,11 @@ END_MARKER = "<!-- bench-table:end -->"
 # Seconds a script may take before it is stopped and reported as failed.
 TIMEOUT = {"quick": 240, "full": 3600}
 # Arguments a script always gets (ports of the range this runner uses), and in a full run.
-ARGUMENTS = {"bench_survey.py": ["--port", "5340"], "bench_open_loop.py": ["--port", "5350"]}
+ARGUMENTS = {
+    "bench_survey.py": ["--port", "5370"],
+    "bench_open_loop.py": ["--port", "5380"],
+    "bench_scale.py": ["--port", "5386"],
+}
 # Fewer repetitions than the scripts' own defaults where a full run would take long.
 FULL_ARGUMENTS = {
     "bench_cli_start.py": ["--runs", "3"],
@@ -57,11 +67,33 @@ FULL_ARGUMENTS = {
     "bench_survey.py": ["--database", "sqlite", "postgresql"],
 }
 STDERR_TAIL = 3000
+# A quick run lets Python keep the bytecode of every module it compiles in this folder,
+# as an installation normally runs: where PYTHONDONTWRITEBYTECODE is set (as here), each
+# child process otherwise compiles again every module that has no bytecode beside it
+# (about a hundred, 1.3 s of CPU per process on the reference machine). A full run keeps
+# the environment as it is. bench_cli_start.py's quick run measures the start-up "as
+# installed", so it keeps the environment as it is too.
+QUICK_BYTECODE = Path(tempfile.gettempdir()) / "surveyapp-bench-pycache"
+KEEP_ENVIRONMENT = {"bench_cli_start.py"}
 
 
 def result_name(script: Path) -> str:
     """``bench_survey.py`` writes ``results/survey.json``."""
     return script.stem.removeprefix("bench_")
+
+
+def full_run_only(script: Path) -> str | None:
+    """The reason a script gives for running in a full run only (its top-level
+    ``FULL_RUN_ONLY = "..."``), read without importing it; None if it runs in both."""
+    for node in ast.parse(script.read_text()).body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "FULL_RUN_ONLY" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            return node.value.value
+    return None
 
 
 def postgresql_version() -> str | None:
@@ -112,8 +144,23 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def child_cpu_seconds() -> float:
+    """User and system CPU time of the finished child processes (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def tail(text: str) -> str:
     return text[-STDERR_TAIL:]
+
+
+def child_environment(script: Path, quick: bool) -> dict[str, str]:
+    """The environment of a script's process (see QUICK_BYTECODE)."""
+    env = dict(os.environ)
+    if quick and script.name not in KEEP_ENVIRONMENT:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(QUICK_BYTECODE)
+    return env
 
 
 def run_script(script: Path, quick: bool, timeout: float) -> tuple[dict, list[dict]]:
@@ -122,12 +169,20 @@ def run_script(script: Path, quick: bool, timeout: float) -> tuple[dict, list[di
     out_file = RESULTS / f"{name}.json"
     command = [sys.executable, str(script), *ARGUMENTS.get(script.name, [])]
     command += ["--quick"] if quick else FULL_ARGUMENTS.get(script.name, [])
+    env = child_environment(script, quick)
     started_wall = time.time()
     start = time.perf_counter()
+    cpu_before = child_cpu_seconds()
     outcome: dict[str, object] = {"script": script.name, "results_file": None}
     try:
         child = subprocess.run(
-            command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+            command,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
@@ -139,6 +194,9 @@ def run_script(script: Path, quick: bool, timeout: float) -> tuple[dict, list[di
         )
         return outcome, []
     outcome["seconds"] = round(time.perf_counter() - start, 1)
+    # CPU time of the script and the processes it waited for (servers, workers): what
+    # the wall time would shrink to on a quiet machine, at most.
+    outcome["cpu_seconds"] = round(child_cpu_seconds() - cpu_before, 1)
     outcome["returncode"] = child.returncode
     if child.returncode != 0:
         outcome.update(
@@ -220,7 +278,7 @@ def table(results: dict) -> str:
     failed = [s for s in results["scripts"] if s["status"] != "ok"]
     if failed:
         lines += ["", "Failed or not run (details in `benchmarks/results.json`):", ""]
-        lines += [f"* `{s['script']}`: {s['reason']}" for s in failed]
+        lines += [f"* `{s['script']}`: {s['status']}, {s['reason']}" for s in failed]
     return "\n".join(lines) + "\n"
 
 
@@ -307,19 +365,36 @@ def main() -> int:
 
     for script in scripts:
         print(f"{script.name} …", end=" ", flush=True)
+        reason = full_run_only(script) if args.quick else None
+        if reason is not None:
+            outcomes.append(
+                {
+                    "script": script.name,
+                    "status": "not run",
+                    "reason": f"not run in quick mode: {reason}",
+                }
+            )
+            print("not run in quick mode", flush=True)
+            record(finished=False)
+            continue
         outcome, found = run_script(script, args.quick, timeout)
         outcomes.append(outcome)
         metrics += found
-        print(f"{outcome['status']} ({outcome['seconds']} s, {len(found)} metrics)", flush=True)
+        print(
+            f"{outcome['status']} ({outcome['seconds']} s, "
+            f"{outcome.get('cpu_seconds', '?')} s CPU, {len(found)} metrics)",
+            flush=True,
+        )
         if outcome["status"] != "ok":
             print(
                 f"  {outcome['reason']}\n  " + outcome["stderr_tail"][-600:].replace("\n", "\n  ")
             )
         record(finished=False)
     results = record(finished=True)
-    failed = [o["script"] for o in outcomes if o["status"] != "ok"]
+    failed = [o["script"] for o in outcomes if o["status"] == "failed"]
+    ran = [o for o in outcomes if o["status"] != "not run"]
     print(
-        f"{len(metrics)} metrics from {len(outcomes) - len(failed)} of {len(outcomes)} scripts "
+        f"{len(metrics)} metrics from {len(ran) - len(failed)} of {len(ran)} scripts run "
         f"in {results['run']['seconds']:.0f} s; written to {RESULTS_FILE.relative_to(ROOT)} "
         f"and {TABLE_FILE.relative_to(ROOT)}"
     )

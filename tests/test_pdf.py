@@ -21,6 +21,7 @@ from surveyapp.services.questionnaires import questionnaire_for
 from surveyapp.services.reporting import cached_campaign_report
 from surveyapp.services.responses import import_responses
 
+from .conftest import prebuilt
 from .dashboard_data import (
     MANAGER,
     build_results,
@@ -72,6 +73,23 @@ def make_view(campaign, lang: str, department: str | None = None) -> ReportView:
     return replace(view, participation=department_participation(report, lang))
 
 
+def proefstad_campaign_id(make) -> int:
+    return fill_campaign(make).id
+
+
+# Filled once per run; each test that asks for it starts from its own copy of the database.
+proefstad = prebuilt("proefstad", proefstad_campaign_id)
+
+
+@pytest.fixture
+def filled(proefstad, factory):
+    """The campaign ``fill_campaign(factory)`` makes, in this test's database."""
+    from surveyapp.extensions import db
+    from surveyapp.models import Campaign
+
+    return db.session.get(Campaign, proefstad)
+
+
 @pytest.fixture(scope="module")
 def rendered() -> dict:
     """PDFs rendered once per module (each takes a second or two), keyed by name."""
@@ -79,9 +97,9 @@ def rendered() -> dict:
 
 
 @pytest.fixture
-def organisation_report(factory, rendered):
+def organisation_report(filled, rendered):
     if "organisation" not in rendered:
-        view = make_view(fill_campaign(factory), "en")
+        view = make_view(filled, "en")
         rendered["organisation"] = (view, pdf.create_pdf(view))
     return rendered["organisation"]
 
@@ -161,10 +179,10 @@ def test_withheld_departments_show_no_numbers(organisation_report, tmp_path):
         assert not with_numbers, f"numbers printed beside withheld {name}: {with_numbers}"
 
 
-def test_dutch_report_uses_decimal_commas_and_translations(factory):
+def test_dutch_report_uses_decimal_commas_and_translations(filled):
     from flask_babel import force_locale, gettext
 
-    view = make_view(fill_campaign(factory), "nl")
+    view = make_view(filled, "nl")
     html = pdf.report_html(view)
     assert charts.format_number(view.overall.mean, 2, "nl") in html
     assert view.dimensions[0].name in html  # the questionnaire's Dutch name
@@ -201,8 +219,8 @@ def test_chart_images_round_trip_through_the_fetcher():
     assert 'alt="A &amp; B"' in image
 
 
-def test_department_report_shows_the_department_beside_the_organisation(runner, factory, tmp_path):
-    campaign = fill_campaign(factory)
+def test_department_report_shows_the_department_beside_the_organisation(runner, filled, tmp_path):
+    campaign = filled
     out = tmp_path / "it.pdf"
     result = runner.invoke(
         args=[
@@ -225,8 +243,8 @@ def test_department_report_shows_the_department_beside_the_organisation(runner, 
     assert charts.format_number(own.mean, 2, "en") in text
 
 
-def test_withheld_or_unknown_department_is_refused(factory):
-    campaign = fill_campaign(factory)
+def test_withheld_or_unknown_department_is_refused(filled):
+    campaign = filled
     with pytest.raises(ServiceError, match="withheld to protect anonymity"):
         pdf.render_campaign_pdf(campaign, "en", department="HR")
     with pytest.raises(ServiceError, match="has no department 'XX'"):
@@ -235,8 +253,8 @@ def test_withheld_or_unknown_department_is_refused(factory):
         pdf.create_pdf(make_view(campaign, "en", "HR"))  # the view alone is checked too
 
 
-def test_cli_report_exits_1_with_a_message(runner, factory, tmp_path):
-    campaign = fill_campaign(factory)
+def test_cli_report_exits_1_with_a_message(runner, filled, tmp_path):
+    campaign = filled
     out = str(tmp_path / "x.pdf")
     cases = [
         (["--campaign", "999"], "No campaign with id 999"),
@@ -265,8 +283,8 @@ def test_organisation_below_the_threshold_gets_a_report_without_results(factory,
     assert "4.00" not in text
 
 
-def test_department_with_one_withheld_dimension_still_renders(factory):
-    view = make_view(fill_campaign(factory), "en", "SAL")
+def test_department_with_one_withheld_dimension_still_renders(filled):
+    view = make_view(filled, "en", "SAL")
     rows = view.department.rows
     reason = "fewer than 5 answers"
     withheld = GroupRow(code="SAL", name=rows[0].group.name, suppressed=True, reason=reason)
@@ -451,10 +469,10 @@ def test_certainty_words_read_a_view_entry_in_the_pages_language(app):
     assert dutch.split("|")[:2] != ["probably higher", "clearly lower"]
 
 
-def test_a_report_keeps_its_language_inside_a_request_in_another(factory):
+def test_a_report_keeps_its_language_inside_a_request_in_another(factory, filled):
     from flask_babel import force_locale, get_locale, gettext
 
-    view = make_view(fill_campaign(factory), "nl")
+    view = make_view(filled, "nl")
     with factory.app.test_request_context("/?lang=en"):
         html = pdf.report_html(view)
         assert str(get_locale()) == "en"  # the page's own language is back afterwards

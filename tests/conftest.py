@@ -67,6 +67,14 @@ def _pg_bin(name: str) -> str:
 @pytest.fixture(scope="session")
 def postgres_url():
     """A throw-away PostgreSQL server in a temporary directory, on 127.0.0.1."""
+    with throwaway_postgres() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def throwaway_postgres():
+    """Start a PostgreSQL server in a temporary directory, on 127.0.0.1; its URL (the
+    ``postgres`` database), and the server stopped and removed afterwards."""
     base = Path(tempfile.mkdtemp(prefix="surveyapp-pg-"))
     data = base / "data"
     port = _free_port()

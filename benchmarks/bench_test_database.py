@@ -14,7 +14,7 @@ server, both ways, one after the other so that both see the same load on the mac
 
 Both start from an app already created (``create_app``, paid per test either way, is
 timed alone as ``create_app``). Reported: the median wall time per test of each way,
-and their ratio. ``--quick``: 2 rounds.
+and their ratio. ``--quick``: 2 rounds, SQLite only unless ``--postgresql yes``.
 
 Writes benchmarks/results/test_database.json (with the ``metrics`` list).
 """
@@ -109,7 +109,7 @@ def main() -> None:
     backends = ["sqlite"]
     if args.postgresql == "yes":
         backends.append("postgresql")
-    elif args.postgresql == "auto":
+    elif args.postgresql == "auto" and not args.quick:
         try:
             conftest._pg_bin("initdb")
             backends.append("postgresql")

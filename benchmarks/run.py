@@ -11,8 +11,9 @@ the target and whether it is met (``benchmarks.common.metric``). This script col
 every metric into ``benchmarks/results.json``, with the machine (cores, CPU, memory,
 Python, SQLite and PostgreSQL versions), the date, the git commit, the load average
 before and after, and whether the run was quick; it writes the Markdown table
-``docs/benchmarks-table.md`` and pastes the same table into ``docs/benchmarks.md``
-between the ``bench-table`` markers.
+``docs/benchmarks-table.md`` and, after a full run, pastes the same table into
+``docs/benchmarks.md`` between the ``bench-table`` markers (a quick run's small sizes do
+not replace the full run's figures there).
 
 A script that fails (exit status, timeout, or no metrics written during its run) is
 recorded as failed with the tail of its error output; the others still run, and this
@@ -282,7 +283,7 @@ def table(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_table(text: str) -> None:
+def write_table(text: str, paste: bool = True) -> None:
     header = (
         "# Latest benchmark run\n\n"
         "Written by `benchmarks/run.py` (`make bench`); do not edit by hand. Ratio = value /"
@@ -290,6 +291,8 @@ def write_table(text: str) -> None:
         " measured: [benchmarks.md](benchmarks.md).\n\n"
     )
     TABLE_FILE.write_text(header + text)
+    if not paste:
+        return
     document = DOC_FILE.read_text()
     start, end = document.find(START_MARKER), document.find(END_MARKER)
     if start < 0 or end < start:
@@ -360,7 +363,7 @@ def main() -> int:
             "metrics": metrics,
         }
         RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")
-        write_table(table(results))
+        write_table(table(results), paste=not args.quick)
         return results
 
     for script in scripts:

@@ -424,7 +424,8 @@ def analyse(
     # order), then each dimension's alpha reads a slice of it instead of gathering its
     # columns from the whole matrix.
     by_dimension = np.argsort(np.asarray(design.item_dimension), kind="stable")
-    grouped = scored.items[:, by_dimension]
+    in_order = np.array_equal(by_dimension, np.arange(by_dimension.size))
+    grouped = scored.items if in_order else scored.items[:, by_dimension]
     bounds = np.searchsorted(np.asarray(design.item_dimension)[by_dimension], np.arange(n_dims + 1))
     rel = tuple(
         reliability.cronbach_alpha(grouped[:, bounds[d] : bounds[d + 1]], confidence=confidence)

@@ -102,10 +102,14 @@ def write_results(name: str, payload: dict) -> Path:
 
 
 def _schema_template() -> Path:
-    """Where the migrated empty SQLite database of this tree's migrations is kept: named
-    by a hash of the migration files, so a changed or added migration builds a new one."""
+    """Where the migrated empty SQLite database of the imported app's migrations is kept
+    (the ``migrations`` folder beside its ``surveyapp`` package, which may be another
+    checkout's, as in bench_mailing's baseline runs): named by a hash of the migration
+    files, so a changed or added migration builds a new one."""
+    import surveyapp
+
     digest = hashlib.sha256()
-    migrations = ROOT / "migrations"
+    migrations = Path(surveyapp.__file__).resolve().parent.parent / "migrations"
     for path in sorted(migrations.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(migrations)).encode() + b"\0" + path.read_bytes())

@@ -39,6 +39,7 @@ SURVEYAPP = Path(sys.executable).with_name("surveyapp")
 GUIDE = ROOT / "docs" / "deployment.md"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 ITEM = re.compile(r'name="(item-[a-z0-9_]+)"[^>]* type="radio"')
+STEP_FORM = re.compile(r'<form method="post" action="(/s/[^"?]+)" novalidate>')
 START_SECONDS = 60
 
 
@@ -298,6 +299,10 @@ def complete_survey(browser: Browser, token: str, targets) -> tuple[str, dict]:
     for _ in range(40):
         if "Thank you" in page:
             return page, form
+        # A step's POST answers with the next page: the form says where it goes.
+        action = STEP_FORM.search(page)
+        assert action, f"no step form after {_safe(path)}"
+        path = action.group(1)
         step = path.rsplit("/", 1)[-1]
         form = {"csrf_token": _csrf(page), "action": "submit" if step == "review" else "next"}
         if step == "language":

@@ -66,6 +66,14 @@ class SurveyStop(Exception):
         self.template, self.status, self.context = template, status, context
 
 
+@bp.before_request
+def _keep_loaded_rows_after_commit() -> None:
+    """A step commits its draft and then shows the next page from the invitation and
+    campaign loaded at the start of the request: without this, the commit expires them
+    and the page loads each again (three SELECTs after every step's POST)."""
+    db.session().expire_on_commit = False
+
+
 @bp.errorhandler(SurveyStop)
 def _stop(stop: SurveyStop):
     return render_template(stop.template, today=today(), **stop.context), stop.status

@@ -8,7 +8,8 @@ Per round, on SQLite and (when its programs are installed) on a throw-away Postg
 server, both ways, one after the other so that both see the same load on the machine:
 
 * ``create_all``: what tests/conftest.py did before: ``db.drop_all()`` and
-  ``db.create_all()`` before the test, ``db.drop_all()`` after it (the baseline);
+  ``db.create_all()`` before the test, ``db.drop_all()`` after it (the baseline), in a
+  new SQLite file per test or the one PostgreSQL database all tests shared;
 * ``template``: what it does now: a file copy (SQLite) or ``CREATE DATABASE ...
   TEMPLATE`` (PostgreSQL) before the test, ``DROP DATABASE`` after it.
 
@@ -71,11 +72,14 @@ def measure(backend: str, rounds: int, work: Path, server_url: str | None = None
         app_url = url(f"bench_app_{number}")
         times["create_app"].append(_timed(lambda app_url=app_url: create_app(app_config(app_url))))
 
-        def schema_per_test() -> None:
-            with shared.app_context():
+        # As the tests had it: on SQLite a new file per test, on PostgreSQL one database.
+        app = shared if admin is not None else create_app(app_config(url(f"bench_{number}_old")))
+
+        def schema_per_test(app=app) -> None:
+            with app.app_context():
                 db.drop_all()
                 db.create_all()
-            with shared.app_context():
+            with app.app_context():
                 db.session.remove()
                 db.drop_all()
                 db.engine.dispose()

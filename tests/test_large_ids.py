@@ -224,7 +224,7 @@ def _insert_synthetic_responses(campaign, departments: list[int], n: int) -> Non
     if _dialect() != "postgresql":
         id_expression = f"{first} + k"
     else:
-        # Without PostgreSQL's row-by-row foreign key triggers (three per answer, 7.5
+        # Without PostgreSQL's row-by-row foreign key triggers (three per answer, some 7
         # million checks, most of this test's time); checked below in one query each.
         db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
     db.session.execute(

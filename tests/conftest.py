@@ -155,9 +155,10 @@ class Databases:
     """This run's test databases: copies of templates, each template built once per run.
 
     A template is a database with the schema (``db.create_all``) and, for ``prebuilt``
-    fixtures, the rows their builder made. A copy is a file copy on SQLite and
-    ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL: milliseconds, where creating the
-    schema's fifty tables takes most of a second.
+    fixtures, the rows their builder made. A copy is a file copy on SQLite (under a
+    millisecond) and ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL (one statement),
+    where dropping and creating the schema's fifty tables took 0.1 to 0.6 s a test,
+    depending on the load (benchmarks/bench_test_database.py).
     """
 
     SCHEMA = "schema"

@@ -29,7 +29,8 @@ def pytest_addoption(parser):
         "--database-tests-only",
         action="store_true",
         help="leave out the tests that reach no database (none of their fixtures depends "
-        "on database_backend): they run the same code whichever database the run uses. "
+        "on database_backend or postgres_url): they run the same code whichever database "
+        "the run uses. "
         "The PostgreSQL run of make test uses it; its SQLite run has every test.",
     )
 
@@ -38,9 +39,13 @@ def pytest_collection_modifyitems(config, items):
     if not config.getoption("database_tests_only"):
         return
     # Everything that differs between the two databases goes through database_backend
-    # (the app's database, the job queue, the PostgreSQL server), so a test without it
-    # in its fixture closure would only repeat what the other run checks.
-    kept = [item for item in items if "database_backend" in getattr(item, "fixturenames", ())]
+    # (the app's database, the job queue) or postgres_url (the server), so a test with
+    # neither in its fixture closure would only repeat what the other run checks.
+    kept = [
+        item
+        for item in items
+        if {"database_backend", "postgres_url"} & set(getattr(item, "fixturenames", ()))
+    ]
     if len(kept) < len(items):
         ids = {id(item) for item in kept}
         config.hook.pytest_deselected(items=[item for item in items if id(item) not in ids])

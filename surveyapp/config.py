@@ -194,7 +194,8 @@ def load_config(instance_path: str) -> dict[str, object]:
         # hide_parameters: a database error in the log never carries the values that were
         # sent (a comment, an e-mail address), only the statement.
         # pool_pre_ping: a pooled PostgreSQL connection may have been closed by the server
-        # or a proxy; an SQLite file cannot drop one, so no ping before every request there.
+        # or a proxy; an SQLite file cannot drop one, so no ping there. The app pings only a
+        # connection that has been idle for over a second (extensions.ping_idle_connections).
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": not database_url.startswith("sqlite"),
             "hide_parameters": True,

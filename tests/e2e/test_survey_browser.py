@@ -112,9 +112,11 @@ def test_each_step_is_one_request_and_reload_and_back_fetch_steps(browser, live_
     documents: list[tuple[str, str]] = []
     page.on(
         "request",
-        lambda r: documents.append((r.method, r.url.split(token, 1)[-1]))
-        if r.resource_type == "document"
-        else None,
+        lambda r: (
+            documents.append((r.method, r.url.split(token, 1)[-1]))
+            if r.resource_type == "document"
+            else None
+        ),
     )
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -81,21 +81,9 @@ def app(database_url):
     from surveyapp.extensions import db
     from surveyapp.services import reporting
 
-    from .conftest import QUESTIONNAIRES, ROOT
+    from .conftest import app_config
 
-    app = create_app(
-        {
-            "TESTING": True,
-            "ENV_NAME": "test",
-            "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "QUESTIONNAIRE_DIR": str(QUESTIONNAIRES),
-            "BABEL_DEFAULT_LOCALE": "en",
-            "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "surveyapp" / "translations"),
-            "LANGUAGES": ("nl", "en"),
-            "SERVER_NAME": None,
-        }
-    )
+    app = create_app(app_config(database_url))
     # Another module's database had the same campaign ids: start with an empty cache.
     reporting._CACHE.clear()
     with app.app_context():

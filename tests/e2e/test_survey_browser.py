@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from surveyapp.extensions import db
 from surveyapp.models import Answer, Response
+from tests.e2e.steps import submit
 
 pytestmark = pytest.mark.e2e
 
@@ -41,22 +42,22 @@ def test_respondent_completes_survey_with_keyboard_and_resumes(
     # Nothing is wider than the screen: no sideways scrolling on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.get_by_label("Nederlands").check()
-    page.get_by_role("button", name="Verder").click()
+    submit(page, "Verder")
     shot("intro")
     assert "anoniem" in page.content()
-    page.get_by_role("button", name="Begin met de vragenlijst").click()
+    submit(page, "Begin met de vragenlijst")
     # Submitting an empty page shows the error summary.
-    page.get_by_role("button", name="Volgende").click()
+    submit(page, "Volgende")
     assert page.locator(".error-summary").is_visible()
     shot("about-error")
     page.locator("input[name=role_level][value=employee]").check()
-    page.get_by_role("button", name="Volgende").click()
+    submit(page, "Volgende")
     for number, dimension in enumerate(questionnaire.dimensions, start=1):
         assert page.locator("fieldset").count() == len(dimension.items)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         if number == 1:
             shot("page-1")
-            page.get_by_role("button", name="Volgende").click()
+            submit(page, "Volgende")
             assert page.locator(".error-summary a").count() == len(dimension.items)
             shot("page-1-errors")
         for item in dimension.items:
@@ -82,13 +83,13 @@ def test_respondent_completes_survey_with_keyboard_and_resumes(
                 page.keyboard.press("ArrowRight")
                 page.keyboard.press("ArrowRight")
                 page.keyboard.press("Space")
-        page.get_by_role("button", name="Volgende").click()
+        submit(page, "Volgende")
     shot("comment")
     page.get_by_label("Opmerking (niet verplicht)").fill("Graag meer overleg tussen afdelingen.")
-    page.get_by_role("button", name="Volgende").click()
+    submit(page, "Volgende")
     shot("review")
     assert page.get_by_text("Niet beantwoord").count() == 0
-    page.get_by_role("button", name="Mijn antwoorden versturen").click()
+    submit(page, "Mijn antwoorden versturen")
     shot("done")
     assert "Bedankt" in page.content()
     page.goto(f"{live_server}/s/{token}")

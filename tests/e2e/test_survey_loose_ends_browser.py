@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.steps import submit
+
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 360, "height": 740}
@@ -66,7 +68,7 @@ def test_phone_walk_through_the_loose_ends(browser, live_server, in_app, screens
     comment.fill("x" * 3000)
     assert page.locator("#comment-limit").inner_text() == ("3000 of 2000 characters: 1000 too many")
     assert len(comment.input_value()) == 3000
-    page.get_by_role("button", name="Next").click()
+    submit(page, "Next")
     assert "Your comment has 3000 characters; the limit is 2000." in page.content()
     assert fits(page)
     shot("comment-too-long")

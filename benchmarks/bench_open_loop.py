@@ -34,7 +34,8 @@ its own CPU time over the window and how late it sent pages against the schedule
 are reported, and the run says when the client was the bottleneck.
 
 ``--quick``: SQLite only, 30 respondents thinking 3 s per page (the same 10 pages a second
-as 100 thinking 10 s, with a third of the warm-up) for 6 s, the first second not counted.
+as 100 thinking 10 s, with a third of the warm-up) for 4 s, the first half second not
+counted.
 A new SQLite database of the app starts as a copy of the migrated schema when an earlier
 benchmark left one (``benchmarks.common.copy_schema_template``); the set-up's migrations
 then have nothing to do.
@@ -419,12 +420,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5350)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument(
-        "--quick", action="store_true", help="SQLite, 30 respondents thinking 3 s, 6 s"
+        "--quick", action="store_true", help="SQLite, 30 respondents thinking 3 s, 4 s"
     )
     args = parser.parse_args()
     if args.quick:
         args.database, args.respondents, args.think = ["sqlite"], 30, 3.0
-        args.duration, args.warm_up = 6.0, 1.0
+        args.duration, args.warm_up = 4.0, 0.5
     work = Path(tempfile.mkdtemp(prefix="bench-open-loop-"))
     results: dict[str, dict] = {}
     port = args.port

@@ -3,8 +3,12 @@
 Usage: python benchmarks/run.py [--quick] [--only NAME ...] [--timeout SECONDS] [--resume]
        (``make bench``, or ``make bench QUICK=1``)
 
-Runs each ``benchmarks/bench_*.py`` in turn as a child process (with ``--quick`` when
-quick; a script found later is picked up by its name). Each script writes
+Runs each ``benchmarks/bench_*.py`` as a child process (with ``--quick`` when quick; a
+script found later is picked up by its name). A full run runs them one at a time. A quick
+run runs two side by side (``--jobs``), except the scripts in ``ALONE``, which time
+requests, start-ups or throughput and get the machine to themselves: a quick run is a
+check that every benchmark still runs and a rough reading of its ratios, and the figures
+of record come from a full run. Each script writes
 ``benchmarks/results/<name>.json`` (``bench_survey.py`` → ``survey.json``) holding a
 ``metrics`` list: name, value, unit, the baseline measured in the same run, the ratio,
 the target and whether it is met (``benchmarks.common.metric``). This script collects
@@ -29,12 +33,12 @@ from __future__ import annotations
 
 import argparse
 import ast
+import concurrent.futures as futures
 import datetime as dt
 import json
 import os
 import platform
 import re
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -76,6 +80,16 @@ STDERR_TAIL = 3000
 # installed", so it keeps the environment as it is too.
 QUICK_BYTECODE = Path(tempfile.gettempdir()) / "surveyapp-bench-pycache"
 KEEP_ENVIRONMENT = {"bench_cli_start.py"}
+# Scripts that time requests under load, a start-up or a timing difference: in a quick
+# run they wait for the others to finish and run with nothing beside them.
+ALONE = {
+    "bench_cli_start.py",
+    "bench_mailing.py",
+    "bench_open_loop.py",
+    "bench_scale.py",
+    "bench_sign_in.py",
+    "bench_survey.py",
+}
 
 
 def result_name(script: Path) -> str:
@@ -145,10 +159,23 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def child_cpu_seconds() -> float:
-    """User and system CPU time of the finished child processes (and theirs) so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def wait_for(process: subprocess.Popen, timeout: float) -> tuple[bool, float]:
+    """Wait for a child, stopping it after ``timeout`` seconds: whether it was stopped, and
+    the user and system CPU time of the child and of the processes it waited for (its
+    servers and workers), read from ``wait4`` so that two children side by side are told
+    apart."""
+    deadline = time.monotonic() + timeout
+    stopped = False
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline and not stopped:
+            process.kill()
+            stopped = True
+        time.sleep(0.05)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return stopped, usage.ru_utime + usage.ru_stime
 
 
 def tail(text: str) -> str:
@@ -173,44 +200,39 @@ def run_script(script: Path, quick: bool, timeout: float) -> tuple[dict, list[di
     env = child_environment(script, quick)
     started_wall = time.time()
     start = time.perf_counter()
-    cpu_before = child_cpu_seconds()
     outcome: dict[str, object] = {"script": script.name, "results_file": None}
-    try:
-        child = subprocess.run(
-            command,
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
+        stopped, cpu_seconds = wait_for(child, timeout)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        stderr = err.read().decode(errors="replace")
+    if stopped:
         outcome.update(
             status="failed",
             seconds=round(time.perf_counter() - start, 1),
             reason=f"stopped after the {timeout:g} s time limit",
-            stderr_tail=tail(stderr or ""),
+            stderr_tail=tail(stderr),
         )
         return outcome, []
     outcome["seconds"] = round(time.perf_counter() - start, 1)
     # CPU time of the script and the processes it waited for (servers, workers): what
     # the wall time would shrink to on a quiet machine, at most.
-    outcome["cpu_seconds"] = round(child_cpu_seconds() - cpu_before, 1)
+    outcome["cpu_seconds"] = round(cpu_seconds, 1)
     outcome["returncode"] = child.returncode
     if child.returncode != 0:
         outcome.update(
             status="failed",
             reason=f"exit status {child.returncode}",
-            stderr_tail=tail(child.stderr or child.stdout),
+            stderr_tail=tail(stderr or stdout),
         )
         return outcome, []
     if not out_file.exists() or out_file.stat().st_mtime < started_wall - 1:
         outcome.update(
             status="failed",
             reason=f"{out_file.relative_to(ROOT)} was not written by this run",
-            stderr_tail=tail(child.stderr),
+            stderr_tail=tail(stderr),
         )
         return outcome, []
     payload = json.loads(out_file.read_text())
@@ -219,7 +241,7 @@ def run_script(script: Path, quick: bool, timeout: float) -> tuple[dict, list[di
         outcome.update(
             status="failed",
             reason=f"{out_file.relative_to(ROOT)} has no 'metrics' list",
-            stderr_tail=tail(child.stderr),
+            stderr_tail=tail(stderr),
         )
         return outcome, []
     outcome.update(status="ok", results_file=str(out_file.relative_to(ROOT)))
@@ -262,6 +284,12 @@ def table(results: dict) -> str:
         f"SQLite {m['sqlite']}, PostgreSQL {m['postgresql'] or 'not found'}; load average "
         f"{run['load_average_before'][0]} before, {run['load_average_after'][0]} after "
         f"(1-minute); {run['seconds']:.0f} s in all"
+        + (
+            f", {run['scripts_side_by_side']} scripts side by side (those that time "
+            "requests or start-ups alone)"
+            if run.get("scripts_side_by_side", 1) > 1
+            else ""
+        )
         + ("." if run.get("complete", True) else "; **the run had not finished**."),
         "",
         "| benchmark | metric | value | baseline (same run) | baseline value | ratio "
@@ -313,7 +341,16 @@ def main() -> int:
         action="store_true",
         help="keep the last run's results (same mode) of the scripts not run now",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        help="scripts side by side (default: 2 in a quick run, 1 in a full run); "
+        "the scripts in ALONE always run alone",
+    )
     args = parser.parse_args()
+    jobs = args.jobs or (2 if args.quick else 1)
+    if jobs < 1:
+        parser.error("--jobs: give 1 or more")
     timeout = args.timeout or TIMEOUT["quick" if args.quick else "full"]
     scripts = sorted(BENCHMARKS.glob("bench_*.py"))
     if args.only:
@@ -348,6 +385,7 @@ def main() -> int:
             "run": {
                 "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                 "quick": args.quick,
+                "scripts_side_by_side": jobs,
                 "complete": finished,
                 "git": commit,
                 "load_average_before": before,
@@ -366,26 +404,14 @@ def main() -> int:
         write_table(table(results), paste=not args.quick)
         return results
 
-    for script in scripts:
-        print(f"{script.name} …", end=" ", flush=True)
-        reason = full_run_only(script) if args.quick else None
-        if reason is not None:
-            outcomes.append(
-                {
-                    "script": script.name,
-                    "status": "not run",
-                    "reason": f"not run in quick mode: {reason}",
-                }
-            )
-            print("not run in quick mode", flush=True)
-            record(finished=False)
-            continue
-        outcome, found = run_script(script, args.quick, timeout)
+    def finished(script: Path, outcome: dict, found: list[dict]) -> None:
+        nonlocal metrics
         outcomes.append(outcome)
         metrics += found
         print(
-            f"{outcome['status']} ({outcome['seconds']} s, "
-            f"{outcome.get('cpu_seconds', '?')} s CPU, {len(found)} metrics)",
+            f"{script.name} … {outcome['status']} ({outcome['seconds']} s, "
+            f"{outcome.get('cpu_seconds', '?')} s CPU, {len(found)} metrics)"
+            + (" alone" if jobs > 1 and script.name in ALONE else ""),
             flush=True,
         )
         if outcome["status"] != "ok":
@@ -393,6 +419,39 @@ def main() -> int:
                 f"  {outcome['reason']}\n  " + outcome["stderr_tail"][-600:].replace("\n", "\n  ")
             )
         record(finished=False)
+
+    running: dict[futures.Future, Path] = {}
+
+    def wait(until_fewer_than: int) -> None:
+        while len(running) >= until_fewer_than:
+            done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+            for future in done:
+                finished(running.pop(future), *future.result())
+
+    with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for script in scripts:
+            reason = full_run_only(script) if args.quick else None
+            if reason is not None:
+                outcomes.append(
+                    {
+                        "script": script.name,
+                        "status": "not run",
+                        "reason": f"not run in quick mode: {reason}",
+                    }
+                )
+                print(f"{script.name} … not run in quick mode", flush=True)
+                record(finished=False)
+                continue
+            alone = script.name in ALONE
+            # A script that must run alone waits for the others, and they wait for it.
+            wait(until_fewer_than=1 if alone else jobs)
+            running[pool.submit(run_script, script, args.quick, timeout)] = script
+            if alone:
+                wait(until_fewer_than=1)
+        wait(until_fewer_than=1)
+    # Listed in the scripts' order, whatever order they finished in.
+    order = {s.name: n for n, s in enumerate(listed)}
+    outcomes.sort(key=lambda o: order.get(o["script"], len(order)))
     results = record(finished=True)
     failed = [o["script"] for o in outcomes if o["status"] == "failed"]
     ran = [o for o in outcomes if o["status"] != "not run"]

@@ -405,9 +405,8 @@ def main() -> int:
         return results
 
     def finished(script: Path, outcome: dict, found: list[dict]) -> None:
-        nonlocal metrics
         outcomes.append(outcome)
-        metrics += found
+        metrics.extend(found)
         print(
             f"{script.name} … {outcome['status']} ({outcome['seconds']} s, "
             f"{outcome.get('cpu_seconds', '?')} s CPU, {len(found)} metrics)"
@@ -452,6 +451,7 @@ def main() -> int:
     # Listed in the scripts' order, whatever order they finished in.
     order = {s.name: n for n, s in enumerate(listed)}
     outcomes.sort(key=lambda o: order.get(o["script"], len(order)))
+    metrics.sort(key=lambda m: order.get(m["script"], len(order)))  # stable: a script's own order
     results = record(finished=True)
     failed = [o["script"] for o in outcomes if o["status"] == "failed"]
     ran = [o for o in outcomes if o["status"] != "not run"]
